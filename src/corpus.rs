@@ -1,0 +1,87 @@
+//! Reading a corpus: walk report folders, read each file, and turn every readable report into
+//! incidents. A file that cannot be read is named with its reason; the others still count.
+
+use std::path::{Path, PathBuf};
+
+use crate::assemble;
+use crate::facet::Catalogue;
+use crate::incident::{Incident, Review};
+use crate::report::{self, ReportError};
+
+/// Extensions of report files; anything else in a corpus folder is left alone.
+pub const REPORT_EXTENSIONS: [&str; 4] = ["txt", "md", "markdown", "text"];
+
+/// A report file that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub path: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+/// What reading a corpus gave.
+#[derive(Debug, Default)]
+pub struct CorpusRead {
+    pub files: usize,
+    pub reviews: usize,
+    pub incidents: Vec<Incident>,
+    pub failures: Vec<Failure>,
+}
+
+/// Report files under the folders (or the files themselves), sorted, without READMEs and
+/// hidden files.
+pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for root in roots {
+        if !root.exists() {
+            return Err(Failure { path: root.display().to_string(), reason: "no such file or folder".into() });
+        }
+        for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+            let entry = entry.map_err(|e| Failure { path: root.display().to_string(), reason: e.to_string() })?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy();
+            if !entry.file_type().is_file() || name.starts_with('.') {
+                continue;
+            }
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_ascii_uppercase()).unwrap_or_default();
+            if matches!(stem.as_str(), "README" | "LICENSE" | "SOURCES" | "CONVENTIONS" | "CHANGELOG") {
+                continue;
+            }
+            let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            if REPORT_EXTENSIONS.contains(&ext.as_str()) {
+                out.push(path.to_path_buf());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read and parse one report file into reviews.
+pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, ReportError> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ReportError::FrontMatter(format!("cannot read: {e}")))?;
+    let drafts = report::parse_file(&source, path, &bytes)?;
+    Ok(drafts.into_iter().map(|d| assemble::enrich(d, catalogue)).collect())
+}
+
+/// Read every report under the roots; `progress` is called once per file.
+pub fn read(roots: &[PathBuf], catalogue: &Catalogue, mut progress: impl FnMut(&Path)) -> Result<CorpusRead, Failure> {
+    let files = report_files(roots)?;
+    let mut read = CorpusRead { files: files.len(), ..CorpusRead::default() };
+    let mut reviews = Vec::new();
+    for path in &files {
+        progress(path);
+        match read_report(path, catalogue) {
+            Ok(r) => reviews.extend(r),
+            Err(e) => read.failures.push(Failure { path: path.display().to_string(), reason: e.to_string() }),
+        }
+    }
+    read.reviews = reviews.len();
+    read.incidents = assemble::incidents(reviews);
+    Ok(read)
+}

@@ -1,0 +1,290 @@
+//! Facets: the service, region and cause catalogues (editable data files, read at start-up) and
+//! the matching that finds their entries in a review's text. Pure once loaded.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Deserialize;
+
+/// The catalogues bundled with the binary; a `catalog/` folder (or `--catalog DIR`) overrides them.
+const SERVICES: &str = include_str!("../catalog/services.toml");
+const REGIONS: &str = include_str!("../catalog/regions.toml");
+const CAUSES: &str = include_str!("../catalog/causes.toml");
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogueError {
+    #[error("cannot read catalogue {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("catalogue {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct ServiceFile {
+    #[serde(default)]
+    service: Vec<NamedEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RegionFile {
+    #[serde(default)]
+    region: Vec<NamedEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CauseFile {
+    #[serde(default)]
+    cause: Vec<CauseEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct NamedEntry {
+    name: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CauseEntry {
+    id: String,
+    label: String,
+    phrases: Vec<String>,
+}
+
+/// Finds the names of one catalogue in text, longest first, on word boundaries.
+#[derive(Debug)]
+struct Matcher {
+    automaton: AhoCorasick,
+    /// Per pattern: the entry it names, and whether it must match exactly as written.
+    patterns: Vec<(usize, bool, String)>,
+}
+
+impl Matcher {
+    fn new(names: impl IntoIterator<Item = (usize, String)>) -> Matcher {
+        let mut patterns = Vec::new();
+        for (entry, name) in names {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                continue;
+            }
+            // One-word names ("ARM", "Storage", "Compute") match only as written; longer ones in any case.
+            let exact = !name.contains(' ');
+            patterns.push((entry, exact, name));
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns.iter().map(|(_, _, p)| p.as_str()))
+            .expect("catalogue patterns build");
+        Matcher { automaton, patterns }
+    }
+
+    /// (byte offset, entry) of every match.
+    fn find(&self, text: &str) -> Vec<(usize, usize)> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        for m in self.automaton.find_iter(text) {
+            let (entry, exact, pattern) = &self.patterns[m.pattern().as_usize()];
+            let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
+            let after_ok = m.end() == bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
+            if before_ok && after_ok && (!exact || &text[m.start()..m.end()] == pattern) {
+                out.push((m.start(), *entry));
+            }
+        }
+        out
+    }
+}
+
+/// A cause of the taxonomy.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub id: String,
+    pub label: String,
+}
+
+/// Services, regions and causes, with their matchers.
+#[derive(Debug)]
+pub struct Catalogue {
+    services: Vec<(String, String)>,
+    service_matcher: Matcher,
+    regions: Vec<(String, String)>,
+    region_matcher: Matcher,
+    causes: Vec<Cause>,
+    cause_matcher: Matcher,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, CatalogueError> {
+    toml::from_str(text).map_err(|e| CatalogueError::Parse { path: path.to_string(), message: e.message().to_string() })
+}
+
+impl Catalogue {
+    /// The catalogues bundled with the binary.
+    pub fn bundled() -> Catalogue {
+        Catalogue::from_texts(SERVICES, REGIONS, CAUSES).expect("bundled catalogues are valid")
+    }
+
+    /// Read `services.toml`, `regions.toml` and `causes.toml` from a folder; a missing file falls
+    /// back to the bundled one.
+    pub fn load(dir: &Path) -> Result<Catalogue, CatalogueError> {
+        let read = |name: &str, bundled: &'static str| -> Result<String, CatalogueError> {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Ok(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(bundled.to_string()),
+                Err(source) => Err(CatalogueError::Read { path: path.display().to_string(), source }),
+            }
+        };
+        let (s, r, c) = (read("services.toml", SERVICES)?, read("regions.toml", REGIONS)?, read("causes.toml", CAUSES)?);
+        Catalogue::from_texts(&s, &r, &c).map_err(|e| match e {
+            CatalogueError::Parse { path, message } => {
+                CatalogueError::Parse { path: dir.join(path).display().to_string(), message }
+            }
+            other => other,
+        })
+    }
+
+    pub fn from_texts(services: &str, regions: &str, causes: &str) -> Result<Catalogue, CatalogueError> {
+        let services: ServiceFile = parse("services.toml", services)?;
+        let regions: RegionFile = parse("regions.toml", regions)?;
+        let causes: CauseFile = parse("causes.toml", causes)?;
+        let names = |entries: &[NamedEntry]| -> Vec<(usize, String)> {
+            entries
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| std::iter::once((i, e.name.clone())).chain(e.aliases.iter().map(move |a| (i, a.clone()))))
+                .collect()
+        };
+        let cause_names: Vec<(usize, String)> = causes
+            .cause
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.phrases.iter().map(move |p| (i, p.to_lowercase())))
+            .collect();
+        let mut cause_matcher = Matcher::new(cause_names);
+        // Cause phrases match in any case, even one-word ones ("DNS", "dns").
+        for p in &mut cause_matcher.patterns {
+            p.1 = false;
+        }
+        Ok(Catalogue {
+            service_matcher: Matcher::new(names(&services.service)),
+            region_matcher: Matcher::new(names(&regions.region)),
+            services: services.service.into_iter().map(|e| (e.name, e.provider)).collect(),
+            regions: regions.region.into_iter().map(|e| (e.name, e.provider)).collect(),
+            causes: causes.cause.into_iter().map(|c| Cause { id: c.id, label: c.label }).collect(),
+            cause_matcher,
+        })
+    }
+
+    pub fn causes(&self) -> &[Cause] {
+        &self.causes
+    }
+
+    /// The label of a cause id ("dns" → "DNS").
+    pub fn cause_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.causes.iter().find(|c| c.id == id).map_or(id, |c| c.label.as_str())
+    }
+
+    /// The catalogue name of a service a user typed ("AOAI" → "Azure OpenAI"), or the input.
+    pub fn canonical_service(&self, name: &str) -> String {
+        canonical(&self.service_matcher, &self.services, name)
+    }
+
+    pub fn canonical_region(&self, name: &str) -> String {
+        canonical(&self.region_matcher, &self.regions, name)
+    }
+
+    /// Services named in the text, weighted: `(name, score)` with the earliest-best first.
+    pub fn services_in(&self, provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
+        rank(&self.service_matcher, &self.services, provider, weighted_texts)
+    }
+
+    pub fn regions_in(&self, provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
+        rank(&self.region_matcher, &self.regions, provider, weighted_texts)
+    }
+
+    /// Cause ids whose phrases the text contains, in taxonomy order.
+    pub fn causes_in(&self, text: &str) -> Vec<String> {
+        let mut hit = vec![false; self.causes.len()];
+        for (_, entry) in self.cause_matcher.find(text) {
+            hit[entry] = true;
+        }
+        self.causes.iter().zip(hit).filter(|(_, h)| *h).map(|(c, _)| c.id.clone()).collect()
+    }
+}
+
+fn canonical(matcher: &Matcher, entries: &[(String, String)], name: &str) -> String {
+    let found = matcher.find(name.trim());
+    match found.as_slice() {
+        [(0, entry)] => entries[*entry].0.clone(),
+        _ => name.trim().to_string(),
+    }
+}
+
+/// Entries found in weighted texts, best score first; the first match in the first text breaks ties.
+fn rank(matcher: &Matcher, entries: &[(String, String)], provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
+    let cloud = matches!(provider, "azure" | "aws" | "gcp" | "github" | "wikimedia");
+    let mut scores: HashMap<usize, (f32, usize)> = HashMap::new();
+    let mut order = 0usize;
+    for (text, weight) in weighted_texts {
+        for (_, entry) in matcher.find(text) {
+            if cloud && !entries[entry].1.is_empty() && entries[entry].1 != provider {
+                continue;
+            }
+            let e = scores.entry(entry).or_insert_with(|| {
+                order += 1;
+                (0.0, order)
+            });
+            e.0 += weight;
+        }
+    }
+    let mut ranked: Vec<(usize, (f32, usize))> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+    ranked.into_iter().map(|(e, _)| entries[e].0.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_match_longest_first() {
+        let c = Catalogue::bundled();
+        let found = c.regions_in("azure", &[("in East US 2, North Central US and East US", 1.0)]);
+        assert_eq!(found, ["East US 2", "North Central US", "East US"]);
+        assert!(c.regions_in("azure", &[("in South Central USA", 1.0)]).is_empty());
+    }
+
+    #[test]
+    fn aliases_name_their_service_and_acronyms_match_only_in_capitals() {
+        let c = Catalogue::bundled();
+        assert_eq!(c.services_in("azure", &[("the AOAI service", 1.0)]), ["Azure OpenAI"]);
+        assert_eq!(c.services_in("azure", &[("MSI tokens via ARM", 1.0)]).len(), 2);
+        assert!(c.services_in("azure", &[("an arm and a leg", 1.0)]).is_empty());
+        assert_eq!(c.canonical_service("aoai"), "aoai");
+        assert_eq!(c.canonical_service("AOAI"), "Azure OpenAI");
+        assert_eq!(c.canonical_service("azure openai"), "Azure OpenAI");
+    }
+
+    #[test]
+    fn services_are_kept_to_the_reports_provider() {
+        let c = Catalogue::bundled();
+        assert!(c.services_in("aws", &[("Azure Storage and S3", 1.0)]).iter().all(|s| s == "Amazon S3"));
+    }
+
+    #[test]
+    fn causes_come_from_the_taxonomy() {
+        let c = Catalogue::bundled();
+        let causes = c.causes_in("A configuration change caused a retry storm against DNS nameservers.");
+        assert_eq!(causes, ["configuration-change", "capacity", "dns"]);
+    }
+
+    #[test]
+    fn a_broken_catalogue_names_the_file() {
+        let e = Catalogue::from_texts("[[service]]\nname = 5\n", REGIONS, CAUSES).unwrap_err();
+        assert!(e.to_string().starts_with("catalogue services.toml:"), "{e}");
+    }
+}

@@ -1,0 +1,12 @@
+//! incident-kb: a knowledge base of post-incident reviews.
+//!
+//! Data flows one way: report files are read into reviews (`report`), completed with facets and
+//! gathered into incidents (`facet`, `assemble`), written to the search index (`index`) and the
+//! repair-item tracking store (`store`) by `ingest`, and served as pages (`web`). The CLI in
+//! `main.rs` only parses arguments and calls these.
+
+pub mod assemble;
+pub mod corpus;
+pub mod facet;
+pub mod incident;
+pub mod report;

@@ -1,0 +1,144 @@
+//! What every report format shares once its sections are known: the impact window, the
+//! timeline entries and the repair items. Pure.
+
+use jiff::Timestamp;
+
+use super::repair;
+use super::text::bullet;
+use super::time::{self, DateParts, TimeContext, Zone};
+use crate::incident::{RepairItem, Section, SectionKind, TimelineEntry};
+
+/// The impact window: the envelope of every window the what-happened text states (a review can
+/// give one window per symptom), else the first one anywhere in the report.
+pub fn impact_window(
+    sections: &[Section],
+    ctx: &TimeContext,
+    warnings: &mut Vec<String>,
+) -> (Option<Timestamp>, Option<Timestamp>) {
+    let summary: Vec<&str> =
+        sections.iter().filter(|s| s.kind == SectionKind::WhatHappened).map(|s| s.text.as_str()).collect();
+    let summary = summary.join("\n");
+    let mut found = windows_in(&summary, ctx, warnings);
+    if found.is_empty() {
+        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
+        let all = all.join("\n");
+        // Elsewhere in the text a "from ... to ..." is not always the impact: take the first that resolves.
+        found = windows_in(&all, ctx, &mut Vec::new()).into_iter().take(1).collect();
+        if found.is_empty() {
+            // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report.
+            let start = first_dated_point(&summary, ctx).or_else(|| first_dated_point(&all, ctx));
+            found.extend(start.map(|start| time::Window { start, end: None }));
+        }
+    }
+    let start = found.iter().map(|w| w.start).min();
+    let end = found.iter().filter_map(|w| w.end).max();
+    if let (Some(s), Some(e)) = (start, end) {
+        if e < s {
+            warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
+        }
+    }
+    (start, end)
+}
+
+/// The first point in the text that has both a time and a date with a year.
+fn first_dated_point(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
+    let bytes = text.as_bytes();
+    for i in 0..bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) || !text.is_char_boundary(i) {
+            continue;
+        }
+        let Some((p, _)) = time::scan_point(&text[i..]) else { continue };
+        let (Some(date), Some(t)) = (p.date, p.time) else { continue };
+        let Ok(d) = time::resolve_date(&p, None, ctx) else { continue };
+        let _ = date;
+        if let Ok(at) = time::to_timestamp(d, t, p.zone.unwrap_or(ctx.default_zone), ctx) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+fn windows_in(text: &str, ctx: &TimeContext, warnings: &mut Vec<String>) -> Vec<time::Window> {
+    let mut out = Vec::new();
+    for w in time::find_windows(text) {
+        match time::resolve_window(&w, text, ctx) {
+            Ok(win) => out.push(win),
+            Err(e) => warnings.push(format!("impact window not understood: {e}")),
+        }
+    }
+    out
+}
+
+/// Timeline entries: lines of the response sections (or of every section, for reports whose
+/// timeline has no heading of its own) that open with a time. A line without a date takes the
+/// date of the step before it, then of the impact start. A step earlier than the one before it
+/// keeps its place and gets a warning.
+pub fn timeline(
+    sections: &[Section],
+    ctx: &TimeContext,
+    impact_start: Option<Timestamp>,
+    all_sections: bool,
+    warnings: &mut Vec<String>,
+) -> Vec<TimelineEntry> {
+    let mut entries = Vec::new();
+    let mut last_date: Option<DateParts> = impact_start.map(|t| {
+        let d = t.to_zoned(jiff::tz::TimeZone::UTC).date();
+        DateParts { year: Some(d.year()), month: d.month(), day: d.day() }
+    });
+    let mut last_zone: Option<Zone> = None;
+    let mut last_at: Option<Timestamp> = None;
+    for section in sections.iter().filter(|s| all_sections || s.kind == SectionKind::Response) {
+        for line in section.text.lines() {
+            let content = bullet(line).map_or(line.trim(), |(_, t)| t);
+            let Some((point, rest)) = time::leading_point(content) else { continue };
+            if rest.trim().len() < 3 {
+                continue;
+            }
+            let zone = point.zone.or(last_zone).unwrap_or(ctx.default_zone);
+            let at = time::resolve_date(&point, last_date, ctx)
+                .and_then(|d| time::to_timestamp(d, point.time.unwrap_or((0, 0)), zone, ctx));
+            let mut entry = TimelineEntry { at: None, text: rest.trim().to_string(), warning: None };
+            match at {
+                Ok(at) => {
+                    if point.date.is_some() {
+                        last_date = point.date.map(|d| DateParts { year: d.year.or(last_date.and_then(|l| l.year)), ..d });
+                    }
+                    if point.zone.is_some() {
+                        last_zone = point.zone;
+                    }
+                    if let Some(prev) = last_at {
+                        if at < prev {
+                            let msg = format!("timeline step at {at} is earlier than the step before it ({prev})");
+                            warnings.push(msg.clone());
+                            entry.warning = Some(msg);
+                        }
+                    }
+                    last_at = Some(at);
+                    entry.at = Some(at);
+                }
+                // In free text a time at the start of a line is not always a timeline step.
+                Err(_) if all_sections => continue,
+                Err(e) => {
+                    let msg = format!("timeline time not understood: {e}");
+                    entry.warning = Some(msg.clone());
+                    warnings.push(msg);
+                }
+            }
+            entries.push(entry);
+        }
+    }
+    entries
+}
+
+/// Repair items of every repair section, in order, without duplicates.
+pub fn repair_items(sections: &[Section]) -> Vec<RepairItem> {
+    let mut items: Vec<RepairItem> = Vec::new();
+    for s in sections.iter().filter(|s| s.kind == SectionKind::RepairItems) {
+        for item in repair::extract(&s.text) {
+            if !items.iter().any(|i| i.id == item.id) {
+                items.push(item);
+            }
+        }
+    }
+    items
+}

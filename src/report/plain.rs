@@ -1,0 +1,178 @@
+//! Plain-text reports without a fixed layout: AWS post-event summaries, Google Cloud incident
+//! pages, GitHub and Wikimedia posts, blog posts. Headings are guessed from the text's shape;
+//! the whole text stays searchable. Pure.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::text::{bullet, is_chrome, squash};
+use super::time::{TimeContext, Zone};
+use super::{Draft, ReportError, extract, heading};
+use crate::incident::{Section, SectionKind, Stage};
+
+static GCP_INCIDENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^#\s*(Google [^\n#]*?)\s+Incident #(\d+)\s*$").expect("valid regex"));
+static CAPS_HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9 ,&/'()-]{2,80}:$").expect("valid regex"));
+static MARKDOWN_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"));
+
+/// Who published a plain-text report, from the folder it sits in or else from its words.
+pub fn provider_of(path: &Path, text: &str) -> &'static str {
+    const PROVIDERS: [&str; 5] = ["aws", "gcp", "github", "wikimedia", "azure"];
+    for part in path.components().rev().skip(1) {
+        let p = part.as_os_str().to_string_lossy().to_ascii_lowercase();
+        if let Some(found) = PROVIDERS.iter().find(|&&name| name == p) {
+            return found;
+        }
+    }
+    let head: String = text.chars().take(4000).collect();
+    if head.contains("Google Cloud") || head.contains("Google App Engine") || head.contains("Google Compute") {
+        "gcp"
+    } else if head.contains("AWS") || head.contains("Amazon") {
+        "aws"
+    } else if head.contains("GitHub") {
+        "github"
+    } else if head.contains("Wikimedia") || head.contains("Wikipedia") || head.contains("wikitech") {
+        "wikimedia"
+    } else if head.contains("Azure") {
+        "azure"
+    } else {
+        "other"
+    }
+}
+
+/// Google Cloud pages: keep the report from the "# Google X Incident #N" heading on, without
+/// dashboard chrome, link targets and table pipes.
+fn gcp_body(text: &str) -> Option<(String, String, String)> {
+    let c = GCP_INCIDENT.captures(text)?;
+    let product = c[1].to_string();
+    let number = c[2].to_string();
+    let rest = &text[c.get(0)?.end()..];
+    let mut out = String::new();
+    for line in rest.lines() {
+        let l = line.trim();
+        if l.starts_with("---|") || l.starts_with("| Date |") {
+            continue;
+        }
+        let l = MARKDOWN_LINK.replace_all(l, "$1");
+        let l = l.trim_matches('|').trim().replace("**", "");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    Some((product, number, out))
+}
+
+fn is_heading(lines: &[&str], i: usize) -> bool {
+    let l = lines[i].trim();
+    if l.is_empty() || bullet(l).is_some() || l.len() > 80 {
+        return false;
+    }
+    if l.starts_with("# ") || l.starts_with("## ") || l.starts_with("### ") {
+        return true;
+    }
+    if CAPS_HEADING.is_match(l) {
+        return true;
+    }
+    let blank_before = i == 0 || lines[i - 1].trim().is_empty();
+    let blank_after = lines.get(i + 1).is_none_or(|n| n.trim().is_empty());
+    let words = l.split_whitespace().count();
+    let first_upper = l.chars().next().is_some_and(char::is_uppercase);
+    blank_before
+        && blank_after
+        && first_upper
+        && words <= 9
+        && !l.ends_with(['.', ',', ';', ':', '!', '?', ')'])
+        && !l.starts_with("Figure ")
+        && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Parse one plain-text report into one review.
+pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError> {
+    let provider = provider_of(path, text);
+    let (mut title, tracking_id, body) = match gcp_body(text) {
+        Some((product, number, body)) => {
+            let slug = super::text::slug(product.trim_start_matches("Google "), 30);
+            (String::new(), Some(format!("GCP-{}-{number}", slug.to_ascii_uppercase())), body)
+        }
+        None => (String::new(), None, text.to_string()),
+    };
+    let mut lines: Vec<&str> = body.lines().collect();
+    // Drop chrome, and paragraphs that repeat one seen before (Google pages print the report twice).
+    let mut seen = HashSet::new();
+    lines.retain(|l| {
+        let t = l.trim();
+        if t.is_empty() {
+            return true;
+        }
+        if is_chrome(t) {
+            return false;
+        }
+        t.len() < 40 || seen.insert(t.to_string())
+    });
+    let first = lines.iter().position(|l| !l.trim().is_empty()).ok_or(ReportError::NoReview)?;
+    let first_line = lines[first].trim();
+    let mut start = first;
+    let looks_like_title = first_line.len() < 160 && !first_line.ends_with(['.', ':']) && bullet(first_line).is_none();
+    if looks_like_title {
+        title = squash(first_line.trim_start_matches('#').trim());
+        start = first + 1;
+    }
+    let mut sections: Vec<Section> = Vec::new();
+    let mut current = Section { kind: SectionKind::WhatHappened, heading: "Summary".into(), text: String::new() };
+    for i in start..lines.len() {
+        let l = lines[i].trim_end();
+        if is_heading(&lines, i) {
+            if !current.text.trim().is_empty() {
+                sections.push(current);
+            }
+            let h = squash(l.trim_start_matches('#').trim().trim_end_matches(':'));
+            let kind = heading::kind_of(&h).unwrap_or(SectionKind::Other);
+            current = Section { kind, heading: h, text: String::new() };
+            continue;
+        }
+        if l.trim().is_empty() {
+            if !current.text.is_empty() && !current.text.ends_with("\n\n") {
+                current.text.push('\n');
+            }
+            continue;
+        }
+        current.text.push_str(l);
+        current.text.push('\n');
+    }
+    if !current.text.trim().is_empty() {
+        sections.push(current);
+    }
+    for s in &mut sections {
+        s.text = s.text.trim().to_string();
+    }
+    if sections.is_empty() && title.is_empty() {
+        return Err(ReportError::NoReview);
+    }
+    let default_zone = match provider {
+        "aws" | "gcp" | "github" => Zone::Pacific,
+        _ => Zone::Utc,
+    };
+    let ctx = TimeContext::of_text(text, default_zone);
+    let mut warnings = Vec::new();
+    let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
+    let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
+    let repair_items = extract::repair_items(&sections);
+    Ok(Draft {
+        source: source.to_string(),
+        provider: provider.to_string(),
+        title,
+        stage: Stage::Final,
+        tracking_id,
+        reference_date: ctx.reference,
+        impact_start,
+        impact_end,
+        sections,
+        timeline,
+        repair_items,
+        warnings,
+        front_matter: None,
+    })
+}
