@@ -69,13 +69,17 @@ pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, Re
     Ok(drafts.into_iter().map(|d| assemble::enrich(d, catalogue)).collect())
 }
 
-/// Read every report under the roots; `progress` is called once per file.
-pub fn read(roots: &[PathBuf], catalogue: &Catalogue, mut progress: impl FnMut(&Path)) -> Result<CorpusRead, Failure> {
+/// Read every report under the roots; `progress(done, total, file)` is called once per file.
+pub fn read(
+    roots: &[PathBuf],
+    catalogue: &Catalogue,
+    mut progress: impl FnMut(usize, usize, &Path),
+) -> Result<CorpusRead, Failure> {
     let files = report_files(roots)?;
     let mut read = CorpusRead { files: files.len(), ..CorpusRead::default() };
     let mut reviews = Vec::new();
-    for path in &files {
-        progress(path);
+    for (n, path) in files.iter().enumerate() {
+        progress(n, files.len(), path);
         match read_report(path, catalogue) {
             Ok(r) => reviews.extend(r),
             Err(e) => read.failures.push(Failure { path: path.display().to_string(), reason: e.to_string() }),

@@ -10,3 +10,8 @@ pub mod corpus;
 pub mod facet;
 pub mod incident;
 pub mod report;
+pub mod index;
+pub mod store;
+pub mod ingest;
+pub mod view;
+pub mod web;

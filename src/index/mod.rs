@@ -1,0 +1,86 @@
+//! The search index (tantivy): one document per incident, built from incidents and the repair
+//! statuses people set; never a source of truth for tracking state.
+
+pub mod schema;
+pub mod search;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+pub use schema::{FACETS, Fields, SCHEMA_VERSION};
+
+const VERSION_FILE: &str = "ikb-schema-version";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    #[error("search index at {path}: {source}")]
+    Tantivy { path: String, source: tantivy::TantivyError },
+    #[error("search index at {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("no search index at {0}; run `ikb ingest` first")]
+    Missing(String),
+    #[error("the search index at {0} is in use by another writer (is `ikb serve` running?); stop it, or let the server re-ingest")]
+    Locked(String),
+    #[error("no incident with id `{0}`")]
+    NotFound(String),
+}
+
+/// An open search index.
+pub struct SearchIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub path: PathBuf,
+}
+
+fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |source| match source {
+        tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.display().to_string()),
+        source => IndexError::Tantivy { path: path.display().to_string(), source },
+    }
+}
+
+impl SearchIndex {
+    /// Open the index at `path`, creating it, or recreating it empty when its schema version is
+    /// not this build's. Returns whether it was (re)created, so the caller knows to fill it.
+    pub fn open_or_create(path: &Path) -> Result<(SearchIndex, bool), IndexError> {
+        let io = |source| IndexError::Io { path: path.display().to_string(), source };
+        let version_path = path.join(VERSION_FILE);
+        let current = std::fs::read_to_string(&version_path).ok().and_then(|v| v.trim().parse::<u32>().ok());
+        let fresh = current != Some(SCHEMA_VERSION) || !path.join("meta.json").exists();
+        if fresh && path.exists() {
+            std::fs::remove_dir_all(path).map_err(io)?;
+        }
+        std::fs::create_dir_all(path).map_err(io)?;
+        let (schema, fields) = schema::build();
+        let index = if fresh {
+            let index = Index::create_in_dir(path, schema).map_err(tantivy_err(path))?;
+            std::fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io)?;
+            index
+        } else {
+            Index::open_in_dir(path).map_err(tantivy_err(path))?
+        };
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(tantivy_err(path))?;
+        Ok((SearchIndex { index, reader, fields, path: path.to_path_buf() }, fresh))
+    }
+
+    /// Open an existing index for reading.
+    pub fn open(path: &Path) -> Result<SearchIndex, IndexError> {
+        if !path.join("meta.json").exists() {
+            return Err(IndexError::Missing(path.display().to_string()));
+        }
+        let (index, fresh) = Self::open_or_create(path)?;
+        if fresh {
+            return Err(IndexError::Missing(path.display().to_string()));
+        }
+        Ok(index)
+    }
+
+    /// See the latest commit.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload().map_err(tantivy_err(&self.path))
+    }
+}

@@ -1,0 +1,56 @@
+//! The search index schema, in one place, with its version. Changing a field here means bumping
+//! `SCHEMA_VERSION`, which makes the next ingest rebuild the index from the corpus.
+
+use tantivy::schema::{FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+
+use crate::incident::SectionKind;
+
+/// Bump on any change to the fields below or to what ingest writes into them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The facet dimensions, as field names and URL parameters.
+pub const FACETS: [&str; 6] = ["service", "region", "cause", "status", "year", "stage"];
+
+/// Handles to every field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub id: Field,
+    pub hash: Field,
+    pub tracking_id: Field,
+    pub title: Field,
+    /// One text field per section kind, in `SectionKind::ALL` order.
+    pub sections: [Field; 6],
+    pub impact_start: Field,
+    pub facets: [Field; 6],
+    /// The whole incident as JSON: what result lists and incident pages show.
+    pub incident: Field,
+}
+
+impl Fields {
+    pub fn section(&self, kind: SectionKind) -> Field {
+        let i = SectionKind::ALL.iter().position(|k| *k == kind).expect("every kind has a field");
+        self.sections[i]
+    }
+
+    pub fn facet(&self, name: &str) -> Option<Field> {
+        FACETS.iter().position(|f| *f == name).map(|i| self.facets[i])
+    }
+}
+
+/// Build the schema: English stemming for text, exact terms for ids, facets per dimension.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("en_stem").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let id = b.add_text_field("id", STRING | STORED | FAST);
+    let hash = b.add_text_field("hash", STRING | STORED);
+    let tracking_id = b.add_text_field("tracking_id", STRING);
+    let title = b.add_text_field("title", text.clone());
+    let sections = SectionKind::ALL.map(|k| b.add_text_field(k.as_str(), text.clone()));
+    let impact_start = b.add_i64_field("impact_start", INDEXED | FAST);
+    let facets = FACETS.map(|f| b.add_facet_field(f, FacetOptions::default()));
+    let incident = b.add_text_field("incident", STORED);
+    let schema = b.build();
+    (schema, Fields { id, hash, tracking_id, title, sections, impact_start, facets, incident })
+}

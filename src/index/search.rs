@@ -1,0 +1,340 @@
+//! Searching: a lenient query over every section with field boosts, facet filters (any of the
+//! values within a facet, all facets together), a date range, sorting, a page of hits with the
+//! best-matching section and a highlighted snippet, and facet counts.
+
+use std::ops::Bound;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, FacetCounts, FruitHandle, MultiCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use super::schema::FACETS;
+use super::{IndexError, SearchIndex, tantivy_err};
+use crate::incident::{Incident, SectionKind};
+
+/// The longest query read; the rest is cut off, with a hint.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// The most hits on one page.
+pub const MAX_LIMIT: usize = 100;
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Best match first; newest first when there is no query.
+    #[default]
+    Relevance,
+    Newest,
+    Oldest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "" | "relevance" => Some(Sort::Relevance),
+            "newest" | "date" => Some(Sort::Newest),
+            "oldest" => Some(Sort::Oldest),
+            _ => None,
+        }
+    }
+}
+
+/// A search as a page or the CLI asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    /// (facet name, accepted values): any value within a facet, every facet.
+    pub filters: Vec<(String, Vec<String>)>,
+    pub from: Option<jiff::Timestamp>,
+    pub to: Option<jiff::Timestamp>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub incident: Incident,
+    pub score: f32,
+    /// The section the query matched best, and its snippet with `<mark>`ed terms (HTML-escaped).
+    pub section: SectionKind,
+    pub snippet_html: String,
+    /// The snippet as plain text, with the matched terms in `**`.
+    pub snippet_text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// Counts per facet value for the matching incidents, in `FACETS` order.
+    pub facets: Vec<(&'static str, Vec<FacetCount>)>,
+    /// Set when the query could not be read as written and was searched as plain words.
+    pub hint: Option<String>,
+    pub took: Duration,
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn render_snippet(s: &Snippet) -> (String, String) {
+    let fragment = s.fragment();
+    let (mut html, mut text) = (String::new(), String::new());
+    let mut at = 0;
+    for r in s.highlighted() {
+        if r.start < at || r.end > fragment.len() {
+            continue;
+        }
+        html.push_str(&escape_html(&fragment[at..r.start]));
+        text.push_str(&fragment[at..r.start]);
+        html.push_str("<mark>");
+        html.push_str(&escape_html(&fragment[r.start..r.end]));
+        html.push_str("</mark>");
+        text.push_str("**");
+        text.push_str(&fragment[r.start..r.end]);
+        text.push_str("**");
+        at = r.end;
+    }
+    html.push_str(&escape_html(&fragment[at..]));
+    text.push_str(&fragment[at..]);
+    (html.trim().to_string(), text.trim().to_string())
+}
+
+fn opening(text: &str, chars: usize) -> String {
+    let t: String = text.chars().take(chars).collect();
+    if t.len() < text.len() { format!("{}…", t.trim_end()) } else { t }
+}
+
+impl SearchIndex {
+    fn query_parser(&self) -> QueryParser {
+        let f = &self.fields;
+        let mut fields = vec![f.title, f.id, f.tracking_id];
+        fields.extend(f.sections);
+        let mut parser = QueryParser::for_index(&self.index, fields);
+        parser.set_field_boost(f.title, 3.0);
+        for (kind, boost) in [
+            (SectionKind::WhatHappened, 2.0),
+            (SectionKind::RootCause, 1.5),
+            (SectionKind::RepairItems, 1.0),
+            (SectionKind::Other, 0.8),
+            (SectionKind::Response, 0.6),
+            (SectionKind::CustomerGuidance, 0.5),
+        ] {
+            parser.set_field_boost(f.section(kind), boost);
+        }
+        parser
+    }
+
+    /// The text query, leniently: a syntax error never fails a search, it becomes a hint.
+    fn text_query(&self, raw: &str) -> (Option<Box<dyn Query>>, Option<String>) {
+        let mut hint = None;
+        let mut q: String = raw.chars().filter(|c| !c.is_control()).collect();
+        if q.chars().count() > MAX_QUERY_CHARS {
+            q = q.chars().take(MAX_QUERY_CHARS).collect();
+            hint = Some(format!("The query was cut to its first {MAX_QUERY_CHARS} characters."));
+        }
+        if q.trim().is_empty() {
+            return (None, hint);
+        }
+        let parser = self.query_parser();
+        let (query, errors) = parser.parse_query_lenient(&q);
+        if !errors.is_empty() {
+            let words: String = q.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { ' ' }).collect();
+            let plain = parser.parse_query_lenient(&words).0;
+            hint = Some(format!(
+                "Part of the query could not be read as search syntax ({}); it was searched as plain words. Quote phrases with \"…\", and use field:value only with known fields (title, root_cause, …).",
+                errors[0]
+            ));
+            return (Some(plain), hint);
+        }
+        (Some(query), hint)
+    }
+
+    fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (name, values) in &req.filters {
+            let Some(field) = self.fields.facet(name) else { continue };
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    let term = Term::from_facet(field, &Facet::from_path([v.as_str()]));
+                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
+                .collect();
+            if !any.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
+        }
+        if req.from.is_some() || req.to.is_some() {
+            let field = self.fields.impact_start;
+            let lower = req.from.map_or(Bound::Excluded(Term::from_field_i64(field, 0)), |t| {
+                Bound::Included(Term::from_field_i64(field, t.as_second()))
+            });
+            let upper = req.to.map_or(Bound::Unbounded, |t| Bound::Excluded(Term::from_field_i64(field, t.as_second())));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        clauses
+    }
+
+    /// Run a search: one page of hits with snippets, the total, and facet counts.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let started = Instant::now();
+        let searcher = self.reader.searcher();
+        let (text, hint) = self.text_query(&req.query);
+        let mut clauses = self.filter_query(req);
+        let has_text = text.is_some();
+        if let Some(t) = text.as_ref() {
+            clauses.push((Occur::Must, t.box_clone()));
+        }
+        let query: Box<dyn Query> =
+            if clauses.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let offset = req.offset.min(100_000);
+        let path = self.path.as_path();
+        let err = tantivy_err(path);
+        let mut facet_collectors = MultiCollector::new();
+        let handles: Vec<FruitHandle<FacetCounts>> = FACETS
+            .iter()
+            .map(|name| {
+                let mut c = FacetCollector::for_field(*name);
+                c.add_facet(Facet::root());
+                facet_collectors.add_collector(c)
+            })
+            .collect();
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let sort = if req.sort == Sort::Relevance && !has_text { Sort::Newest } else { req.sort };
+        let (total, addresses, mut facet_fruit) = match sort {
+            Sort::Relevance => {
+                let (total, hits, facets) =
+                    searcher.search(&query, &(Count, top.order_by_score(), facet_collectors)).map_err(&err)?;
+                (total, hits, facets)
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if sort == Sort::Newest { Order::Desc } else { Order::Asc };
+                let (total, hits, facets) = searcher
+                    .search(&query, &(Count, top.order_by_fast_field::<i64>("impact_start", order), facet_collectors))
+                    .map_err(&err)?;
+                (total, hits.into_iter().map(|(_, a)| (0.0, a)).collect::<Vec<_>>(), facets)
+            }
+        };
+        let hits = self.hits(&searcher, text.as_deref(), &addresses)?;
+        let facets = FACETS
+            .iter()
+            .zip(handles)
+            .map(|(name, handle)| {
+                let counts = handle.extract(&mut facet_fruit);
+                let mut values: Vec<FacetCount> = counts
+                    .get(Facet::root())
+                    .map(|(f, count)| FacetCount {
+                        value: f.to_path().first().map(|s| s.to_string()).unwrap_or_default(),
+                        count,
+                    })
+                    .collect();
+                if *name == "year" {
+                    values.sort_by(|a, b| b.value.cmp(&a.value));
+                } else {
+                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+                }
+                (*name, values)
+            })
+            .collect();
+        Ok(SearchResults { total, hits, facets, hint, took: started.elapsed() })
+    }
+
+    fn hits(&self, searcher: &Searcher, text: Option<&dyn Query>, addresses: &[(f32, DocAddress)]) -> Result<Vec<Hit>, IndexError> {
+        let err = tantivy_err(&self.path);
+        let generators: Vec<(SectionKind, SnippetGenerator)> = match text {
+            Some(q) => SectionKind::ALL
+                .iter()
+                .map(|&k| {
+                    let mut g = SnippetGenerator::create(searcher, q, self.fields.section(k))?;
+                    g.set_max_num_chars(220);
+                    Ok((k, g))
+                })
+                .collect::<tantivy::Result<_>>()
+                .map_err(&err)?,
+            None => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(addresses.len());
+        for &(score, address) in addresses {
+            let incident = self.load(searcher, address)?;
+            let review = incident.current();
+            let mut best: Option<(usize, SectionKind, Snippet)> = None;
+            for (kind, g) in &generators {
+                for s in review.sections_of(*kind) {
+                    let snippet = g.snippet(&s.text);
+                    let n = snippet.highlighted().len();
+                    if n > 0 && best.as_ref().is_none_or(|(m, _, _)| n > *m) {
+                        best = Some((n, *kind, snippet));
+                    }
+                }
+            }
+            let (section, snippet_html, snippet_text) = match best {
+                Some((_, kind, snippet)) => {
+                    let (h, t) = render_snippet(&snippet);
+                    (kind, h, t)
+                }
+                None => {
+                    let s = review.sections.first();
+                    let text = opening(s.map_or("", |s| s.text.as_str()), 220);
+                    (s.map_or(SectionKind::WhatHappened, |s| s.kind), escape_html(&text), text)
+                }
+            };
+            out.push(Hit { incident, score, section, snippet_html, snippet_text });
+        }
+        Ok(out)
+    }
+
+    fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Incident, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address).map_err(tantivy_err(&self.path))?;
+        let json = doc.get_first(self.fields.incident).and_then(|v| v.as_str()).unwrap_or("");
+        serde_json::from_str(json).map_err(|e| IndexError::Io {
+            path: self.path.display().to_string(),
+            source: std::io::Error::other(format!("stored incident unreadable: {e}; run `ikb ingest` to rebuild")),
+        })
+    }
+
+    /// One incident by id.
+    pub fn get(&self, id: &str) -> Result<Incident, IndexError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(tantivy_err(&self.path))?;
+        match top.first() {
+            Some((_, address)) => self.load(&searcher, *address),
+            None => Err(IndexError::NotFound(id.to_string())),
+        }
+    }
+
+    /// Every incident, newest first.
+    pub fn all(&self) -> Result<Vec<Incident>, IndexError> {
+        let searcher = self.reader.searcher();
+        let n = (searcher.num_docs() as usize).max(1);
+        let top = searcher
+            .search(&AllQuery, &TopDocs::with_limit(n).order_by_fast_field::<i64>("impact_start", Order::Desc))
+            .map_err(tantivy_err(&self.path))?;
+        top.into_iter().map(|(_, a)| self.load(&searcher, a)).collect()
+    }
+}

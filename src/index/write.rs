@@ -1,0 +1,176 @@
+//! Writing incidents into the search index: one document per incident, replaced only when the
+//! incident or its repair statuses changed, removed when its report is gone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tantivy::schema::Facet;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use super::{Fields, IndexError, SearchIndex, tantivy_err};
+use crate::incident::{Incident, SectionKind};
+
+const HASHES_FILE: &str = "ikb-hashes.json";
+
+/// Per-incident repair status facet values, from the statuses that count for each item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairFacets {
+    pub values: BTreeSet<&'static str>,
+}
+
+impl RepairFacets {
+    /// "none" without items, "completed" when all are closed, else "open"; plus "overdue".
+    pub fn from_items(statuses: &[(crate::store::Status, bool)]) -> RepairFacets {
+        let mut values = BTreeSet::new();
+        if statuses.is_empty() {
+            values.insert("none");
+        } else if statuses.iter().all(|(s, _)| s.is_closed()) {
+            values.insert("completed");
+        } else {
+            values.insert("open");
+        }
+        if statuses.iter().any(|(_, overdue)| *overdue) {
+            values.insert("overdue");
+        }
+        RepairFacets { values }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncReport {
+    pub added: usize,
+    pub replaced: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+fn facet(value: &str) -> Facet {
+    Facet::from_path([value])
+}
+
+/// The document of one incident.
+pub fn document(fields: &Fields, incident: &Incident, repair: &RepairFacets, json: &str) -> TantivyDocument {
+    let r = incident.current();
+    let mut doc = TantivyDocument::default();
+    doc.add_text(fields.id, &incident.id);
+    if let Some(t) = &r.tracking_id {
+        doc.add_text(fields.tracking_id, t);
+    }
+    doc.add_text(fields.title, &r.title);
+    for s in &r.sections {
+        doc.add_text(fields.section(s.kind), format!("{}\n{}", s.heading, s.text));
+    }
+    if !r.timeline.is_empty() {
+        let steps: Vec<&str> = r.timeline.iter().map(|t| t.text.as_str()).collect();
+        doc.add_text(fields.section(SectionKind::Response), steps.join("\n"));
+    }
+    doc.add_i64(fields.impact_start, r.impact_start.map_or(0, |t| t.as_second()));
+    let f = |name: &str| fields.facet(name).expect("facet field");
+    for s in &r.services {
+        doc.add_facet(f("service"), facet(s));
+    }
+    for s in &r.regions {
+        doc.add_facet(f("region"), facet(s));
+    }
+    for c in &r.causes {
+        doc.add_facet(f("cause"), facet(c));
+    }
+    for v in &repair.values {
+        doc.add_facet(f("status"), facet(v));
+    }
+    if let Some(t) = r.impact_start {
+        doc.add_facet(f("year"), facet(&t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()));
+    }
+    doc.add_facet(f("stage"), facet(r.stage.as_str()));
+    doc.add_text(fields.incident, json);
+    doc
+}
+
+fn read_hashes(path: &Path) -> Option<BTreeMap<String, String>> {
+    serde_json::from_slice(&std::fs::read(path.join(HASHES_FILE)).ok()?).ok()
+}
+
+fn write_hashes(path: &Path, hashes: &BTreeMap<String, String>) -> std::io::Result<()> {
+    let tmp = path.join(format!("{HASHES_FILE}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec(hashes).map_err(std::io::Error::other)?)?;
+    std::fs::rename(tmp, path.join(HASHES_FILE))
+}
+
+impl SearchIndex {
+    /// Make the index hold exactly these incidents. `repair` gives each incident's repair
+    /// facets. Unchanged incidents are not rewritten; nothing is committed when nothing changed.
+    pub fn sync(
+        &self,
+        incidents: &[Incident],
+        repair: &dyn Fn(&Incident) -> RepairFacets,
+    ) -> Result<SyncReport, IndexError> {
+        let path = self.path.as_path();
+        let searcher = self.reader.searcher();
+        let known = read_hashes(path).unwrap_or_default();
+        let trust_known = !known.is_empty() || searcher.num_docs() == 0;
+        let mut report = SyncReport::default();
+        let mut next: BTreeMap<String, String> = BTreeMap::new();
+        let mut pending: Vec<(String, TantivyDocument, bool)> = Vec::new();
+        for incident in incidents {
+            let facets = repair(incident);
+            let json = serde_json::to_string(incident).expect("incidents serialize");
+            let mut h = Sha256::new();
+            h.update(json.as_bytes());
+            for v in &facets.values {
+                h.update(v.as_bytes());
+            }
+            let hash: String = h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect();
+            let old = known.get(&incident.id);
+            if trust_known && old == Some(&hash) {
+                report.unchanged += 1;
+            } else {
+                pending.push((incident.id.clone(), document(&self.fields, incident, &facets, &json), old.is_some()));
+            }
+            next.insert(incident.id.clone(), hash);
+        }
+        let removed: Vec<&String> = known.keys().filter(|id| !next.contains_key(*id)).collect();
+        if pending.is_empty() && removed.is_empty() && trust_known {
+            return Ok(report);
+        }
+        let mut writer: IndexWriter<TantivyDocument> =
+            self.index.writer_with_num_threads(1, 64_000_000).map_err(tantivy_err(path))?;
+        if !trust_known {
+            // The hashes were lost (a crash between commit and their write): rebuild it all.
+            writer.delete_all_documents().map_err(tantivy_err(path))?;
+        }
+        for id in &removed {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            report.removed += 1;
+        }
+        for (id, doc, existed) in pending {
+            writer.delete_term(Term::from_field_text(self.fields.id, &id));
+            writer.add_document(doc).map_err(tantivy_err(path))?;
+            if existed { report.replaced += 1 } else { report.added += 1 }
+        }
+        writer.commit().map_err(tantivy_err(path))?;
+        writer.wait_merging_threads().map_err(tantivy_err(path))?;
+        write_hashes(path, &next).map_err(|source| IndexError::Io { path: path.display().to_string(), source })?;
+        self.reload()?;
+        Ok(report)
+    }
+}
+
+impl SearchIndex {
+    /// Rewrite one incident's document (after a tracking change moved its repair facets).
+    pub fn refresh(&self, incident: &Incident, facets: &RepairFacets) -> Result<(), IndexError> {
+        let path = self.path.as_path();
+        let json = serde_json::to_string(incident).expect("incidents serialize");
+        let mut writer: IndexWriter<TantivyDocument> =
+            self.index.writer_with_num_threads(1, 15_000_000).map_err(tantivy_err(path))?;
+        writer.delete_term(Term::from_field_text(self.fields.id, &incident.id));
+        writer.add_document(document(&self.fields, incident, facets, &json)).map_err(tantivy_err(path))?;
+        writer.commit().map_err(tantivy_err(path))?;
+        // The stored hash no longer matches: the next ingest rewrites this document once more.
+        let mut hashes = read_hashes(path).unwrap_or_default();
+        hashes.insert(incident.id.clone(), String::from("refreshed"));
+        write_hashes(path, &hashes).map_err(|source| IndexError::Io { path: path.display().to_string(), source })?;
+        self.reload()
+    }
+}

@@ -1,0 +1,369 @@
+//! The tracking store (sled): repair items and what people set on them (status, owner, note,
+//! link) with an append-only history. Ingest updates what reviews report; it never overwrites
+//! what a person set. Every write is flushed to disk before it returns.
+
+pub mod query;
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::incident::{DueMonth, Incident, ReportedStatus};
+
+/// Where an item stands, as people track it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    InProgress,
+    Completed,
+    WontDo,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Open, Status::InProgress, Status::Completed, Status::WontDo];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::InProgress => "in_progress",
+            Status::Completed => "completed",
+            Status::WontDo => "wont_do",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Open => "Open",
+            Status::InProgress => "In progress",
+            Status::Completed => "Completed",
+            Status::WontDo => "Won't do",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_").replace('\'', "");
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Done one way or the other: nothing more is expected.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Status::Completed | Status::WontDo)
+    }
+}
+
+/// What people set on an item. `None` means nobody has set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracking {
+    pub status: Option<Status>,
+    pub owner: Option<String>,
+    pub note: Option<String>,
+    pub link: Option<String>,
+}
+
+/// One change in an item's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    /// The user who made it, or `review (final)` when a review reported it.
+    pub who: String,
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A repair item with its tracking state and history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairRecord {
+    pub id: String,
+    pub incident_id: String,
+    pub incident_title: String,
+    pub incident_start: Option<Timestamp>,
+    pub text: String,
+    pub reported_status: ReportedStatus,
+    pub due: Vec<DueMonth>,
+    pub services: Vec<String>,
+    pub regions: Vec<String>,
+    /// The item is no longer in its incident's current review (or the incident is gone). It is
+    /// kept, with what people set on it.
+    pub retired: bool,
+    pub tracking: Tracking,
+    /// Bumped on every change; an edit made against an older version is refused.
+    pub version: u64,
+    pub history: Vec<Event>,
+}
+
+impl RepairRecord {
+    /// The status that counts: what a person set, else what the review reports.
+    pub fn status(&self) -> Status {
+        self.tracking.status.unwrap_or(if self.reported_status == ReportedStatus::Completed {
+            Status::Completed
+        } else {
+            Status::Open
+        })
+    }
+
+    /// Late: its last due month has passed and it is not closed.
+    pub fn overdue(&self, today: jiff::civil::Date) -> bool {
+        !self.status().is_closed() && self.due.iter().max().is_some_and(|d| d.has_passed(today))
+    }
+}
+
+/// A change a person asks for; `None` fields stay as they are, `Some("")` clears a text field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Change {
+    pub status: Option<Status>,
+    pub owner: Option<String>,
+    pub note: Option<String>,
+    pub link: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest")]
+    Locked { path: String },
+    #[error("tracking store at {path}: {source}")]
+    Sled { path: String, source: sled::Error },
+    #[error("tracking store: record {key} is unreadable: {message}")]
+    Corrupt { key: String, message: String },
+    #[error("no repair item with id `{0}`")]
+    NotFound(String),
+    #[error("repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again")]
+    Conflict { id: String, current: u64 },
+}
+
+/// What syncing reported items did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncStats {
+    pub added: usize,
+    pub updated: usize,
+    pub retired: usize,
+}
+
+pub struct Store {
+    db: sled::Db,
+    items: sled::Tree,
+    path: String,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let p = path.display().to_string();
+        let db = sled::Config::new().path(path).open().map_err(|source| match &source {
+            sled::Error::Io(e) if e.to_string().contains("lock") => StoreError::Locked { path: p.clone() },
+            _ => StoreError::Sled { path: p.clone(), source },
+        })?;
+        let items = db.open_tree("repair_items").map_err(|source| StoreError::Sled { path: p.clone(), source })?;
+        Ok(Store { db, items, path: p })
+    }
+
+    fn sled_err(&self) -> impl Fn(sled::Error) -> StoreError + '_ {
+        move |source| StoreError::Sled { path: self.path.clone(), source }
+    }
+
+    /// Make every acknowledged write durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(self.sled_err())
+    }
+
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<RepairRecord, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError> {
+        match self.items.get(id.as_bytes()).map_err(self.sled_err())? {
+            Some(bytes) => Self::decode(id.as_bytes(), &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every record, in id order.
+    pub fn all(&self) -> Result<Vec<RepairRecord>, StoreError> {
+        self.items
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(self.sled_err())?;
+                Self::decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Bring the reported side of the store in line with the incidents' current reviews. What
+    /// people set is kept; a reported status that changes is an event; items that left their
+    /// review are retired, not deleted. Flushed before it returns.
+    pub fn sync_reported(&self, incidents: &[Incident], now: Timestamp) -> Result<SyncStats, StoreError> {
+        let mut stats = SyncStats::default();
+        let mut live = std::collections::HashSet::new();
+        for incident in incidents {
+            let review = incident.current();
+            let who = format!("review ({})", review.stage.as_str());
+            for item in &review.repair_items {
+                live.insert(item.id.clone());
+                let existing = self.get(&item.id)?;
+                let mut record = match existing.clone() {
+                    Some(r) => r,
+                    None => RepairRecord {
+                        id: item.id.clone(),
+                        incident_id: incident.id.clone(),
+                        incident_title: String::new(),
+                        incident_start: None,
+                        text: String::new(),
+                        reported_status: item.reported_status,
+                        due: Vec::new(),
+                        services: Vec::new(),
+                        regions: Vec::new(),
+                        retired: false,
+                        tracking: Tracking::default(),
+                        version: 0,
+                        history: vec![Event {
+                            at: now,
+                            who: who.clone(),
+                            field: "reported_status".into(),
+                            from: None,
+                            to: Some(item.reported_status.as_str().into()),
+                        }],
+                    },
+                };
+                if record.reported_status != item.reported_status {
+                    record.history.push(Event {
+                        at: now,
+                        who: who.clone(),
+                        field: "reported_status".into(),
+                        from: Some(record.reported_status.as_str().into()),
+                        to: Some(item.reported_status.as_str().into()),
+                    });
+                }
+                record.incident_id = incident.id.clone();
+                record.incident_title = review.title.clone();
+                record.incident_start = review.impact_start;
+                record.text = item.text.clone();
+                record.reported_status = item.reported_status;
+                record.due = item.due.clone();
+                record.services = review.services.clone();
+                record.regions = review.regions.clone();
+                record.retired = false;
+                if existing.as_ref() != Some(&record) {
+                    match existing {
+                        None => stats.added += 1,
+                        Some(_) => stats.updated += 1,
+                    }
+                    self.write_merged(record)?;
+                }
+            }
+        }
+        for record in self.all()? {
+            if !record.retired && !live.contains(&record.id) {
+                self.write_merged(RepairRecord { retired: true, ..record })?;
+                stats.retired += 1;
+            }
+        }
+        self.flush()?;
+        Ok(stats)
+    }
+
+    /// Write an ingest-side record, keeping the tracking state and history a concurrent edit may
+    /// have added meanwhile.
+    fn write_merged(&self, record: RepairRecord) -> Result<(), StoreError> {
+        let key = record.id.clone();
+        let mut failure = None;
+        self.items
+            .fetch_and_update(key.as_bytes(), |old| {
+                let mut next = record.clone();
+                if let Some(old) = old.and_then(|b| serde_json::from_slice::<RepairRecord>(b).ok()) {
+                    next.tracking = old.tracking;
+                    next.version = old.version + 1;
+                    let mut history = old.history;
+                    for e in &record.history {
+                        if !history.contains(e) {
+                            history.push(e.clone());
+                        }
+                    }
+                    next.history = history;
+                }
+                match serde_json::to_vec(&next) {
+                    Ok(bytes) => Some(bytes),
+                    Err(e) => {
+                        failure = Some(e.to_string());
+                        old.map(<[u8]>::to_vec)
+                    }
+                }
+            })
+            .map_err(self.sled_err())?;
+        match failure {
+            Some(message) => Err(StoreError::Corrupt { key, message }),
+            None => Ok(()),
+        }
+    }
+
+    /// Apply a person's change atomically: every field that changes becomes an event. With
+    /// `expected_version`, a change made against an older version is refused. Durable on return.
+    pub fn update(
+        &self,
+        id: &str,
+        change: &Change,
+        who: &str,
+        expected_version: Option<u64>,
+        now: Timestamp,
+    ) -> Result<RepairRecord, StoreError> {
+        let mut outcome: Result<(), StoreError> = Ok(());
+        let updated = self
+            .items
+            .update_and_fetch(id.as_bytes(), |old| {
+                let Some(bytes) = old else {
+                    outcome = Err(StoreError::NotFound(id.to_string()));
+                    return None;
+                };
+                let mut r: RepairRecord = match serde_json::from_slice(bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        outcome = Err(StoreError::Corrupt { key: id.to_string(), message: e.to_string() });
+                        return Some(bytes.to_vec());
+                    }
+                };
+                if let Some(v) = expected_version {
+                    if v != r.version {
+                        outcome = Err(StoreError::Conflict { id: id.to_string(), current: r.version });
+                        return Some(bytes.to_vec());
+                    }
+                }
+                outcome = Ok(());
+                let mut events = Vec::new();
+                if let Some(status) = change.status {
+                    if status != r.status() || r.tracking.status.is_none() {
+                        events.push(("status", Some(r.status().as_str().to_string()), Some(status.as_str().to_string())));
+                        r.tracking.status = Some(status);
+                    }
+                }
+                for (field, new, slot) in [
+                    ("owner", &change.owner, &mut r.tracking.owner),
+                    ("note", &change.note, &mut r.tracking.note),
+                    ("link", &change.link, &mut r.tracking.link),
+                ] {
+                    let Some(new) = new else { continue };
+                    let new = Some(new.trim().to_string()).filter(|s| !s.is_empty());
+                    if *slot != new {
+                        events.push((field, slot.clone(), new.clone()));
+                        *slot = new;
+                    }
+                }
+                if events.is_empty() {
+                    return Some(bytes.to_vec());
+                }
+                r.version += 1;
+                for (field, from, to) in events {
+                    r.history.push(Event { at: now, who: who.to_string(), field: field.into(), from, to });
+                }
+                serde_json::to_vec(&r).ok().or_else(|| Some(bytes.to_vec()))
+            })
+            .map_err(self.sled_err())?;
+        outcome?;
+        self.flush()?;
+        let bytes = updated.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        Self::decode(id.as_bytes(), &bytes)
+    }
+}

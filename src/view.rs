@@ -1,0 +1,209 @@
+//! JSON views of incidents, search hits and repair items: one shape for the CLI's `--json` and
+//! the web API.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::incident::{DueMonth, Incident, Review, Section, TimelineEntry};
+use crate::index::search::{Hit, SearchResults};
+use crate::store::{Event, RepairRecord, Tracking};
+
+#[derive(Debug, Serialize)]
+pub struct RepairItemJson<'a> {
+    pub id: &'a str,
+    pub text: &'a str,
+    pub reported_status: &'static str,
+    pub due: &'a [DueMonth],
+    pub status: &'static str,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevisionJson<'a> {
+    pub revision: usize,
+    pub stage: &'static str,
+    pub source: &'a str,
+    pub title: &'a str,
+    pub repair_items: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentJson<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: String,
+    pub source: &'a str,
+    pub provider: &'a str,
+    pub stage: &'static str,
+    pub tracking_id: Option<&'a str>,
+    pub impact_start: Option<Timestamp>,
+    pub impact_end: Option<Timestamp>,
+    pub services: &'a [String],
+    pub regions: &'a [String],
+    pub causes: &'a [String],
+    pub sections: &'a [Section],
+    pub timeline: &'a [TimelineEntry],
+    pub repair_items: Vec<RepairItemJson<'a>>,
+    pub revisions: Vec<RevisionJson<'a>>,
+    pub warnings: Vec<&'a str>,
+}
+
+/// The status that counts for a repair item: the store's record when there is one.
+pub fn item_status(item: &crate::incident::RepairItem, record: Option<&RepairRecord>, today: jiff::civil::Date) -> (&'static str, bool) {
+    match record {
+        Some(r) => (r.status().as_str(), r.overdue(today)),
+        None => {
+            let done = item.reported_status == crate::incident::ReportedStatus::Completed;
+            (if done { "completed" } else { "open" }, item.reported_overdue(today))
+        }
+    }
+}
+
+pub fn incident_json<'a>(
+    incident: &'a Incident,
+    review: &'a Review,
+    record: &dyn Fn(&str) -> Option<RepairRecord>,
+    today: jiff::civil::Date,
+) -> IncidentJson<'a> {
+    IncidentJson {
+        id: &incident.id,
+        title: &review.title,
+        url: format!("/incidents/{}", incident.id),
+        source: &review.source,
+        provider: &review.provider,
+        stage: review.stage.as_str(),
+        tracking_id: review.tracking_id.as_deref(),
+        impact_start: review.impact_start,
+        impact_end: review.impact_end,
+        services: &review.services,
+        regions: &review.regions,
+        causes: &review.causes,
+        sections: &review.sections,
+        timeline: &review.timeline,
+        repair_items: review
+            .repair_items
+            .iter()
+            .map(|i| {
+                let (status, overdue) = item_status(i, record(&i.id).as_ref(), today);
+                RepairItemJson { id: &i.id, text: &i.text, reported_status: i.reported_status.as_str(), due: &i.due, status, overdue }
+            })
+            .collect(),
+        revisions: incident
+            .reviews
+            .iter()
+            .enumerate()
+            .map(|(n, r)| RevisionJson {
+                revision: n + 1,
+                stage: r.stage.as_str(),
+                source: &r.source,
+                title: &r.title,
+                repair_items: r.repair_items.len(),
+            })
+            .collect(),
+        warnings: incident.reviews.iter().flat_map(|r| r.warnings.iter().map(String::as_str)).collect(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct HitJson<'a> {
+    #[serde(flatten)]
+    pub incident: IncidentJson<'a>,
+    pub score: f32,
+    pub section: &'static str,
+    pub snippet: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FacetsJson<'a> {
+    pub service: &'a [crate::index::search::FacetCount],
+    pub region: &'a [crate::index::search::FacetCount],
+    pub cause: &'a [crate::index::search::FacetCount],
+    pub repair_status: &'a [crate::index::search::FacetCount],
+    pub year: &'a [crate::index::search::FacetCount],
+    pub stage: &'a [crate::index::search::FacetCount],
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchJson<'a> {
+    pub query: &'a str,
+    pub total: usize,
+    pub took_ms: f64,
+    pub hint: Option<&'a str>,
+    pub hits: Vec<HitJson<'a>>,
+    pub facets: FacetsJson<'a>,
+}
+
+fn facet<'a>(r: &'a SearchResults, name: &str) -> &'a [crate::index::search::FacetCount] {
+    r.facets.iter().find(|(n, _)| *n == name).map_or(&[], |(_, v)| v.as_slice())
+}
+
+pub fn search_json<'a>(
+    query: &'a str,
+    results: &'a SearchResults,
+    record: &dyn Fn(&str) -> Option<RepairRecord>,
+    today: jiff::civil::Date,
+) -> SearchJson<'a> {
+    SearchJson {
+        query,
+        total: results.total,
+        took_ms: results.took.as_secs_f64() * 1000.0,
+        hint: results.hint.as_deref(),
+        hits: results
+            .hits
+            .iter()
+            .map(|h: &Hit| HitJson {
+                incident: incident_json(&h.incident, h.incident.current(), record, today),
+                score: h.score,
+                section: h.section.as_str(),
+                snippet: &h.snippet_text,
+            })
+            .collect(),
+        facets: FacetsJson {
+            service: facet(results, "service"),
+            region: facet(results, "region"),
+            cause: facet(results, "cause"),
+            repair_status: facet(results, "status"),
+            year: facet(results, "year"),
+            stage: facet(results, "stage"),
+        },
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepairJson<'a> {
+    pub id: &'a str,
+    pub incident_id: &'a str,
+    pub incident_title: &'a str,
+    pub incident_url: String,
+    pub text: &'a str,
+    pub reported_status: &'static str,
+    pub due: &'a [DueMonth],
+    pub status: &'static str,
+    pub overdue: bool,
+    pub retired: bool,
+    pub services: &'a [String],
+    pub regions: &'a [String],
+    pub tracking: &'a Tracking,
+    pub version: u64,
+    pub history: &'a [Event],
+}
+
+pub fn repair_json(r: &RepairRecord, today: jiff::civil::Date) -> RepairJson<'_> {
+    RepairJson {
+        id: &r.id,
+        incident_id: &r.incident_id,
+        incident_title: &r.incident_title,
+        incident_url: format!("/incidents/{}", r.incident_id),
+        text: &r.text,
+        reported_status: r.reported_status.as_str(),
+        due: &r.due,
+        status: r.status().as_str(),
+        overdue: r.overdue(today),
+        retired: r.retired,
+        services: &r.services,
+        regions: &r.regions,
+        tracking: &r.tracking,
+        version: r.version,
+        history: &r.history,
+    }
+}

@@ -1,0 +1,263 @@
+//! The incident page (`/incidents/ID`, `?revision=N`): every section with a stable anchor, the
+//! timeline as a table and as an SVG, repair items with their statuses, and the revisions.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::super::params::Params;
+use super::super::{AppState, Layout};
+use super::{html, layout, utc};
+use crate::incident::{Incident, Review, SectionKind, format_minutes};
+use crate::ingest::today;
+use crate::report::text::{bullet, slug};
+use crate::web::error::WebError;
+
+/// A paragraph, or a list of bullets.
+pub struct Block {
+    pub para: String,
+    pub items: Vec<String>,
+}
+
+pub struct SectionView {
+    pub anchor: String,
+    pub heading: String,
+    pub blocks: Vec<Block>,
+}
+
+pub struct TimelineRow {
+    pub time: String,
+    pub offset: String,
+    pub text: String,
+    pub warning: Option<String>,
+}
+
+pub struct ItemView {
+    pub url: String,
+    pub text: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub overdue: bool,
+    pub due: String,
+    pub reported: &'static str,
+}
+
+pub struct RevisionView {
+    pub label: String,
+    pub url: String,
+    pub shown: bool,
+}
+
+pub struct Mark {
+    pub x: String,
+    pub label: String,
+    pub warn: bool,
+}
+
+/// The impact window and response steps drawn to scale.
+pub struct Svg {
+    pub bar_x: String,
+    pub bar_w: String,
+    pub marks: Vec<Mark>,
+    pub start_label: String,
+    pub end_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+pub struct IncidentPage {
+    pub layout: Layout,
+    pub id: String,
+    pub title: String,
+    pub stage: &'static str,
+    pub stage_label: &'static str,
+    pub tracking_id: Option<String>,
+    pub window: String,
+    pub duration: String,
+    pub services: Vec<String>,
+    pub regions: Vec<String>,
+    pub causes: Vec<String>,
+    pub sections: Vec<SectionView>,
+    pub timeline: Vec<TimelineRow>,
+    pub svg: Option<Svg>,
+    pub items: Vec<ItemView>,
+    pub progress: String,
+    pub revisions: Vec<RevisionView>,
+    pub older_revision: bool,
+    pub source: String,
+    pub warnings: Vec<String>,
+}
+
+fn blocks(text: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match bullet(line) {
+            Some((_, t)) => match out.last_mut() {
+                Some(b) if b.para.is_empty() => b.items.push(t.to_string()),
+                _ => out.push(Block { para: String::new(), items: vec![t.to_string()] }),
+            },
+            None => out.push(Block { para: line.trim().to_string(), items: Vec::new() }),
+        }
+    }
+    out
+}
+
+/// Anchors per section: the kind's anchor, numbered when a kind repeats; "other" sections by heading.
+pub fn section_anchors(review: &Review) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    review
+        .sections
+        .iter()
+        .map(|s| {
+            let base = match s.kind {
+                SectionKind::Other if !s.heading.is_empty() => slug(&s.heading, 50),
+                k => k.anchor().to_string(),
+            };
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}-{n}") }
+        })
+        .collect()
+}
+
+fn svg(review: &Review) -> Option<Svg> {
+    let start = review.impact_start?;
+    let times: Vec<i64> = review.timeline.iter().filter_map(|t| t.at).map(|t| t.as_second()).collect();
+    let end = review.impact_end.map(|t| t.as_second());
+    let lo = times.iter().copied().chain([start.as_second()]).min()?;
+    let hi = times.iter().copied().chain([start.as_second()]).chain(end).max()?;
+    let span = (hi - lo).max(60) as f64;
+    let x = |t: i64| 10.0 + 700.0 * (t - lo) as f64 / span;
+    let bar_x = x(start.as_second());
+    let bar_end = end.map_or(bar_x + 2.0, x);
+    Some(Svg {
+        bar_x: format!("{bar_x:.1}"),
+        bar_w: format!("{:.1}", (bar_end - bar_x).max(2.0)),
+        marks: review
+            .timeline
+            .iter()
+            .filter_map(|t| {
+                let at = t.at?;
+                Some(Mark {
+                    x: format!("{:.1}", x(at.as_second())),
+                    label: format!("{} – {}", utc(at), t.text.chars().take(120).collect::<String>()),
+                    warn: t.warning.is_some(),
+                })
+            })
+            .collect(),
+        start_label: jiff::Timestamp::from_second(lo).map(utc).unwrap_or_default(),
+        end_label: jiff::Timestamp::from_second(hi).map(utc).unwrap_or_default(),
+    })
+}
+
+fn offset(start: Option<jiff::Timestamp>, at: Option<jiff::Timestamp>) -> String {
+    match (start, at) {
+        (Some(s), Some(a)) => {
+            let minutes = (a.as_second() - s.as_second()) / 60;
+            if minutes < 0 { format!("−{}", format_minutes(-minutes)) } else { format!("+{}", format_minutes(minutes)) }
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Option<usize>) -> Result<IncidentPage, WebError> {
+    let shown = match revision {
+        None => incident.reviews.len() - 1,
+        Some(n) if (1..=incident.reviews.len()).contains(&n) => n - 1,
+        Some(n) => return Err(WebError::NotFound(format!("incident {} has no revision {n}", incident.id))),
+    };
+    let review = &incident.reviews[shown];
+    let today = today();
+    let anchors = section_anchors(review);
+    let items: Vec<ItemView> = review
+        .repair_items
+        .iter()
+        .map(|i| {
+            let record = state.store.get(&i.id).ok().flatten();
+            let (status, overdue) = crate::view::item_status(i, record.as_ref(), today);
+            ItemView {
+                url: format!("/repairs/{}", i.id),
+                text: i.text.clone(),
+                status,
+                status_label: crate::store::Status::parse(status).map_or("Open", |s| s.label()),
+                overdue,
+                due: i.due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                reported: i.reported_status.as_str(),
+            }
+        })
+        .collect();
+    let done = items.iter().filter(|i| i.status == "completed").count();
+    Ok(IncidentPage {
+        layout,
+        id: incident.id.clone(),
+        title: review.title.clone(),
+        stage: review.stage.as_str(),
+        stage_label: review.stage.label(),
+        tracking_id: review.tracking_id.clone(),
+        window: match (review.impact_start, review.impact_end) {
+            (Some(s), Some(e)) => format!("{} – {}", utc(s), utc(e)),
+            (Some(s), None) => format!("from {}", utc(s)),
+            _ => "not stated".into(),
+        },
+        duration: review.impact_minutes().map(format_minutes).unwrap_or_default(),
+        services: review.services.clone(),
+        regions: review.regions.clone(),
+        causes: review.causes.iter().map(|c| state.catalogue.cause_label(c).to_string()).collect(),
+        sections: review
+            .sections
+            .iter()
+            .zip(anchors)
+            .filter(|(s, _)| !(s.kind == SectionKind::RepairItems && !review.repair_items.is_empty()))
+            .map(|(s, anchor)| SectionView {
+                anchor,
+                heading: if s.heading.is_empty() { s.kind.label().to_string() } else { s.heading.clone() },
+                blocks: blocks(&s.text),
+            })
+            .collect(),
+        timeline: review
+            .timeline
+            .iter()
+            .map(|t| TimelineRow {
+                time: t.at.map(utc).unwrap_or_else(|| "?".into()),
+                offset: offset(review.impact_start, t.at),
+                text: t.text.clone(),
+                warning: t.warning.clone(),
+            })
+            .collect(),
+        svg: svg(review),
+        progress: if items.is_empty() { String::new() } else { format!("{done} of {} completed", items.len()) },
+        items,
+        revisions: incident
+            .reviews
+            .iter()
+            .enumerate()
+            .map(|(n, r)| RevisionView {
+                label: format!("{} ({})", r.stage.label(), r.source.rsplit('/').next().unwrap_or(&r.source)),
+                url: if n + 1 == incident.reviews.len() {
+                    format!("/incidents/{}", incident.id)
+                } else {
+                    format!("/incidents/{}?revision={}", incident.id, n + 1)
+                },
+                shown: n == shown,
+            })
+            .collect(),
+        older_revision: shown + 1 != incident.reviews.len(),
+        source: review.source.clone(),
+        warnings: review.warnings.clone(),
+    })
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let layout = layout(&req, &state)?;
+    let params = Params::parse(req.query_string());
+    let revision = match params.get("revision") {
+        None => None,
+        Some(r) => Some(r.parse::<usize>().map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?),
+    };
+    let incident = state.index.get(&id).map_err(|e| match e {
+        crate::index::IndexError::NotFound(id) => WebError::NotFound(format!("There is no incident `{id}`. It may have been renamed; try searching for it.")),
+        e => WebError::internal(e),
+    })?;
+    html(&build(&state, layout, &incident, revision)?)
+}

@@ -1,0 +1,47 @@
+//! Operations: health check, static assets with cache headers, and the friendly 404.
+
+use std::sync::LazyLock;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::super::AppState;
+use crate::web::error::WebError;
+
+const STYLE: &str = include_str!("../../../static/style.css");
+const SCRIPT: &str = include_str!("../../../static/app.js");
+
+/// A short hash of the assets: their URLs carry it, so they can be cached for a year.
+pub fn asset_version() -> &'static str {
+    static VERSION: LazyLock<String> = LazyLock::new(|| crate::web::auth::sha256_hex(&format!("{STYLE}{SCRIPT}"))[..10].to_string());
+    &VERSION
+}
+
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let incidents = state.index.reader.searcher().num_docs();
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "status": "ok", "incidents": incidents }))
+}
+
+pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let (body, content_type) = match file.as_str() {
+        "style.css" => (STYLE, "text/css; charset=utf-8"),
+        "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
+        _ => return Err(WebError::NotFound(format!("There is no asset `{file}`."))),
+    };
+    let etag = format!("\"{}\"", asset_version());
+    if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Ok(HttpResponse::NotModified().finish());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .insert_header(("ETag", etag))
+        .body(body))
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let path: String = req.path().chars().take(200).collect();
+    if path.starts_with("/api/") {
+        return Ok(HttpResponse::NotFound().json(serde_json::json!({"error": format!("no API route {path}"), "status": 404})));
+    }
+    Err(WebError::NotFound(format!("There is no page at {path}. Search for what you need instead.")))
+}

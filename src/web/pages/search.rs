@@ -1,0 +1,289 @@
+//! The search page (`/`, `/search`), related incidents for an alert (`/related`) and the
+//! OpenSearch description.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::super::params::Params;
+use super::super::{AppState, Layout};
+use super::{html, layout, utc};
+use crate::facet::Catalogue;
+use crate::incident::format_minutes;
+use crate::index::search::{SearchRequest, SearchResults, Sort};
+use crate::web::error::WebError;
+
+pub const PAGE_SIZE: usize = 20;
+pub const MAX_PAGE: usize = 500;
+
+fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, WebError> {
+    match params.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<jiff::civil::Date>()
+            .map(Some)
+            .map_err(|_| WebError::BadRequest(format!("`{key}` must be a date like 2024-07-13, not `{}`", v.chars().take(40).collect::<String>()))),
+    }
+}
+
+/// Read a search from query parameters (shared with the API): q, service, region, cause,
+/// status, year, stage, from, to, sort, page.
+pub fn search_request(params: &Params, catalogue: &Catalogue) -> Result<(SearchRequest, usize), WebError> {
+    let page = match params.get("page") {
+        None => 1,
+        Some(p) => match p.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(WebError::BadRequest(format!(
+                    "`page` must be a whole number from 1 to {MAX_PAGE}, not `{}`",
+                    p.chars().take(20).collect::<String>()
+                )));
+            }
+        },
+    };
+    let sort = Sort::parse(params.get("sort").unwrap_or(""))
+        .ok_or_else(|| WebError::BadRequest("`sort` must be relevance, newest or oldest".into()))?;
+    let to_ts = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).ok();
+    let from = date_param(params, "from")?.and_then(to_ts);
+    let to = date_param(params, "to")?.and_then(|d| d.tomorrow().ok()).and_then(to_ts);
+    let filters = vec![
+        ("service".to_string(), params.all("service").iter().map(|s| catalogue.canonical_service(s)).collect()),
+        ("region".to_string(), params.all("region").iter().map(|s| catalogue.canonical_region(s)).collect()),
+        ("cause".to_string(), params.all("cause")),
+        ("status".to_string(), params.all("status")),
+        ("year".to_string(), params.all("year")),
+        ("stage".to_string(), params.all("stage")),
+    ];
+    let req = SearchRequest {
+        query: params.get("q").unwrap_or("").to_string(),
+        filters,
+        from,
+        to,
+        sort,
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
+    Ok((req, page))
+}
+
+pub struct HitView {
+    pub url: String,
+    pub section_url: String,
+    pub title: String,
+    pub date: String,
+    pub duration: String,
+    pub stage: &'static str,
+    pub stage_label: &'static str,
+    pub services: String,
+    pub regions: String,
+    pub section_label: &'static str,
+    pub snippet_html: String,
+}
+
+pub struct FacetValueView {
+    pub label: String,
+    pub count: u64,
+    pub url: String,
+    pub active: bool,
+}
+
+pub struct FacetGroupView {
+    pub label: &'static str,
+    pub values: Vec<FacetValueView>,
+}
+
+pub struct LinkView {
+    pub label: String,
+    pub url: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub layout: Layout,
+    pub q: String,
+    pub total: usize,
+    pub took_ms: String,
+    pub hint: Option<String>,
+    pub hits: Vec<HitView>,
+    pub facets: Vec<FacetGroupView>,
+    pub active_filters: Vec<LinkView>,
+    pub sorts: Vec<LinkView>,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub page: usize,
+    pub pages: usize,
+    pub from: String,
+    pub to: String,
+}
+
+fn facet_label(name: &str) -> &'static str {
+    match name {
+        "service" => "Service",
+        "region" => "Region",
+        "cause" => "Cause",
+        "status" => "Repair status",
+        "year" => "Year",
+        _ => "Stage",
+    }
+}
+
+fn value_label(state: &AppState, facet: &str, value: &str) -> String {
+    match facet {
+        "cause" => state.catalogue.cause_label(value).to_string(),
+        "stage" => crate::incident::Stage::parse(value).map_or(value.to_string(), |s| s.label().to_string()),
+        "status" => match value {
+            "open" => "Open items".into(),
+            "completed" => "All completed".into(),
+            "overdue" => "Overdue items".into(),
+            "none" => "No repair items".into(),
+            other => other.into(),
+        },
+        _ => value.to_string(),
+    }
+}
+
+pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
+    results
+        .hits
+        .iter()
+        .map(|h| {
+            let r = h.incident.current();
+            HitView {
+                url: format!("/incidents/{}", h.incident.id),
+                section_url: format!("/incidents/{}#{}", h.incident.id, h.section.anchor()),
+                title: r.title.clone(),
+                date: r.impact_start.map(utc).unwrap_or_else(|| "date unknown".into()),
+                duration: r.impact_minutes().map(format_minutes).unwrap_or_default(),
+                stage: r.stage.as_str(),
+                stage_label: r.stage.label(),
+                services: r.services.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+                regions: match r.regions.len() {
+                    0 => String::new(),
+                    1..=3 => r.regions.join(", "),
+                    n => format!("{} and {} more", r.regions[..2].join(", "), n - 2),
+                },
+                section_label: h.section.label(),
+                snippet_html: h.snippet_html.clone(),
+            }
+        })
+        .collect()
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let mut layout = layout(&req, &state)?;
+    let params = Params::parse(req.query_string());
+    let (request, page) = search_request(&params, &state.catalogue)?;
+    let results = state.index.search(&request).map_err(WebError::internal)?;
+    let base = |qs: String| if qs.is_empty() { "/search".to_string() } else { format!("/search?{qs}") };
+    let facets = results
+        .facets
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(name, values)| FacetGroupView {
+            label: facet_label(name),
+            values: values
+                .iter()
+                .take(if *name == "year" { 30 } else { 12 })
+                .map(|v| FacetValueView {
+                    label: value_label(&state, name, &v.value),
+                    count: v.count,
+                    url: base(params.toggled(name, &v.value)),
+                    active: params.has(name, &v.value),
+                })
+                .collect(),
+        })
+        .collect();
+    let active_filters = crate::index::FACETS
+        .iter()
+        .flat_map(|name| params.all(name).into_iter().map(move |v| (*name, v)))
+        .map(|(name, v)| LinkView {
+            label: format!("{}: {}", facet_label(name), value_label(&state, name, &v)),
+            url: base(params.toggled(name, &v)),
+            active: true,
+        })
+        .collect();
+    let current_sort = params.get("sort").unwrap_or("relevance");
+    let sorts = ["relevance", "newest", "oldest"]
+        .into_iter()
+        .map(|s| LinkView { label: s.to_string(), url: base(params.with("sort", s)), active: current_sort == s })
+        .collect();
+    let pages = results.total.div_ceil(PAGE_SIZE).clamp(1, MAX_PAGE);
+    let q = request.query.clone();
+    layout.query = q.clone();
+    let page_view = SearchPage {
+        layout,
+        q,
+        total: results.total,
+        took_ms: format!("{:.1}", results.took.as_secs_f64() * 1000.0),
+        hint: results.hint.clone(),
+        hits: hit_views(&results),
+        facets,
+        active_filters,
+        sorts,
+        prev_url: (page > 1).then(|| base(params.with("page", &(page - 1).to_string()))),
+        next_url: (page < pages).then(|| base(params.with("page", &(page + 1).to_string()))),
+        page,
+        pages,
+        from: params.get("from").unwrap_or("").to_string(),
+        to: params.get("to").unwrap_or("").to_string(),
+    };
+    html(&page_view)
+}
+
+/// Alert text as a search: its words, without query syntax, cut to a sane length.
+pub fn related_request(text: &str, limit: usize) -> SearchRequest {
+    let words: String = text
+        .chars()
+        .take(2000)
+        .map(|c| if c.is_alphanumeric() || c == '.' || c == '-' { c } else { ' ' })
+        .collect();
+    let words: Vec<&str> = words.split_whitespace().map(|w| w.trim_matches(['.', '-'])).filter(|w| !w.is_empty()).take(60).collect();
+    SearchRequest { query: words.join(" "), limit: limit.clamp(1, 20), ..Default::default() }
+}
+
+#[derive(Template)]
+#[template(path = "related.html")]
+pub struct RelatedPage {
+    pub layout: Layout,
+    pub text: String,
+    pub hits: Vec<HitView>,
+}
+
+pub async fn related_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let layout = layout(&req, &state)?;
+    let params = Params::parse(req.query_string());
+    let text = params.get("text").unwrap_or("").to_string();
+    let wants_json = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
+    if wants_json {
+        return super::api::related_json(&req, &state, &text, 5).map_err(|e| e.0);
+    }
+    let hits = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        hit_views(&state.index.search(&related_request(&text, 5)).map_err(WebError::internal)?)
+    };
+    html(&RelatedPage { layout, text, hits })
+}
+
+pub async fn opensearch(req: HttpRequest) -> HttpResponse {
+    let info = req.connection_info();
+    let origin = format!("{}://{}", info.scheme(), info.host());
+    let origin = crate::index::search::escape_html(&origin);
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
+  <ShortName>incident-kb</ShortName>
+  <Description>Search past incidents by symptom</Description>
+  <InputEncoding>UTF-8</InputEncoding>
+  <Url type="text/html" method="get" template="{origin}/search?q={{searchTerms}}"/>
+  <Url type="application/json" method="get" template="{origin}/api/v1/search?q={{searchTerms}}"/>
+</OpenSearchDescription>
+"#
+    );
+    HttpResponse::Ok().content_type("application/opensearchdescription+xml").body(body)
+}
