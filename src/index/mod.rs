@@ -63,6 +63,7 @@ impl SearchIndex {
         } else {
             Index::open_in_dir(path).map_err(tantivy_err(path))?
         };
+        schema::register_analyzers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(tantivy_err(path))?;
         Ok((SearchIndex { index, reader, fields, path: path.to_path_buf() }, fresh))
     }

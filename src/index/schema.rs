@@ -6,7 +6,21 @@ use tantivy::schema::{FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STO
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The analyzer of every text field: words, lowercased, English stop words out, stemmed.
+pub const TEXT_ANALYZER: &str = "en_kb";
+
+/// Register the analyzers the schema names; every open of the index must call this.
+pub fn register_analyzers(index: &tantivy::Index) {
+    use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
+    let mut builder = TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).dynamic();
+    if let Some(stop) = StopWordFilter::new(Language::English) {
+        builder = builder.filter_dynamic(stop);
+    }
+    let analyzer = builder.filter_dynamic(Stemmer::new(Language::English)).build();
+    index.tokenizers().register(TEXT_ANALYZER, analyzer);
+}
 
 /// The facet dimensions, as field names and URL parameters.
 pub const FACETS: [&str; 6] = ["service", "region", "cause", "status", "year", "stage"];
@@ -41,7 +55,7 @@ impl Fields {
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer("en_stem").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(TEXT_ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let id = b.add_text_field("id", STRING | STORED | FAST);
     let hash = b.add_text_field("hash", STRING | STORED);

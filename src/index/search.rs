@@ -122,9 +122,61 @@ fn render_snippet(s: &Snippet) -> (String, String) {
     (html.trim().to_string(), text.trim().to_string())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::expand_query;
+
+    #[test]
+    fn queries_gain_the_long_forms_reports_use() {
+        assert_eq!(expand_query("429s after a config rollout"), "429 after a config configuration rollout");
+        assert_eq!(expand_query("\"config rollout\" title:config"), "\"config rollout\" title:config");
+    }
+}
+
 fn opening(text: &str, chars: usize) -> String {
     let t: String = text.chars().take(chars).collect();
     if t.len() < text.len() { format!("{}…", t.trim_end()) } else { t }
+}
+
+/// Words people type that reports spell out: each bare word gains its long form ("config" →
+/// "config configuration"), and plural error codes lose their "s" ("429s" → "429").
+const QUERY_VOCABULARY: &[(&str, &str)] = &[
+    ("config", "configuration"),
+    ("configs", "configuration"),
+    ("cert", "certificate"),
+    ("certs", "certificates"),
+    ("db", "database"),
+    ("auth", "authentication"),
+    ("k8s", "kubernetes"),
+    ("perf", "performance"),
+    ("deploy", "deployment"),
+    ("oom", "memory"),
+];
+
+pub fn expand_query(q: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_quotes = false;
+    for word in q.split(' ') {
+        let quotes = word.matches('"').count();
+        let bare = !in_quotes && quotes == 0 && !word.contains(':');
+        if quotes % 2 == 1 {
+            in_quotes = !in_quotes;
+        }
+        if !bare {
+            out.push(word.to_string());
+            continue;
+        }
+        let lower = word.to_ascii_lowercase();
+        let digits = lower.strip_suffix('s').filter(|d| d.len() >= 3 && d.chars().all(|c| c.is_ascii_digit()));
+        if let Some(code) = digits {
+            out.push(code.to_string());
+        } else if let Some((_, long)) = QUERY_VOCABULARY.iter().find(|(short, _)| *short == lower) {
+            out.push(format!("{word} {long}"));
+        } else {
+            out.push(word.to_string());
+        }
+    }
+    out.join(" ")
 }
 
 impl SearchIndex {
@@ -158,6 +210,7 @@ impl SearchIndex {
         if q.trim().is_empty() {
             return (None, hint);
         }
+        let q = expand_query(&q);
         let parser = self.query_parser();
         let (query, errors) = parser.parse_query_lenient(&q);
         if !errors.is_empty() {

@@ -127,7 +127,19 @@ fn clean_title(line: &str) -> String {
 
 /// Split a page into the line ranges of its reviews: (header start, anchor, end).
 fn split(lines: &[&str]) -> Vec<(usize, usize, usize)> {
-    let anchors: Vec<usize> = (0..lines.len()).filter(|&i| is_anchor(lines[i])).collect();
+    // A review opens at an anchor only once the one before has gone past its summary:
+    // "Customer impact:" right after "Summary of impact:" is the same review.
+    let opens_other_section = |l: &str| {
+        heading(l).is_some_and(|k| k != SectionKind::WhatHappened)
+            || labels(l).iter().any(|x| x.kind.is_some_and(|k| k != SectionKind::WhatHappened))
+    };
+    let mut anchors: Vec<usize> = Vec::new();
+    for i in (0..lines.len()).filter(|&i| is_anchor(lines[i])) {
+        let past_summary = anchors.last().is_none_or(|&prev| lines[prev..i].iter().any(|l| opens_other_section(l)));
+        if past_summary {
+            anchors.push(i);
+        }
+    }
     if anchors.is_empty() {
         let first = lines.iter().position(|l| !l.trim().is_empty() && !is_chrome(l)).unwrap_or(0);
         return vec![(0, first, lines.len())];

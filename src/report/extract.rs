@@ -88,7 +88,13 @@ pub fn timeline(
     let mut last_zone: Option<Zone> = None;
     let mut last_at: Option<Timestamp> = None;
     for section in sections.iter().filter(|s| all_sections || s.kind == SectionKind::Response) {
+        // Where the steps are bullets, a prose sentence that opens with a time is not a step.
+        let bullet_steps =
+            section.text.lines().any(|l| bullet(l).is_some_and(|(_, t)| time::leading_point(t).is_some()));
         for line in section.text.lines() {
+            if bullet_steps && bullet(line).is_none() {
+                continue;
+            }
             let content = bullet(line).map_or(line.trim(), |(_, t)| t);
             let Some((point, rest)) = time::leading_point(content) else { continue };
             if rest.trim().len() < 3 {

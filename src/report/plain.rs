@@ -110,7 +110,8 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         if is_chrome(t) {
             return false;
         }
-        t.len() < 40 || seen.insert(t.to_string())
+        let repeatable = t.len() < 40 && !CAPS_HEADING.is_match(t);
+        repeatable || seen.insert(t.to_string())
     });
     let first = lines.iter().position(|l| !l.trim().is_empty()).ok_or(ReportError::NoReview)?;
     let first_line = lines[first].trim();

@@ -1,0 +1,25 @@
+//! Shared helpers for the integration tests: the bundled corpus, the shared corpus, temp data.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use incident_kb::corpus::{self, CorpusRead};
+use incident_kb::facet::Catalogue;
+
+/// The bundled sample corpus (the seeds).
+pub fn seeds_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// `../shared/corpus`, or `IKB_SHARED_CORPUS`. Missing is a failure, not a skip: CI has it.
+pub fn shared_corpus() -> PathBuf {
+    let dir = std::env::var_os("IKB_SHARED_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    assert!(dir.is_dir(), "the shared corpus is missing at {} (set IKB_SHARED_CORPUS)", dir.display());
+    dir
+}
+
+pub fn read_seeds() -> CorpusRead {
+    corpus::read(&[seeds_dir()], &Catalogue::bundled(), |_, _, _| {}).expect("seeds read")
+}
