@@ -1,0 +1,138 @@
+//! The real `ikb` binary on the seeds and on broken reports: output, JSON shapes, exit codes.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ikb(index: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ikb"))
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .env_remove("IKB_INDEX")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("ikb runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ingested() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let seeds = common::seeds_dir();
+    let o = ikb(&tmp.path().join("index"), &["ingest", "--corpus", seeds.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).starts_with("5 files, 11 reviews, 10 incidents"), "{}", stdout(&o));
+    tmp
+}
+
+#[test]
+fn help_is_there_for_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    for cmd in ["ingest", "search", "show", "export", "repairs", "serve", "hash-password", "hash-token"] {
+        let o = ikb(tmp.path(), &[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd}");
+        assert!(stdout(&o).contains("--index"), "{cmd} --help mentions --index");
+    }
+}
+
+#[test]
+fn search_prints_ranked_incidents_with_snippets_and_facets() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let o = ikb(&index, &["search", "HTTP", "429"]);
+    let out = stdout(&o);
+    assert!(out.starts_with(" 1. Azure OpenAI"), "{out}");
+    assert!(out.contains("/incidents/8GCS-858#what-happened"));
+    assert!(out.contains("**429**"));
+    assert!(out.contains("  service: Azure OpenAI (1)"));
+
+    let o = ikb(&index, &["search", "--json", "--service", "AOAI", "--limit", "5", "deleted"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hit = &v["hits"][0];
+    assert_eq!(hit["id"], "2024-07-13-azure-openai");
+    assert_eq!(hit["url"], "/incidents/2024-07-13-azure-openai");
+    for field in ["title", "source", "stage", "tracking_id", "impact_start", "impact_end", "services", "regions", "causes", "sections", "timeline", "repair_items", "revisions", "warnings", "score", "section", "snippet"] {
+        assert!(hit.get(field).is_some(), "search JSON has {field}");
+    }
+    assert_eq!(hit["impact_start"], "2024-07-13T00:00:00Z");
+    assert_eq!(hit["revisions"].as_array().unwrap().len(), 2);
+    let item = &hit["repair_items"][0];
+    for field in ["id", "text", "reported_status", "due", "status", "overdue"] {
+        assert!(item.get(field).is_some(), "repair item JSON has {field}");
+    }
+    for facet in ["service", "region", "cause", "repair_status"] {
+        assert!(v["facets"][facet].is_array(), "facets.{facet}");
+    }
+}
+
+#[test]
+fn show_export_and_repairs() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let o = ikb(&index, &["show", "--json", "2024-04-22-azure-dns"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["impact_start"], "2024-04-22T19:45:00Z");
+    assert_eq!(v["sections"][0]["kind"], "what_happened");
+    assert_eq!(v["timeline"][0]["at"], "2024-04-22T19:45:00Z");
+    let o = ikb(&index, &["show", "2024-04-22-azure-dns"]);
+    assert!(stdout(&o).contains("impact: 2024-04-22 19:45 UTC – 2024-04-22 22:00 UTC"));
+    let o = ikb(&index, &["show", "no-such-incident"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no incident with id `no-such-incident`"));
+
+    let o = ikb(&index, &["export"]);
+    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 10);
+
+    let o = ikb(&index, &["repairs", "--json", "--status", "completed"]);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(items.len(), 4 + 2 + 4, "AOAI final 4, MI 2, ARM 4");
+    let o = ikb(&index, &["repairs", "--status", "overdue", "--service", "ARM"]);
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("  [")).collect();
+    assert!(rows.iter().all(|l| l.contains("OVERDUE")), "{out}");
+    assert_eq!(rows.iter().filter(|l| l.contains("[2024-01-21-azure-resource-manager-")).count(), 7, "{out}");
+    assert!(out.ends_with(&format!("{} repair items\n", rows.len())));
+    let o = ikb(&index, &["repairs", "--status", "nonsense"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--status must be one of"));
+}
+
+#[test]
+fn a_broken_report_is_named_and_the_others_still_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::copy(common::seeds_dir().join("azure-2026-03-status-history.txt"), corpus.join("good.txt")).unwrap();
+    std::fs::write(corpus.join("broken.txt"), b"\xff\xfe\x00binary").unwrap();
+    let o = ikb(&tmp.path().join("index"), &["ingest", "--corpus", corpus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "a skipped file makes a non-zero exit");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.txt: the file is binary"), "{err}");
+    assert!(stdout(&o).starts_with("2 files, 3 reviews, 3 incidents"), "{}", stdout(&o));
+}
+
+#[test]
+fn search_without_an_index_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = ikb(&tmp.path().join("none"), &["search", "x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run `ikb ingest` first"));
+}
+
+#[test]
+fn ingest_fails_at_once_while_another_process_holds_the_data() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let _held = incident_kb::store::Store::open(&index.join("tracking")).unwrap();
+    let started = std::time::Instant::now();
+    let o = ikb(&index, &["ingest", "--corpus", common::seeds_dir().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "it does not hang");
+}
