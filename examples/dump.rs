@@ -3,5 +3,7 @@ fn main() {
     let cat = incident_kb::facet::Catalogue::bundled();
     let r = incident_kb::corpus::read(&roots, &cat, |_, _, _| {}).unwrap();
     println!("{}", serde_json::to_string_pretty(&r.incidents).unwrap());
-    for f in r.failures { eprintln!("FAIL {f}"); }
+    for f in r.failures {
+        eprintln!("FAIL {f}");
+    }
 }

@@ -11,7 +11,10 @@ use crate::report::Draft;
 use crate::report::text::slug;
 
 fn short_hash(s: &str, bytes: usize) -> String {
-    Sha256::digest(s.as_bytes())[..bytes].iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(s.as_bytes())[..bytes]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn date_words(d: jiff::civil::Date) -> String {
@@ -20,23 +23,39 @@ fn date_words(d: jiff::civil::Date) -> String {
 
 /// An id made of URL-safe characters only.
 fn safe_id(s: &str) -> String {
-    let cleaned: String =
-        s.trim().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(100).collect();
+    let cleaned: String = s
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(100)
+        .collect();
     let cleaned = cleaned.trim_matches('.').to_string();
-    if cleaned.is_empty() { slug(s, 80) } else { cleaned }
+    if cleaned.is_empty() {
+        slug(s, 80)
+    } else {
+        cleaned
+    }
 }
 
 /// Complete a draft: facets from the catalogue (the front matter's word wins), a title when the
 /// report has none, and the incident id.
 pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
     let summary = {
-        let parts: Vec<&str> =
-            draft.sections.iter().filter(|s| s.kind == SectionKind::WhatHappened).map(|s| s.text.as_str()).collect();
+        let parts: Vec<&str> = draft
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::WhatHappened)
+            .map(|s| s.text.as_str())
+            .collect();
         parts.join("\n")
     };
     let root_cause = {
-        let parts: Vec<&str> =
-            draft.sections.iter().filter(|s| s.kind == SectionKind::RootCause).map(|s| s.text.as_str()).collect();
+        let parts: Vec<&str> = draft
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::RootCause)
+            .map(|s| s.text.as_str())
+            .collect();
         parts.join("\n")
     };
     let rest = {
@@ -50,15 +69,23 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
     };
     let first_paragraph = summary.split("\n\n").next().unwrap_or("");
     let first_sentence = first_paragraph.split(". ").next().unwrap_or("");
-    let weighted: [(&str, f32); 5] =
-        [(&draft.title, 5.0), (first_sentence, 2.0), (&summary, 1.0), (&root_cause, 0.75), (&rest, 0.1)];
+    let weighted: [(&str, f32); 5] = [
+        (&draft.title, 5.0),
+        (first_sentence, 2.0),
+        (&summary, 1.0),
+        (&root_cause, 0.75),
+        (&rest, 0.1),
+    ];
     let fm = draft.front_matter.clone().unwrap_or_default();
     let services = if fm.services.is_empty() {
         let mut found = catalogue.services_in(&draft.provider, &weighted[..4]);
         found.truncate(12);
         found
     } else {
-        fm.services.iter().map(|s| catalogue.canonical_service(s)).collect()
+        fm.services
+            .iter()
+            .map(|s| catalogue.canonical_service(s))
+            .collect()
     };
     let regions = if fm.regions.is_empty() {
         let mut found = catalogue.regions_in(&draft.provider, &weighted[..3]);
@@ -67,10 +94,17 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
         }
         found
     } else {
-        fm.regions.iter().map(|r| catalogue.canonical_region(r)).collect()
+        fm.regions
+            .iter()
+            .map(|r| catalogue.canonical_region(r))
+            .collect()
     };
     let causes = if fm.causes.is_empty() {
-        let text = if root_cause.trim().is_empty() { format!("{summary}\n{rest}") } else { root_cause.clone() };
+        let text = if root_cause.trim().is_empty() {
+            format!("{summary}\n{rest}")
+        } else {
+            root_cause.clone()
+        };
         catalogue.causes_in(&text)
     } else {
         fm.causes.clone()
@@ -90,8 +124,15 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
             let s: String = first_sentence.chars().take(80).collect();
             (!s.is_empty()).then_some(s)
         });
-        let parts: Vec<String> = [what, place, day.map(date_words)].into_iter().flatten().collect();
-        if parts.is_empty() { "Untitled incident".to_string() } else { parts.join(" – ") }
+        let parts: Vec<String> = [what, place, day.map(date_words)]
+            .into_iter()
+            .flatten()
+            .collect();
+        if parts.is_empty() {
+            "Untitled incident".to_string()
+        } else {
+            parts.join(" – ")
+        }
     } else {
         draft.title.clone()
     };
@@ -102,7 +143,10 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
         safe_id(t)
     } else {
         let date = day.map(|d| d.to_string());
-        let name = services.first().map(|s| slug(s, 40)).filter(|s| !s.is_empty());
+        let name = services
+            .first()
+            .map(|s| slug(s, 40))
+            .filter(|s| !s.is_empty());
         match (date, name) {
             (Some(d), Some(n)) => format!("{d}-{n}"),
             (Some(d), None) => format!("{d}-{}", slug(&title, 40)),
@@ -113,7 +157,10 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
     let repair_items = draft
         .repair_items
         .into_iter()
-        .map(|i| RepairItem { id: format!("{id}-{}", i.id), ..i })
+        .map(|i| RepairItem {
+            id: format!("{id}-{}", i.id),
+            ..i
+        })
         .collect();
     Review {
         id,
@@ -135,20 +182,30 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
 }
 
 fn words(s: &str) -> HashSet<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect()
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Word overlap of two repair items' texts (Jaccard index).
 fn similarity(a: &str, b: &str) -> f32 {
     let (a, b) = (words(a), words(b));
     let union = a.union(&b).count();
-    if union == 0 { 0.0 } else { a.intersection(&b).count() as f32 / union as f32 }
+    if union == 0 {
+        0.0
+    } else {
+        a.intersection(&b).count() as f32 / union as f32
+    }
 }
 
 /// A later review rewords an item a little ("We removed" → "We have removed"): it keeps the
 /// earlier review's id, so its tracking state carries over.
 fn inherit_item_ids(earlier: &[RepairItem], later: &mut [RepairItem]) {
-    let mut taken: HashSet<usize> = later.iter().filter_map(|l| earlier.iter().position(|e| e.id == l.id)).collect();
+    let mut taken: HashSet<usize> = later
+        .iter()
+        .filter_map(|l| earlier.iter().position(|e| e.id == l.id))
+        .collect();
     for item in later.iter_mut() {
         if earlier.iter().any(|e| e.id == item.id) {
             continue;
@@ -183,7 +240,11 @@ pub fn incidents(reviews: Vec<Review>) -> Vec<Incident> {
     }
     let mut out: BTreeMap<String, Vec<Review>> = BTreeMap::new();
     for (id, mut group) in groups {
-        group.sort_by(|a, b| a.stage.cmp(&b.stage).then_with(|| content_key(a).cmp(&content_key(b))));
+        group.sort_by(|a, b| {
+            a.stage
+                .cmp(&b.stage)
+                .then_with(|| content_key(a).cmp(&content_key(b)))
+        });
         group.dedup_by(|a, b| content_key(a) == content_key(b));
         let mut seen_stages = HashSet::new();
         for mut r in group {
@@ -216,13 +277,27 @@ mod tests {
     use crate::incident::{ReportedStatus, Stage};
 
     fn item(id: &str, text: &str) -> RepairItem {
-        RepairItem { id: id.into(), text: text.into(), reported_status: ReportedStatus::None, due: vec![] }
+        RepairItem {
+            id: id.into(),
+            text: text.into(),
+            reported_status: ReportedStatus::None,
+            due: vec![],
+        }
     }
 
     #[test]
     fn reworded_items_keep_their_ids_and_new_ones_get_their_own() {
-        let earlier = [item("a", "We removed incorrect metadata tags on the resources"), item("b", "Something else entirely")];
-        let mut later = [item("x", "We have removed incorrect metadata tags on the resources"), item("y", "A brand new promise")];
+        let earlier = [
+            item("a", "We removed incorrect metadata tags on the resources"),
+            item("b", "Something else entirely"),
+        ];
+        let mut later = [
+            item(
+                "x",
+                "We have removed incorrect metadata tags on the resources",
+            ),
+            item("y", "A brand new promise"),
+        ];
         inherit_item_ids(&earlier, &mut later);
         assert_eq!((later[0].id.as_str(), later[1].id.as_str()), ("a", "y"));
     }

@@ -135,21 +135,32 @@ pub fn init_logging(cli: &Cli) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("incident_kb={level},ikb={level},actix_web=info,warn"))
+        tracing_subscriber::EnvFilter::new(format!(
+            "incident_kb={level},ikb={level},actix_web=info,warn"
+        ))
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn catalogue(cli: &Cli) -> anyhow::Result<Catalogue> {
     match &cli.catalog {
         Some(dir) => Ok(Catalogue::load(dir)?),
-        None if std::path::Path::new("catalog").is_dir() => Ok(Catalogue::load(std::path::Path::new("catalog"))?),
+        None if std::path::Path::new("catalog").is_dir() => {
+            Ok(Catalogue::load(std::path::Path::new("catalog"))?)
+        }
         None => Ok(Catalogue::bundled()),
     }
 }
 
 fn corpus_or_default(dirs: &[PathBuf]) -> Vec<PathBuf> {
-    if dirs.is_empty() { vec![PathBuf::from("corpus")] } else { dirs.to_vec() }
+    if dirs.is_empty() {
+        vec![PathBuf::from("corpus")]
+    } else {
+        dirs.to_vec()
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -192,7 +203,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::HashToken { name } => {
             let token = incident_kb::web::auth::random_token();
             println!("token (give it to the client; it is not stored): {token}");
-            println!("\n[[token]]\nname = \"{name}\"\ntoken_sha256 = \"{}\"", incident_kb::web::auth::sha256_hex(&token));
+            println!(
+                "\n[[token]]\nname = \"{name}\"\ntoken_sha256 = \"{}\"",
+                incident_kb::web::auth::sha256_hex(&token)
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -203,14 +217,20 @@ fn run_ingest(cli: &Cli, data: &DataDir, args: &IngestArgs) -> anyhow::Result<Ex
     let roots = corpus_or_default(&args.corpus);
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} reading reports {bar:30} {pos}/{len} {wide_msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading reports {bar:30} {pos}/{len} {wide_msg}",
+        )
+        .expect("valid template"),
     );
     let started = std::time::Instant::now();
     let summary = ingest::ingest(data, &roots, &catalogue, |n, total, path| {
         bar.set_length(total as u64);
         bar.set_position(n as u64 + 1);
-        bar.set_message(path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+        bar.set_message(
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
     })?;
     bar.finish_and_clear();
     for f in &summary.failures {
@@ -238,7 +258,11 @@ fn run_ingest(cli: &Cli, data: &DataDir, args: &IngestArgs) -> anyhow::Result<Ex
         summary.store.retired,
         started.elapsed().as_secs_f64()
     );
-    Ok(if summary.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn open_index(data: &DataDir) -> anyhow::Result<SearchIndex> {
@@ -254,23 +278,47 @@ fn open_store(data: &DataDir) -> Option<Store> {
 fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let catalogue = catalogue(cli)?;
-    let Some(sort) = Sort::parse(&args.sort) else { bail!("--sort must be relevance, newest or oldest") };
+    let Some(sort) = Sort::parse(&args.sort) else {
+        bail!("--sort must be relevance, newest or oldest")
+    };
     let query = args.query.join(" ");
     let filters = vec![
-        ("service".to_string(), args.service.iter().map(|s| catalogue.canonical_service(s)).collect()),
-        ("region".to_string(), args.region.iter().map(|s| catalogue.canonical_region(s)).collect()),
+        (
+            "service".to_string(),
+            args.service
+                .iter()
+                .map(|s| catalogue.canonical_service(s))
+                .collect(),
+        ),
+        (
+            "region".to_string(),
+            args.region
+                .iter()
+                .map(|s| catalogue.canonical_region(s))
+                .collect(),
+        ),
         ("cause".to_string(), args.cause.clone()),
         ("status".to_string(), args.status.clone()),
         ("year".to_string(), args.year.clone()),
     ];
-    let req = SearchRequest { query: query.clone(), filters, sort, offset: args.offset, limit: args.limit, ..Default::default() };
+    let req = SearchRequest {
+        query: query.clone(),
+        filters,
+        sort,
+        offset: args.offset,
+        limit: args.limit,
+        ..Default::default()
+    };
     let results = index.search(&req)?;
     let store = open_store(data);
     let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
     let today = ingest::today();
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &view::search_json(&query, &results, &record, today))?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &view::search_json(&query, &results, &record, today),
+        )?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -279,19 +327,60 @@ fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<Ex
     }
     for (n, hit) in results.hits.iter().enumerate() {
         let r = hit.incident.current();
-        let when = r.impact_start.map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "date unknown".into());
-        let duration = r.impact_minutes().map(|m| format!(" ({})", format_minutes(m))).unwrap_or_default();
-        writeln!(out, "{:>2}. {}  [{}]", args.offset + n + 1, r.title, hit.incident.id)?;
-        writeln!(out, "    {when}{duration} · {} · {}", r.stage.label(), r.services.iter().take(3).cloned().collect::<Vec<_>>().join(", "))?;
-        writeln!(out, "    {}: {}", hit.section.label(), hit.snippet_text.replace('\n', " "))?;
-        writeln!(out, "    /incidents/{}#{}", hit.incident.id, hit.section.anchor())?;
+        let when = r
+            .impact_start
+            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "date unknown".into());
+        let duration = r
+            .impact_minutes()
+            .map(|m| format!(" ({})", format_minutes(m)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:>2}. {}  [{}]",
+            args.offset + n + 1,
+            r.title,
+            hit.incident.id
+        )?;
+        writeln!(
+            out,
+            "    {when}{duration} · {} · {}",
+            r.stage.label(),
+            r.services
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        writeln!(
+            out,
+            "    {}: {}",
+            hit.section.label(),
+            hit.snippet_text.replace('\n', " ")
+        )?;
+        writeln!(
+            out,
+            "    /incidents/{}#{}",
+            hit.incident.id,
+            hit.section.anchor()
+        )?;
     }
-    writeln!(out, "{} incidents ({:.1} ms)", results.total, results.took.as_secs_f64() * 1000.0)?;
+    writeln!(
+        out,
+        "{} incidents ({:.1} ms)",
+        results.total,
+        results.took.as_secs_f64() * 1000.0
+    )?;
     for (name, counts) in &results.facets {
         if counts.is_empty() {
             continue;
         }
-        let top: Vec<String> = counts.iter().take(6).map(|c| format!("{} ({})", c.value, c.count)).collect();
+        let top: Vec<String> = counts
+            .iter()
+            .take(6)
+            .map(|c| format!("{} ({})", c.value, c.count))
+            .collect();
         writeln!(out, "  {name}: {}", top.join(", "))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -310,12 +399,48 @@ fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{}\n{}", r.title, "=".repeat(r.title.chars().count().min(100)))?;
-    writeln!(out, "id: {}   stage: {}   tracking id: {}", incident.id, r.stage.label(), r.tracking_id.as_deref().unwrap_or("-"))?;
-    let fmt = |t: Option<jiff::Timestamp>| t.map_or("?".to_string(), |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string());
-    writeln!(out, "impact: {} – {}", fmt(r.impact_start), fmt(r.impact_end))?;
-    writeln!(out, "services: {}\nregions: {}\ncauses: {}", r.services.join(", "), r.regions.join(", "), r.causes.join(", "))?;
-    writeln!(out, "source: {}   revisions: {}", r.source, incident.reviews.iter().map(|r| r.stage.label()).collect::<Vec<_>>().join(", "))?;
+    writeln!(
+        out,
+        "{}\n{}",
+        r.title,
+        "=".repeat(r.title.chars().count().min(100))
+    )?;
+    writeln!(
+        out,
+        "id: {}   stage: {}   tracking id: {}",
+        incident.id,
+        r.stage.label(),
+        r.tracking_id.as_deref().unwrap_or("-")
+    )?;
+    let fmt = |t: Option<jiff::Timestamp>| {
+        t.map_or("?".to_string(), |t| {
+            t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+        })
+    };
+    writeln!(
+        out,
+        "impact: {} – {}",
+        fmt(r.impact_start),
+        fmt(r.impact_end)
+    )?;
+    writeln!(
+        out,
+        "services: {}\nregions: {}\ncauses: {}",
+        r.services.join(", "),
+        r.regions.join(", "),
+        r.causes.join(", ")
+    )?;
+    writeln!(
+        out,
+        "source: {}   revisions: {}",
+        r.source,
+        incident
+            .reviews
+            .iter()
+            .map(|r| r.stage.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
     for s in &r.sections {
         if s.kind == SectionKind::RepairItems || s.text.is_empty() {
             continue;
@@ -328,7 +453,16 @@ fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
             let (status, overdue) = view::item_status(i, record(&i.id).as_ref(), today);
             let due: Vec<String> = i.due.iter().map(ToString::to_string).collect();
             let late = if overdue { " OVERDUE" } else { "" };
-            writeln!(out, "- [{status}{late}] {} {}", i.text, if due.is_empty() { String::new() } else { format!("(due {})", due.join(", ")) })?;
+            writeln!(
+                out,
+                "- [{status}{late}] {} {}",
+                i.text,
+                if due.is_empty() {
+                    String::new()
+                } else {
+                    format!("(due {})", due.join(", "))
+                }
+            )?;
         }
     }
     for w in incident.reviews.iter().flat_map(|r| &r.warnings) {
@@ -344,7 +478,10 @@ fn run_export(data: &DataDir) -> anyhow::Result<ExitCode> {
     let today = ingest::today();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for incident in index.all()? {
-        serde_json::to_writer(&mut out, &view::incident_json(&incident, incident.current(), &record, today))?;
+        serde_json::to_writer(
+            &mut out,
+            &view::incident_json(&incident, incident.current(), &record, today),
+        )?;
         writeln!(out)?;
     }
     out.flush()?;
@@ -357,11 +494,15 @@ fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<
     let mut filter = RepairFilter::default();
     if let Some(s) = &args.status {
         let Some(f) = StatusFilter::parse(s) else {
-            bail!("--status must be one of open, in_progress, overdue, completed, wont_do (got `{s}`)")
+            bail!(
+                "--status must be one of open, in_progress, overdue, completed, wont_do (got `{s}`)"
+            )
         };
         filter.statuses.push(f);
     }
-    filter.services.extend(args.service.iter().map(|s| catalogue.canonical_service(s)));
+    filter
+        .services
+        .extend(args.service.iter().map(|s| catalogue.canonical_service(s)));
     filter.incident = args.incident.clone();
     let today = ingest::today();
     let items = incident_kb::store::query::list(store.all()?, &filter, today);
@@ -375,7 +516,14 @@ fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<
     for r in &items {
         let due: Vec<String> = r.due.iter().map(ToString::to_string).collect();
         let late = if r.overdue(today) { " OVERDUE" } else { "" };
-        writeln!(out, "{:<12}{late:<8} {:<8} {}  [{}]", r.status().as_str(), due.join(","), r.text, r.id)?;
+        writeln!(
+            out,
+            "{:<12}{late:<8} {:<8} {}  [{}]",
+            r.status().as_str(),
+            due.join(","),
+            r.text,
+            r.id
+        )?;
     }
     writeln!(out, "{} repair items", items.len())?;
     Ok(ExitCode::SUCCESS)

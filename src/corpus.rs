@@ -39,20 +39,38 @@ pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for root in roots {
         if !root.exists() {
-            return Err(Failure { path: root.display().to_string(), reason: "no such file or folder".into() });
+            return Err(Failure {
+                path: root.display().to_string(),
+                reason: "no such file or folder".into(),
+            });
         }
-        for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
-            let entry = entry.map_err(|e| Failure { path: root.display().to_string(), reason: e.to_string() })?;
+        for entry in walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| Failure {
+                path: root.display().to_string(),
+                reason: e.to_string(),
+            })?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy();
             if !entry.file_type().is_file() || name.starts_with('.') {
                 continue;
             }
-            let stem = path.file_stem().map(|s| s.to_string_lossy().to_ascii_uppercase()).unwrap_or_default();
-            if matches!(stem.as_str(), "README" | "LICENSE" | "SOURCES" | "CONVENTIONS" | "CHANGELOG") {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_ascii_uppercase())
+                .unwrap_or_default();
+            if matches!(
+                stem.as_str(),
+                "README" | "LICENSE" | "SOURCES" | "CONVENTIONS" | "CHANGELOG"
+            ) {
                 continue;
             }
-            let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
             if REPORT_EXTENSIONS.contains(&ext.as_str()) {
                 out.push(path.to_path_buf());
             }
@@ -64,9 +82,13 @@ pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 /// Read and parse one report file into reviews.
 pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, ReportError> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ReportError::FrontMatter(format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| ReportError::FrontMatter(format!("cannot read: {e}")))?;
     let drafts = report::parse_file(&source, path, &bytes)?;
-    Ok(drafts.into_iter().map(|d| assemble::enrich(d, catalogue)).collect())
+    Ok(drafts
+        .into_iter()
+        .map(|d| assemble::enrich(d, catalogue))
+        .collect())
 }
 
 /// Read every report under the roots; `progress(done, total, file)` is called once per file.
@@ -76,13 +98,19 @@ pub fn read(
     mut progress: impl FnMut(usize, usize, &Path),
 ) -> Result<CorpusRead, Failure> {
     let files = report_files(roots)?;
-    let mut read = CorpusRead { files: files.len(), ..CorpusRead::default() };
+    let mut read = CorpusRead {
+        files: files.len(),
+        ..CorpusRead::default()
+    };
     let mut reviews = Vec::new();
     for (n, path) in files.iter().enumerate() {
         progress(n, files.len(), path);
         match read_report(path, catalogue) {
             Ok(r) => reviews.extend(r),
-            Err(e) => read.failures.push(Failure { path: path.display().to_string(), reason: e.to_string() }),
+            Err(e) => read.failures.push(Failure {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
         }
     }
     read.reviews = reviews.len();

@@ -16,7 +16,10 @@ const CAUSES: &str = include_str!("../catalog/causes.toml");
 #[non_exhaustive]
 pub enum CatalogueError {
     #[error("cannot read catalogue {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("catalogue {path}: {message}")]
     Parse { path: String, message: String },
 }
@@ -80,7 +83,10 @@ impl Matcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(patterns.iter().map(|(_, _, p)| p.as_str()))
             .expect("catalogue patterns build");
-        Matcher { automaton, patterns }
+        Matcher {
+            automaton,
+            patterns,
+        }
     }
 
     /// (byte offset, entry) of every match.
@@ -118,7 +124,10 @@ pub struct Catalogue {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, CatalogueError> {
-    toml::from_str(text).map_err(|e| CatalogueError::Parse { path: path.to_string(), message: e.message().to_string() })
+    toml::from_str(text).map_err(|e| CatalogueError::Parse {
+        path: path.to_string(),
+        message: e.message().to_string(),
+    })
 }
 
 impl Catalogue {
@@ -135,19 +144,31 @@ impl Catalogue {
             match std::fs::read_to_string(&path) {
                 Ok(t) => Ok(t),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(bundled.to_string()),
-                Err(source) => Err(CatalogueError::Read { path: path.display().to_string(), source }),
+                Err(source) => Err(CatalogueError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }),
             }
         };
-        let (s, r, c) = (read("services.toml", SERVICES)?, read("regions.toml", REGIONS)?, read("causes.toml", CAUSES)?);
+        let (s, r, c) = (
+            read("services.toml", SERVICES)?,
+            read("regions.toml", REGIONS)?,
+            read("causes.toml", CAUSES)?,
+        );
         Catalogue::from_texts(&s, &r, &c).map_err(|e| match e {
-            CatalogueError::Parse { path, message } => {
-                CatalogueError::Parse { path: dir.join(path).display().to_string(), message }
-            }
+            CatalogueError::Parse { path, message } => CatalogueError::Parse {
+                path: dir.join(path).display().to_string(),
+                message,
+            },
             other => other,
         })
     }
 
-    pub fn from_texts(services: &str, regions: &str, causes: &str) -> Result<Catalogue, CatalogueError> {
+    pub fn from_texts(
+        services: &str,
+        regions: &str,
+        causes: &str,
+    ) -> Result<Catalogue, CatalogueError> {
         let services: ServiceFile = parse("services.toml", services)?;
         let regions: RegionFile = parse("regions.toml", regions)?;
         let causes: CauseFile = parse("causes.toml", causes)?;
@@ -155,7 +176,10 @@ impl Catalogue {
             entries
                 .iter()
                 .enumerate()
-                .flat_map(|(i, e)| std::iter::once((i, e.name.clone())).chain(e.aliases.iter().map(move |a| (i, a.clone()))))
+                .flat_map(|(i, e)| {
+                    std::iter::once((i, e.name.clone()))
+                        .chain(e.aliases.iter().map(move |a| (i, a.clone())))
+                })
                 .collect()
         };
         let cause_names: Vec<(usize, String)> = causes
@@ -172,9 +196,24 @@ impl Catalogue {
         Ok(Catalogue {
             service_matcher: Matcher::new(names(&services.service)),
             region_matcher: Matcher::new(names(&regions.region)),
-            services: services.service.into_iter().map(|e| (e.name, e.provider)).collect(),
-            regions: regions.region.into_iter().map(|e| (e.name, e.provider)).collect(),
-            causes: causes.cause.into_iter().map(|c| Cause { id: c.id, label: c.label }).collect(),
+            services: services
+                .service
+                .into_iter()
+                .map(|e| (e.name, e.provider))
+                .collect(),
+            regions: regions
+                .region
+                .into_iter()
+                .map(|e| (e.name, e.provider))
+                .collect(),
+            causes: causes
+                .cause
+                .into_iter()
+                .map(|c| Cause {
+                    id: c.id,
+                    label: c.label,
+                })
+                .collect(),
             cause_matcher,
         })
     }
@@ -185,7 +224,10 @@ impl Catalogue {
 
     /// The label of a cause id ("dns" → "DNS").
     pub fn cause_label<'a>(&'a self, id: &'a str) -> &'a str {
-        self.causes.iter().find(|c| c.id == id).map_or(id, |c| c.label.as_str())
+        self.causes
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(id, |c| c.label.as_str())
     }
 
     /// The catalogue name of a service a user typed ("AOAI" → "Azure OpenAI"), or the input.
@@ -199,11 +241,21 @@ impl Catalogue {
 
     /// Services named in the text, weighted: `(name, score)` with the earliest-best first.
     pub fn services_in(&self, provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
-        rank(&self.service_matcher, &self.services, provider, weighted_texts)
+        rank(
+            &self.service_matcher,
+            &self.services,
+            provider,
+            weighted_texts,
+        )
     }
 
     pub fn regions_in(&self, provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
-        rank(&self.region_matcher, &self.regions, provider, weighted_texts)
+        rank(
+            &self.region_matcher,
+            &self.regions,
+            provider,
+            weighted_texts,
+        )
     }
 
     /// Cause ids whose phrases the text contains, in taxonomy order.
@@ -212,7 +264,12 @@ impl Catalogue {
         for (_, entry) in self.cause_matcher.find(text) {
             hit[entry] = true;
         }
-        self.causes.iter().zip(hit).filter(|(_, h)| *h).map(|(c, _)| c.id.clone()).collect()
+        self.causes
+            .iter()
+            .zip(hit)
+            .filter(|(_, h)| *h)
+            .map(|(c, _)| c.id.clone())
+            .collect()
     }
 }
 
@@ -225,7 +282,12 @@ fn canonical(matcher: &Matcher, entries: &[(String, String)], name: &str) -> Str
 }
 
 /// Entries found in weighted texts, best score first; the first match in the first text breaks ties.
-fn rank(matcher: &Matcher, entries: &[(String, String)], provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
+fn rank(
+    matcher: &Matcher,
+    entries: &[(String, String)],
+    provider: &str,
+    weighted_texts: &[(&str, f32)],
+) -> Vec<String> {
     let cloud = matches!(provider, "azure" | "aws" | "gcp" | "github" | "wikimedia");
     let mut scores: HashMap<usize, (f32, usize)> = HashMap::new();
     let mut order = 0usize;
@@ -243,7 +305,10 @@ fn rank(matcher: &Matcher, entries: &[(String, String)], provider: &str, weighte
     }
     let mut ranked: Vec<(usize, (f32, usize))> = scores.into_iter().collect();
     ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
-    ranked.into_iter().map(|(e, _)| entries[e].0.clone()).collect()
+    ranked
+        .into_iter()
+        .map(|(e, _)| entries[e].0.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -253,17 +318,32 @@ mod tests {
     #[test]
     fn regions_match_longest_first() {
         let c = Catalogue::bundled();
-        let found = c.regions_in("azure", &[("in East US 2, North Central US and East US", 1.0)]);
+        let found = c.regions_in(
+            "azure",
+            &[("in East US 2, North Central US and East US", 1.0)],
+        );
         assert_eq!(found, ["East US 2", "North Central US", "East US"]);
-        assert!(c.regions_in("azure", &[("in South Central USA", 1.0)]).is_empty());
+        assert!(
+            c.regions_in("azure", &[("in South Central USA", 1.0)])
+                .is_empty()
+        );
     }
 
     #[test]
     fn aliases_name_their_service_and_acronyms_match_only_in_capitals() {
         let c = Catalogue::bundled();
-        assert_eq!(c.services_in("azure", &[("the AOAI service", 1.0)]), ["Azure OpenAI"]);
-        assert_eq!(c.services_in("azure", &[("MSI tokens via ARM", 1.0)]).len(), 2);
-        assert!(c.services_in("azure", &[("an arm and a leg", 1.0)]).is_empty());
+        assert_eq!(
+            c.services_in("azure", &[("the AOAI service", 1.0)]),
+            ["Azure OpenAI"]
+        );
+        assert_eq!(
+            c.services_in("azure", &[("MSI tokens via ARM", 1.0)]).len(),
+            2
+        );
+        assert!(
+            c.services_in("azure", &[("an arm and a leg", 1.0)])
+                .is_empty()
+        );
         assert_eq!(c.canonical_service("aoai"), "aoai");
         assert_eq!(c.canonical_service("AOAI"), "Azure OpenAI");
         assert_eq!(c.canonical_service("azure openai"), "Azure OpenAI");
@@ -272,13 +352,18 @@ mod tests {
     #[test]
     fn services_are_kept_to_the_reports_provider() {
         let c = Catalogue::bundled();
-        assert!(c.services_in("aws", &[("Azure Storage and S3", 1.0)]).iter().all(|s| s == "Amazon S3"));
+        assert!(
+            c.services_in("aws", &[("Azure Storage and S3", 1.0)])
+                .iter()
+                .all(|s| s == "Amazon S3")
+        );
     }
 
     #[test]
     fn causes_come_from_the_taxonomy() {
         let c = Catalogue::bundled();
-        let causes = c.causes_in("A configuration change caused a retry storm against DNS nameservers.");
+        let causes =
+            c.causes_in("A configuration change caused a retry storm against DNS nameservers.");
         assert_eq!(causes, ["configuration-change", "capacity", "dns"]);
     }
 

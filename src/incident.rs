@@ -36,7 +36,12 @@ impl Stage {
     }
 
     pub fn parse(s: &str) -> Option<Stage> {
-        match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "initial_statement" | "initial" | "statement" => Some(Stage::InitialStatement),
             "preliminary" | "draft" => Some(Stage::Preliminary),
             "final" => Some(Stage::Final),
@@ -102,7 +107,9 @@ impl SectionKind {
     }
 
     pub fn from_str_opt(s: &str) -> Option<SectionKind> {
-        SectionKind::ALL.into_iter().find(|k| k.as_str() == s || k.anchor() == s)
+        SectionKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.anchor() == s)
     }
 }
 
@@ -146,9 +153,15 @@ impl fmt::Display for DueMonth {
 impl std::str::FromStr for DueMonth {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (y, m) = s.split_once('-').ok_or_else(|| format!("`{s}` is not YYYY-MM"))?;
+        let (y, m) = s
+            .split_once('-')
+            .ok_or_else(|| format!("`{s}` is not YYYY-MM"))?;
         let year: i16 = y.parse().map_err(|_| format!("`{s}` is not YYYY-MM"))?;
-        let month: i8 = m.get(..2).unwrap_or(m).parse().map_err(|_| format!("`{s}` is not YYYY-MM"))?;
+        let month: i8 = m
+            .get(..2)
+            .unwrap_or(m)
+            .parse()
+            .map_err(|_| format!("`{s}` is not YYYY-MM"))?;
         if !(1..=12).contains(&month) {
             return Err(format!("`{s}` has no month {month}"));
         }
@@ -267,7 +280,9 @@ pub struct Incident {
 impl Incident {
     /// The review that search and the incident page show: the most final one.
     pub fn current(&self) -> &Review {
-        self.reviews.last().expect("an incident has at least one review")
+        self.reviews
+            .last()
+            .expect("an incident has at least one review")
     }
 
     /// Per-incident repair status facet: "open", "completed" (all completed) or "none".
@@ -275,7 +290,10 @@ impl Incident {
         let items = &self.current().repair_items;
         if items.is_empty() {
             "none"
-        } else if items.iter().all(|i| i.reported_status == ReportedStatus::Completed) {
+        } else if items
+            .iter()
+            .all(|i| i.reported_status == ReportedStatus::Completed)
+        {
             "completed"
         } else {
             "open"

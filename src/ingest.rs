@@ -66,7 +66,11 @@ pub fn today() -> jiff::civil::Date {
 }
 
 /// The repair facets of an incident, from the statuses that count in the store.
-pub fn repair_facets(incident: &Incident, records: &HashMap<String, RepairRecord>, today: jiff::civil::Date) -> RepairFacets {
+pub fn repair_facets(
+    incident: &Incident,
+    records: &HashMap<String, RepairRecord>,
+    today: jiff::civil::Date,
+) -> RepairFacets {
     let statuses: Vec<_> = incident
         .current()
         .repair_items
@@ -79,11 +83,19 @@ pub fn repair_facets(incident: &Incident, records: &HashMap<String, RepairRecord
 
 /// Records by id.
 pub fn records_by_id(store: &Store) -> Result<HashMap<String, RepairRecord>, StoreError> {
-    Ok(store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(store
+        .all()?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect())
 }
 
 /// Bring store and index in line with already-read incidents.
-pub fn apply(store: &Store, index: &SearchIndex, incidents: &[Incident]) -> Result<(SyncStats, SyncReport), IngestError> {
+pub fn apply(
+    store: &Store,
+    index: &SearchIndex,
+    incidents: &[Incident],
+) -> Result<(SyncStats, SyncReport), IngestError> {
     let stats = store.sync_reported(incidents, Timestamp::now())?;
     let records = records_by_id(store)?;
     let today = today();
@@ -121,7 +133,12 @@ pub fn ingest_into(
         incidents: read.incidents.len(),
         sections: current().map(|r| r.sections.len()).sum(),
         repair_items: current().map(|r| r.repair_items.len()).sum(),
-        warnings: read.incidents.iter().flat_map(|i| &i.reviews).map(|r| r.warnings.len()).sum(),
+        warnings: read
+            .incidents
+            .iter()
+            .flat_map(|i| &i.reviews)
+            .map(|r| r.warnings.len())
+            .sum(),
         failures: read.failures,
         index: index_report,
         store: store_stats,

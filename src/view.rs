@@ -49,12 +49,19 @@ pub struct IncidentJson<'a> {
 }
 
 /// The status that counts for a repair item: the store's record when there is one.
-pub fn item_status(item: &crate::incident::RepairItem, record: Option<&RepairRecord>, today: jiff::civil::Date) -> (&'static str, bool) {
+pub fn item_status(
+    item: &crate::incident::RepairItem,
+    record: Option<&RepairRecord>,
+    today: jiff::civil::Date,
+) -> (&'static str, bool) {
     match record {
         Some(r) => (r.status().as_str(), r.overdue(today)),
         None => {
             let done = item.reported_status == crate::incident::ReportedStatus::Completed;
-            (if done { "completed" } else { "open" }, item.reported_overdue(today))
+            (
+                if done { "completed" } else { "open" },
+                item.reported_overdue(today),
+            )
         }
     }
 }
@@ -85,7 +92,14 @@ pub fn incident_json<'a>(
             .iter()
             .map(|i| {
                 let (status, overdue) = item_status(i, record(&i.id).as_ref(), today);
-                RepairItemJson { id: &i.id, text: &i.text, reported_status: i.reported_status.as_str(), due: &i.due, status, overdue }
+                RepairItemJson {
+                    id: &i.id,
+                    text: &i.text,
+                    reported_status: i.reported_status.as_str(),
+                    due: &i.due,
+                    status,
+                    overdue,
+                }
             })
             .collect(),
         revisions: incident
@@ -100,7 +114,11 @@ pub fn incident_json<'a>(
                 repair_items: r.repair_items.len(),
             })
             .collect(),
-        warnings: incident.reviews.iter().flat_map(|r| r.warnings.iter().map(String::as_str)).collect(),
+        warnings: incident
+            .reviews
+            .iter()
+            .flat_map(|r| r.warnings.iter().map(String::as_str))
+            .collect(),
     }
 }
 
@@ -134,7 +152,10 @@ pub struct SearchJson<'a> {
 }
 
 fn facet<'a>(r: &'a SearchResults, name: &str) -> &'a [crate::index::search::FacetCount] {
-    r.facets.iter().find(|(n, _)| *n == name).map_or(&[], |(_, v)| v.as_slice())
+    r.facets
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(&[], |(_, v)| v.as_slice())
 }
 
 pub fn search_json<'a>(

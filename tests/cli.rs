@@ -23,19 +23,38 @@ fn stdout(o: &Output) -> String {
 fn ingested() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let seeds = common::seeds_dir();
-    let o = ikb(&tmp.path().join("index"), &["ingest", "--corpus", seeds.to_str().unwrap()]);
+    let o = ikb(
+        &tmp.path().join("index"),
+        &["ingest", "--corpus", seeds.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).starts_with("5 files, 11 reviews, 10 incidents"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("5 files, 11 reviews, 10 incidents"),
+        "{}",
+        stdout(&o)
+    );
     tmp
 }
 
 #[test]
 fn help_is_there_for_every_command() {
     let tmp = tempfile::tempdir().unwrap();
-    for cmd in ["ingest", "search", "show", "export", "repairs", "serve", "hash-password", "hash-token"] {
+    for cmd in [
+        "ingest",
+        "search",
+        "show",
+        "export",
+        "repairs",
+        "serve",
+        "hash-password",
+        "hash-token",
+    ] {
         let o = ikb(tmp.path(), &[cmd, "--help"]);
         assert!(o.status.success(), "{cmd}");
-        assert!(stdout(&o).contains("--index"), "{cmd} --help mentions --index");
+        assert!(
+            stdout(&o).contains("--index"),
+            "{cmd} --help mentions --index"
+        );
     }
 }
 
@@ -50,12 +69,41 @@ fn search_prints_ranked_incidents_with_snippets_and_facets() {
     assert!(out.contains("**429**"));
     assert!(out.contains("  service: Azure OpenAI (1)"));
 
-    let o = ikb(&index, &["search", "--json", "--service", "AOAI", "--limit", "5", "deleted"]);
+    let o = ikb(
+        &index,
+        &[
+            "search",
+            "--json",
+            "--service",
+            "AOAI",
+            "--limit",
+            "5",
+            "deleted",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let hit = &v["hits"][0];
     assert_eq!(hit["id"], "2024-07-13-azure-openai");
     assert_eq!(hit["url"], "/incidents/2024-07-13-azure-openai");
-    for field in ["title", "source", "stage", "tracking_id", "impact_start", "impact_end", "services", "regions", "causes", "sections", "timeline", "repair_items", "revisions", "warnings", "score", "section", "snippet"] {
+    for field in [
+        "title",
+        "source",
+        "stage",
+        "tracking_id",
+        "impact_start",
+        "impact_end",
+        "services",
+        "regions",
+        "causes",
+        "sections",
+        "timeline",
+        "repair_items",
+        "revisions",
+        "warnings",
+        "score",
+        "section",
+        "snippet",
+    ] {
         assert!(hit.get(field).is_some(), "search JSON has {field}");
     }
     assert_eq!(hit["impact_start"], "2024-07-13T00:00:00Z");
@@ -85,17 +133,29 @@ fn show_export_and_repairs() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no incident with id `no-such-incident`"));
 
     let o = ikb(&index, &["export"]);
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 10);
 
     let o = ikb(&index, &["repairs", "--json", "--status", "completed"]);
     let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(items.len(), 4 + 2 + 4, "AOAI final 4, MI 2, ARM 4");
-    let o = ikb(&index, &["repairs", "--status", "overdue", "--service", "ARM"]);
+    let o = ikb(
+        &index,
+        &["repairs", "--status", "overdue", "--service", "ARM"],
+    );
     let out = stdout(&o);
     let rows: Vec<&str> = out.lines().filter(|l| l.contains("  [")).collect();
     assert!(rows.iter().all(|l| l.contains("OVERDUE")), "{out}");
-    assert_eq!(rows.iter().filter(|l| l.contains("[2024-01-21-azure-resource-manager-")).count(), 7, "{out}");
+    assert_eq!(
+        rows.iter()
+            .filter(|l| l.contains("[2024-01-21-azure-resource-manager-"))
+            .count(),
+        7,
+        "{out}"
+    );
     assert!(out.ends_with(&format!("{} repair items\n", rows.len())));
     let o = ikb(&index, &["repairs", "--status", "nonsense"]);
     assert_eq!(o.status.code(), Some(1));
@@ -107,13 +167,28 @@ fn a_broken_report_is_named_and_the_others_still_ingest() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
-    std::fs::copy(common::seeds_dir().join("azure-2026-03-status-history.txt"), corpus.join("good.txt")).unwrap();
+    std::fs::copy(
+        common::seeds_dir().join("azure-2026-03-status-history.txt"),
+        corpus.join("good.txt"),
+    )
+    .unwrap();
     std::fs::write(corpus.join("broken.txt"), b"\xff\xfe\x00binary").unwrap();
-    let o = ikb(&tmp.path().join("index"), &["ingest", "--corpus", corpus.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "a skipped file makes a non-zero exit");
+    let o = ikb(
+        &tmp.path().join("index"),
+        &["ingest", "--corpus", corpus.to_str().unwrap()],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a skipped file makes a non-zero exit"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("broken.txt: the file is binary"), "{err}");
-    assert!(stdout(&o).starts_with("2 files, 3 reviews, 3 incidents"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("2 files, 3 reviews, 3 incidents"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -130,9 +205,15 @@ fn ingest_fails_at_once_while_another_process_holds_the_data() {
     let index = tmp.path().join("index");
     let _held = incident_kb::store::Store::open(&index.join("tracking")).unwrap();
     let started = std::time::Instant::now();
-    let o = ikb(&index, &["ingest", "--corpus", common::seeds_dir().to_str().unwrap()]);
+    let o = ikb(
+        &index,
+        &["ingest", "--corpus", common::seeds_dir().to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("in use by another process"), "{err}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "it does not hang");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "it does not hang"
+    );
 }

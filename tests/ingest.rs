@@ -30,16 +30,32 @@ fn env() -> Env {
     let corpus = tmp.path().join("corpus");
     copy_seeds(&corpus);
     let data = DataDir::new(tmp.path().join("index"));
-    Env { corpus, data, _tmp: tmp }
+    Env {
+        corpus,
+        data,
+        _tmp: tmp,
+    }
 }
 
 fn run(e: &Env) -> IngestSummary {
-    ingest::ingest(&e.data, &[e.corpus.clone()], &Catalogue::bundled(), |_, _, _| {}).unwrap()
+    ingest::ingest(
+        &e.data,
+        std::slice::from_ref(&e.corpus),
+        &Catalogue::bundled(),
+        |_, _, _| {},
+    )
+    .unwrap()
 }
 
 fn search(e: &Env, q: &str) -> Vec<String> {
     let index = SearchIndex::open(&e.data.search()).unwrap();
-    let r = index.search(&SearchRequest { query: q.into(), limit: 5, ..Default::default() }).unwrap();
+    let r = index
+        .search(&SearchRequest {
+            query: q.into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
     r.hits.into_iter().map(|h| h.incident.id).collect()
 }
 
@@ -47,15 +63,38 @@ fn search(e: &Env, q: &str) -> Vec<String> {
 fn re_ingest_is_idempotent() {
     let e = env();
     let first = run(&e);
-    assert_eq!((first.files, first.reviews, first.incidents, first.repair_items), (5, 11, 10, 41));
+    assert_eq!(
+        (
+            first.files,
+            first.reviews,
+            first.incidents,
+            first.repair_items
+        ),
+        (5, 11, 10, 41)
+    );
     assert_eq!((first.index.added, first.store.added), (10, 41));
     let index = SearchIndex::open(&e.data.search()).unwrap();
     let ids_before: Vec<String> = index.all().unwrap().into_iter().map(|i| i.id).collect();
     drop(index);
     let second = run(&e);
     assert_eq!((second.incidents, second.repair_items), (10, 41));
-    assert_eq!((second.index.added, second.index.replaced, second.index.removed, second.index.unchanged), (0, 0, 0, 10));
-    assert_eq!((second.store.added, second.store.updated, second.store.retired), (0, 0, 0));
+    assert_eq!(
+        (
+            second.index.added,
+            second.index.replaced,
+            second.index.removed,
+            second.index.unchanged
+        ),
+        (0, 0, 0, 10)
+    );
+    assert_eq!(
+        (
+            second.store.added,
+            second.store.updated,
+            second.store.retired
+        ),
+        (0, 0, 0)
+    );
     let index = SearchIndex::open(&e.data.search()).unwrap();
     let ids_after: Vec<String> = index.all().unwrap().into_iter().map(|i| i.id).collect();
     assert_eq!(ids_before, ids_after);
@@ -68,10 +107,17 @@ fn a_changed_report_replaces_its_incidents_and_a_deleted_one_removes_them() {
     run(&e);
     let file = e.corpus.join("azure-2026-03-status-history.txt");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replace("HTTP 429", "HTTP 429 and quota exhaustion")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("HTTP 429", "HTTP 429 and quota exhaustion"),
+    )
+    .unwrap();
     let changed = run(&e);
     assert_eq!((changed.index.replaced, changed.index.unchanged), (1, 9));
-    assert_eq!(search(&e, "quota exhaustion").first().map(String::as_str), Some("8GCS-858"));
+    assert_eq!(
+        search(&e, "quota exhaustion").first().map(String::as_str),
+        Some("8GCS-858")
+    );
     std::fs::remove_file(&file).unwrap();
     let removed = run(&e);
     assert_eq!((removed.incidents, removed.index.removed), (7, 3));
@@ -85,9 +131,21 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     let item = "2024-07-13-azure-openai";
     {
         let store = Store::open(&e.data.tracking()).unwrap();
-        let id = store.all().unwrap().into_iter().find(|r| r.incident_id == item && r.status() == Status::Open).unwrap().id;
-        let change = Change { status: Some(Status::WontDo), owner: Some("sre-team".into()), ..Default::default() };
-        let r = store.update(&id, &change, "alice", None, jiff::Timestamp::now()).unwrap();
+        let id = store
+            .all()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.incident_id == item && r.status() == Status::Open)
+            .unwrap()
+            .id;
+        let change = Change {
+            status: Some(Status::WontDo),
+            owner: Some("sre-team".into()),
+            ..Default::default()
+        };
+        let r = store
+            .update(&id, &change, "alice", None, jiff::Timestamp::now())
+            .unwrap();
         assert_eq!(r.status(), Status::WontDo);
     }
     run(&e);
@@ -95,10 +153,19 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     let rebuilt = run(&e);
     assert!(rebuilt.rebuilt && rebuilt.index.added == 10);
     let store = Store::open(&e.data.tracking()).unwrap();
-    let kept: Vec<_> = store.all().unwrap().into_iter().filter(|r| r.tracking.status == Some(Status::WontDo)).collect();
+    let kept: Vec<_> = store
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.tracking.status == Some(Status::WontDo))
+        .collect();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].tracking.owner.as_deref(), Some("sre-team"));
-    let events: Vec<_> = kept[0].history.iter().filter(|h| h.who == "alice").collect();
+    let events: Vec<_> = kept[0]
+        .history
+        .iter()
+        .filter(|h| h.who == "alice")
+        .collect();
     assert_eq!(events.len(), 2, "status and owner: {:?}", kept[0].history);
 }
 
@@ -111,21 +178,56 @@ fn a_final_review_that_completes_an_item_adds_an_event_and_keeps_the_person_set_
     std::fs::remove_file(&final_file).unwrap();
     run(&e);
     let store = Store::open(&e.data.tracking()).unwrap();
-    let tbd: Vec<_> = store.all().unwrap().into_iter().filter(|r| r.incident_id == "2024-07-13-azure-openai").collect();
+    let tbd: Vec<_> = store
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.incident_id == "2024-07-13-azure-openai")
+        .collect();
     assert_eq!(tbd.len(), 8);
-    let target = tbd.iter().find(|r| r.text.starts_with("We will increase the parallelization")).unwrap().id.clone();
-    store.update(&target, &Change { note: Some("tracked in OPS-12".into()), ..Default::default() }, "bob", None, jiff::Timestamp::now()).unwrap();
+    let target = tbd
+        .iter()
+        .find(|r| r.text.starts_with("We will increase the parallelization"))
+        .unwrap()
+        .id
+        .clone();
+    store
+        .update(
+            &target,
+            &Change {
+                note: Some("tracked in OPS-12".into()),
+                ..Default::default()
+            },
+            "bob",
+            None,
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
     drop(store);
     // Then the final review arrives.
     std::fs::write(&final_file, final_text).unwrap();
     run(&e);
     let store = Store::open(&e.data.tracking()).unwrap();
     let r = store.get(&target).unwrap().unwrap();
-    assert_eq!(r.tracking.note.as_deref(), Some("tracked in OPS-12"), "what a person set is kept");
-    assert_eq!(r.due.iter().map(|d| d.to_string()).collect::<Vec<_>>(), ["2024-12"]);
-    let changes: Vec<_> = r.history.iter().filter(|h| h.field == "reported_status").collect();
+    assert_eq!(
+        r.tracking.note.as_deref(),
+        Some("tracked in OPS-12"),
+        "what a person set is kept"
+    );
+    assert_eq!(
+        r.due.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["2024-12"]
+    );
+    let changes: Vec<_> = r
+        .history
+        .iter()
+        .filter(|h| h.field == "reported_status")
+        .collect();
     assert_eq!(changes.len(), 2, "{:?}", r.history);
-    assert_eq!((changes[1].from.as_deref(), changes[1].to.as_deref()), (Some("tbd"), Some("estimated")));
+    assert_eq!(
+        (changes[1].from.as_deref(), changes[1].to.as_deref()),
+        (Some("tbd"), Some("estimated"))
+    );
     assert_eq!(changes[1].who, "review (final)");
 }
 
@@ -141,11 +243,22 @@ fn symptom_searches_rank_the_right_incident_first() {
         ("retry storm", "2024-01-21-azure-resource-manager"),
         ("resources deleted by a cleanup", "2024-07-13-azure-openai"),
     ] {
-        assert_eq!(search(&e, q).first().map(String::as_str), Some(want), "query {q}");
+        assert_eq!(
+            search(&e, q).first().map(String::as_str),
+            Some(want),
+            "query {q}"
+        );
     }
     let leap = search(&e, "leap day");
     let index = SearchIndex::open(&e.data.search()).unwrap();
-    assert!(index.get(&leap[0]).unwrap().current().title.contains("2012"));
+    assert!(
+        index
+            .get(&leap[0])
+            .unwrap()
+            .current()
+            .title
+            .contains("2012")
+    );
 }
 
 #[test]
@@ -153,7 +266,11 @@ fn an_alert_sentence_finds_its_past_incident() {
     let e = env();
     run(&e);
     let index = SearchIndex::open(&e.data.search()).unwrap();
-    let req = SearchRequest { query: "GPT-5.2 requests returning HTTP 400 and 429 in Sweden Central".into(), limit: 3, ..Default::default() };
+    let req = SearchRequest {
+        query: "GPT-5.2 requests returning HTTP 400 and 429 in Sweden Central".into(),
+        limit: 3,
+        ..Default::default()
+    };
     let r = index.search(&req).unwrap();
     assert_eq!(r.hits[0].incident.id, "8GCS-858");
 }
@@ -163,40 +280,95 @@ fn facets_filters_sorting_and_hints() {
     let e = env();
     run(&e);
     let index = SearchIndex::open(&e.data.search()).unwrap();
-    let all = index.search(&SearchRequest { limit: 20, ..Default::default() }).unwrap();
+    let all = index
+        .search(&SearchRequest {
+            limit: 20,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(all.total, 10);
-    let starts: Vec<_> = all.hits.iter().map(|h| h.incident.current().impact_start).collect();
-    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "an empty query lists newest first");
+    let starts: Vec<_> = all
+        .hits
+        .iter()
+        .map(|h| h.incident.current().impact_start)
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] >= w[1]),
+        "an empty query lists newest first"
+    );
     let services = &all.facets.iter().find(|(n, _)| *n == "service").unwrap().1;
     let aoai = services.iter().find(|c| c.value == "Azure OpenAI").unwrap();
     assert_eq!(aoai.count, 2);
     let filtered = index
         .search(&SearchRequest {
-            filters: vec![("service".into(), vec!["Azure OpenAI".into()]), ("region".into(), vec!["Sweden Central".into()])],
+            filters: vec![
+                ("service".into(), vec!["Azure OpenAI".into()]),
+                ("region".into(), vec!["Sweden Central".into()]),
+            ],
             limit: 20,
             ..Default::default()
         })
         .unwrap();
     assert_eq!(filtered.total, 2);
     let either = index
-        .search(&SearchRequest { filters: vec![("year".into(), vec!["2012".into(), "2026".into()])], limit: 20, ..Default::default() })
+        .search(&SearchRequest {
+            filters: vec![("year".into(), vec!["2012".into(), "2026".into()])],
+            limit: 20,
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(either.total, 4, "several values of one facet: any of them");
-    let oldest = index.search(&SearchRequest { sort: Sort::Oldest, limit: 1, ..Default::default() }).unwrap();
+    let oldest = index
+        .search(&SearchRequest {
+            sort: Sort::Oldest,
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(oldest.hits[0].incident.current().title.contains("2012"));
     let from = "2024-07-01T00:00:00Z".parse().ok();
     let to = "2024-08-01T00:00:00Z".parse().ok();
-    let july = index.search(&SearchRequest { from, to, limit: 20, ..Default::default() }).unwrap();
+    let july = index
+        .search(&SearchRequest {
+            from,
+            to,
+            limit: 20,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(july.total, 3);
-    let open = index.search(&SearchRequest { filters: vec![("status".into(), vec!["overdue".into()])], limit: 20, ..Default::default() }).unwrap();
+    let open = index
+        .search(&SearchRequest {
+            filters: vec![("status".into(), vec!["overdue".into()])],
+            limit: 20,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(open.total >= 3, "the 2024 due months have passed");
-    for bad in ["title:(unclosed", "nosuchfield:x", "impact_start:[1 TO", "\"unterminated phrase"] {
-        let r = index.search(&SearchRequest { query: bad.into(), limit: 5, ..Default::default() }).unwrap();
+    for bad in [
+        "title:(unclosed",
+        "nosuchfield:x",
+        "impact_start:[1 TO",
+        "\"unterminated phrase",
+    ] {
+        let r = index
+            .search(&SearchRequest {
+                query: bad.into(),
+                limit: 5,
+                ..Default::default()
+            })
+            .unwrap();
         println!("{bad}: {} hits, hint {:?}", r.total, r.hint);
         assert!(r.hint.is_some(), "a syntax error becomes a hint: {bad}");
     }
     let long = "x".repeat(10_000);
-    let r = index.search(&SearchRequest { query: long, limit: 5, ..Default::default() }).unwrap();
+    let r = index
+        .search(&SearchRequest {
+            query: long,
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(r.hint.unwrap().contains("cut"));
 }
 
@@ -217,13 +389,26 @@ fn unreadable_reports_are_named_and_the_rest_ingest() {
     std::fs::write(e.corpus.join("binary.txt"), b"\x00\x01\x02garbage").unwrap();
     std::fs::write(e.corpus.join("latin1.txt"), b"caf\xe9 outage").unwrap();
     std::fs::write(e.corpus.join("empty.md"), b"").unwrap();
-    std::fs::write(e.corpus.join("bad-front-matter.md"), "+++\ntitle = 5\n+++\n# x\n").unwrap();
+    std::fs::write(
+        e.corpus.join("bad-front-matter.md"),
+        "+++\ntitle = 5\n+++\n# x\n",
+    )
+    .unwrap();
     let s = run(&e);
     assert_eq!(s.incidents, 10);
     let mut named: Vec<(String, String)> = s
         .failures
         .iter()
-        .map(|f| (Path::new(&f.path).file_name().unwrap().to_string_lossy().into_owned(), f.reason.clone()))
+        .map(|f| {
+            (
+                Path::new(&f.path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f.reason.clone(),
+            )
+        })
         .collect();
     named.sort();
     assert_eq!(named.len(), 4, "{named:?}");

@@ -7,12 +7,19 @@ use incident_kb::incident::{Incident, ReportedStatus, SectionKind, Stage};
 
 fn incident<'a>(all: &'a [Incident], id: &str) -> &'a Incident {
     all.iter().find(|i| i.id == id).unwrap_or_else(|| {
-        panic!("no incident {id}; have {:?}", all.iter().map(|i| &i.id).collect::<Vec<_>>())
+        panic!(
+            "no incident {id}; have {:?}",
+            all.iter().map(|i| &i.id).collect::<Vec<_>>()
+        )
     })
 }
 
 fn statuses(i: &Incident) -> Vec<ReportedStatus> {
-    i.current().repair_items.iter().map(|r| r.reported_status).collect()
+    i.current()
+        .repair_items
+        .iter()
+        .map(|r| r.reported_status)
+        .collect()
 }
 
 fn ts(s: &str) -> Option<jiff::Timestamp> {
@@ -35,13 +42,29 @@ fn azure_openai_13_july_2024_is_one_incident_with_a_preliminary_and_a_final_revi
     let stages: Vec<Stage> = i.reviews.iter().map(|r| r.stage).collect();
     assert_eq!(stages, [Stage::Preliminary, Stage::Final]);
     let r = i.current();
-    assert!(r.source.ends_with("azure-2024-07-13-openai-final.txt"), "{}", r.source);
+    assert!(
+        r.source.ends_with("azure-2024-07-13-openai-final.txt"),
+        "{}",
+        r.source
+    );
     assert_eq!(r.primary_service(), Some("Azure OpenAI"));
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-07-13T00:00:00Z"), ts("2024-07-15T16:54:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-07-13T00:00:00Z"), ts("2024-07-15T16:54:00Z"))
+    );
     assert_eq!(r.regions.len(), 15, "{:?}", r.regions);
-    assert!(r.regions.iter().any(|x| x == "North Central US") && !r.regions.iter().any(|x| x == "Central US"));
+    assert!(
+        r.regions.iter().any(|x| x == "North Central US")
+            && !r.regions.iter().any(|x| x == "Central US")
+    );
     use ReportedStatus::*;
-    assert_eq!(statuses(i), [Completed, Completed, Completed, Completed, Estimated, Estimated, Estimated, Estimated, Estimated]);
+    assert_eq!(
+        statuses(i),
+        [
+            Completed, Completed, Completed, Completed, Estimated, Estimated, Estimated, Estimated,
+            Estimated
+        ]
+    );
     assert_eq!(r.repair_items[4].due[0].to_string(), "2024-08");
     assert_eq!(r.repair_items[8].due[0].to_string(), "2024-12");
     assert_eq!(r.timeline.len(), 24);
@@ -49,23 +72,53 @@ fn azure_openai_13_july_2024_is_one_incident_with_a_preliminary_and_a_final_revi
     // The preliminary review's items were TBD; the final one dates them, and the ids carry over.
     let prelim = &i.reviews[0];
     assert_eq!(prelim.repair_items.len(), 8);
-    assert!(prelim.repair_items[4..].iter().all(|x| x.reported_status == Tbd));
-    let carried = prelim.repair_items.iter().filter(|p| r.repair_items.iter().any(|f| f.id == p.id)).count();
-    assert_eq!(carried, 8, "every preliminary item is found again in the final review");
+    assert!(
+        prelim.repair_items[4..]
+            .iter()
+            .all(|x| x.reported_status == Tbd)
+    );
+    let carried = prelim
+        .repair_items
+        .iter()
+        .filter(|p| r.repair_items.iter().any(|f| f.id == p.id))
+        .count();
+    assert_eq!(
+        carried, 8,
+        "every preliminary item is found again in the final review"
+    );
 }
 
 #[test]
 fn managed_identity_australia_east() {
     let read = common::read_seeds();
-    let i = incident(&read.incidents, "2024-07-12-managed-identities-for-azure-resources");
+    let i = incident(
+        &read.incidents,
+        "2024-07-12-managed-identities-for-azure-resources",
+    );
     let r = i.current();
     assert_eq!(r.stage, Stage::Preliminary);
-    assert_eq!(r.primary_service(), Some("Managed identities for Azure resources"));
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-07-12T00:55:00Z"), ts("2024-07-12T06:28:00Z")));
+    assert_eq!(
+        r.primary_service(),
+        Some("Managed identities for Azure resources")
+    );
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-07-12T00:55:00Z"), ts("2024-07-12T06:28:00Z"))
+    );
     assert_eq!(r.regions, ["Australia East"]);
     use ReportedStatus::*;
-    assert_eq!(statuses(i), [Completed, Completed, Estimated, Estimated, Estimated, Estimated, Estimated]);
-    assert!(r.repair_items[2..].iter().all(|x| x.due.iter().map(|d| d.to_string()).eq(["2024-07".to_string()])));
+    assert_eq!(
+        statuses(i),
+        [
+            Completed, Completed, Estimated, Estimated, Estimated, Estimated, Estimated
+        ]
+    );
+    assert!(r.repair_items[2..].iter().all(|x| {
+        x.due
+            .iter()
+            .map(|d| d.to_string())
+            .eq(["2024-07".to_string()])
+    }));
 }
 
 #[test]
@@ -73,14 +126,20 @@ fn azure_china_dns_reads_cst_as_china_standard_time() {
     let read = common::read_seeds();
     let i = incident(&read.incidents, "2024-04-22-azure-dns");
     let r = i.current();
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-04-22T19:45:00Z"), ts("2024-04-22T22:00:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-04-22T19:45:00Z"), ts("2024-04-22T22:00:00Z"))
+    );
     assert_eq!(r.stage, Stage::Final);
     assert_eq!(r.primary_service(), Some("Azure DNS"));
     assert_eq!(r.regions, ["China East 2", "China East 3"]);
     assert!(r.causes.iter().any(|c| c == "dns"), "{:?}", r.causes);
     use ReportedStatus::*;
     assert_eq!(statuses(i), [None, Estimated, Estimated]);
-    assert_eq!(r.timeline.first().and_then(|t| t.at), ts("2024-04-22T19:45:00Z"));
+    assert_eq!(
+        r.timeline.first().and_then(|t| t.at),
+        ts("2024-04-22T19:45:00Z")
+    );
     assert_eq!(r.sections_of(SectionKind::CustomerGuidance).count(), 1);
 }
 
@@ -91,10 +150,19 @@ fn azure_resource_manager_january_2024() {
     let r = i.current();
     assert_eq!(r.stage, Stage::Final);
     assert_eq!(r.primary_service(), Some("Azure Resource Manager"));
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-01-21T01:30:00Z"), ts("2024-01-21T08:58:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-01-21T01:30:00Z"), ts("2024-01-21T08:58:00Z"))
+    );
     assert!(r.regions.iter().any(|x| x == "West Europe"));
     use ReportedStatus::*;
-    assert_eq!(statuses(i), [Completed, Completed, Completed, Completed, Estimated, Estimated, Estimated, Estimated, Estimated, Estimated, Estimated]);
+    assert_eq!(
+        statuses(i),
+        [
+            Completed, Completed, Completed, Completed, Estimated, Estimated, Estimated, Estimated,
+            Estimated, Estimated, Estimated
+        ]
+    );
     assert_eq!(r.repair_items[10].due[0].to_string(), "2024-03");
     // "20 January 2024 @ 21:00 UTC" comes before the impact start: timeline keeps the report's order.
     assert_eq!(r.timeline.len(), 14);
@@ -110,11 +178,22 @@ fn azure_resource_manager_february_2024_is_a_preliminary_legacy_entry() {
     let r = i.current();
     assert_eq!(r.stage, Stage::Preliminary);
     // Two occurrences: the window spans both.
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-02-07T09:00:00Z"), ts("2024-02-08T10:30:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-02-07T09:00:00Z"), ts("2024-02-08T10:30:00Z"))
+    );
     assert_eq!(r.regions, ["West Europe"]);
     assert!(r.services.iter().any(|s| s == "Azure Resource Manager"));
     let kinds: Vec<SectionKind> = r.sections.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [SectionKind::WhatHappened, SectionKind::RootCause, SectionKind::Response, SectionKind::RepairItems]);
+    assert_eq!(
+        kinds,
+        [
+            SectionKind::WhatHappened,
+            SectionKind::RootCause,
+            SectionKind::Response,
+            SectionKind::RepairItems
+        ]
+    );
 }
 
 #[test]
@@ -123,11 +202,21 @@ fn central_us_july_2024_is_an_initial_statement_with_a_backwards_timeline_step()
     let i = incident(&read.incidents, "2024-07-18-virtual-machines");
     let r = i.current();
     assert_eq!(r.stage, Stage::InitialStatement);
-    assert_eq!((r.impact_start, r.impact_end), (ts("2024-07-18T21:56:00Z"), ts("2024-07-19T12:15:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2024-07-18T21:56:00Z"), ts("2024-07-19T12:15:00Z"))
+    );
     assert_eq!(r.regions, ["Central US"]);
-    assert!(r.repair_items.is_empty(), "notes about the review process are not repair items");
+    assert!(
+        r.repair_items.is_empty(),
+        "notes about the review process are not repair items"
+    );
     let warned: Vec<_> = r.timeline.iter().filter(|t| t.warning.is_some()).collect();
-    assert_eq!(warned.len(), 1, "00:45 UTC on 18 July comes after 23:35 on 18 July");
+    assert_eq!(
+        warned.len(),
+        1,
+        "00:45 UTC on 18 July comes after 23:35 on 18 July"
+    );
     assert_eq!(warned[0].at, ts("2024-07-18T00:45:00Z"));
     assert_eq!(r.warnings.len(), 1);
 }
@@ -138,34 +227,75 @@ fn the_2026_reviews_take_tracking_ids_from_links_and_keep_empty_sections_empty()
     let gpt = incident(&read.incidents, "8GCS-858");
     let r = gpt.current();
     assert_eq!(r.tracking_id.as_deref(), Some("8GCS-858"));
-    assert_eq!((r.impact_start, r.impact_end), (ts("2026-03-09T23:20:00Z"), ts("2026-03-10T19:32:00Z")));
+    assert_eq!(
+        (r.impact_start, r.impact_end),
+        (ts("2026-03-09T23:20:00Z"), ts("2026-03-10T19:32:00Z"))
+    );
     assert_eq!(r.primary_service(), Some("Azure OpenAI"));
     assert_eq!(r.regions.len(), 7);
     let response: Vec<_> = r.sections_of(SectionKind::Response).collect();
     assert_eq!(response.len(), 1);
-    assert_eq!(response[0].text, "", "a heading followed at once by the next heading stays empty");
+    assert_eq!(
+        response[0].text, "",
+        "a heading followed at once by the next heading stays empty"
+    );
     assert!(r.repair_items.is_empty());
     let power = incident(&read.incidents, "_SVS-5_G");
     assert_eq!(power.current().regions, ["West US"]);
     assert!(power.current().causes.iter().any(|c| c == "power-cooling"));
     let vm = incident(&read.incidents, "FNJ8-VQZ");
-    assert_eq!(vm.current().impact_end, ts("2026-02-03T06:05:00Z"), "the second window of the review ends later");
+    assert_eq!(
+        vm.current().impact_end,
+        ts("2026-02-03T06:05:00Z"),
+        "the second window of the review ends later"
+    );
 }
 
 #[test]
 fn the_2012_leap_day_blog_post() {
     let read = common::read_seeds();
-    let i = read.incidents.iter().find(|i| i.current().title.contains("Feb 29th, 2012")).expect("leap day post");
+    let i = read
+        .incidents
+        .iter()
+        .find(|i| i.current().title.contains("Feb 29th, 2012"))
+        .expect("leap day post");
     let r = i.current();
-    assert_eq!(r.impact_start, ts("2012-02-29T00:00:00Z"), "4:00PM PST, February 28th");
+    assert_eq!(
+        r.impact_start,
+        ts("2012-02-29T00:00:00Z"),
+        "4:00PM PST, February 28th"
+    );
     assert_eq!(r.stage, Stage::Final);
-    assert!(r.causes.iter().any(|c| c == "certificate-time"), "{:?}", r.causes);
-    let texts: Vec<&str> = r.repair_items.iter().map(|x| x.text.split('.').next().unwrap()).collect();
+    assert!(
+        r.causes.iter().any(|c| c == "certificate-time"),
+        "{:?}",
+        r.causes
+    );
+    let texts: Vec<&str> = r
+        .repair_items
+        .iter()
+        .map(|x| x.text.split('.').next().unwrap())
+        .collect();
     assert_eq!(
         texts,
-        ["Testing", "Fault Isolation", "Graceful Degradation", "Fail Fast", "Service Dashboard", "Customer Support", "Other Communication Channels", "Internal tooling", "Dependency priorities", "Visibility"]
+        [
+            "Testing",
+            "Fault Isolation",
+            "Graceful Degradation",
+            "Fail Fast",
+            "Service Dashboard",
+            "Customer Support",
+            "Other Communication Channels",
+            "Internal tooling",
+            "Dependency priorities",
+            "Visibility"
+        ]
     );
-    assert!(r.repair_items.iter().all(|x| x.reported_status == ReportedStatus::None));
+    assert!(
+        r.repair_items
+            .iter()
+            .all(|x| x.reported_status == ReportedStatus::None)
+    );
 }
 
 #[test]
@@ -177,12 +307,26 @@ fn ids_are_stable_and_independent_of_file_names_and_order() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, tmp.path().join(format!("{}-renamed-{n}.txt", 9 - n))).unwrap();
     }
-    let second = incident_kb::corpus::read(&[tmp.path().to_path_buf()], &incident_kb::facet::Catalogue::bundled(), |_, _, _| {}).unwrap();
+    let second = incident_kb::corpus::read(
+        &[tmp.path().to_path_buf()],
+        &incident_kb::facet::Catalogue::bundled(),
+        |_, _, _| {},
+    )
+    .unwrap();
     let ids = |r: &incident_kb::corpus::CorpusRead| {
         let mut v: Vec<(String, Vec<String>)> = r
             .incidents
             .iter()
-            .map(|i| (i.id.clone(), i.current().repair_items.iter().map(|x| x.id.clone()).collect()))
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    i.current()
+                        .repair_items
+                        .iter()
+                        .map(|x| x.id.clone())
+                        .collect(),
+                )
+            })
             .collect();
         v.sort();
         v

@@ -26,8 +26,14 @@ fn state(extra: &[(&str, &str)]) -> (tempfile::TempDir, web::Data<AppState>) {
         std::fs::write(corpus.join(name), text).unwrap();
     }
     let auth = Auth::new(UsersFile {
-        user: vec![UserEntry { name: "alice".into(), password_hash: hash_password(PASSWORD) }],
-        token: vec![TokenEntry { name: "bot".into(), token_sha256: sha256_hex(TOKEN) }],
+        user: vec![UserEntry {
+            name: "alice".into(),
+            password_hash: hash_password(PASSWORD),
+        }],
+        token: vec![TokenEntry {
+            name: "bot".into(),
+            token_sha256: sha256_hex(TOKEN),
+        }],
         private: false,
     });
     let (state, _) = open_state(ServeOptions {
@@ -44,7 +50,13 @@ fn state(extra: &[(&str, &str)]) -> (tempfile::TempDir, web::Data<AppState>) {
 
 macro_rules! app {
     ($state:expr) => {
-        test::init_service(App::new().app_data($state.clone()).wrap(security_headers()).configure(configure)).await
+        test::init_service(
+            App::new()
+                .app_data($state.clone())
+                .wrap(security_headers())
+                .configure(configure),
+        )
+        .await
     };
 }
 
@@ -52,41 +64,73 @@ async fn body(resp: ServiceResponse) -> String {
     String::from_utf8_lossy(&to_bytes(resp.into_body()).await.unwrap()).into_owned()
 }
 
-async fn get(app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>, uri: &str) -> (StatusCode, String) {
+async fn get(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    uri: &str,
+) -> (StatusCode, String) {
     let resp = test::call_service(app, test::TestRequest::get().uri(uri).to_request()).await;
     let status = resp.status();
     (status, body(resp).await)
 }
 
 fn cookie_value(resp: &ServiceResponse, name: &str) -> Option<String> {
-    resp.response().cookies().find(|c| c.name() == name).map(|c| c.value().to_string())
+    resp.response()
+        .cookies()
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 /// Log in as alice: (session cookie, session CSRF token).
-async fn login(app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>) -> (String, String) {
+async fn login(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+) -> (String, String) {
     let resp = test::call_service(app, test::TestRequest::get().uri("/login").to_request()).await;
     let csrf = cookie_value(&resp, "ikb_login_csrf").unwrap();
     let req = test::TestRequest::post()
         .uri("/login")
-        .cookie(actix_web::cookie::Cookie::new("ikb_login_csrf", csrf.clone()))
-        .set_form([("user", "alice"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/repairs")])
+        .cookie(actix_web::cookie::Cookie::new(
+            "ikb_login_csrf",
+            csrf.clone(),
+        ))
+        .set_form([
+            ("user", "alice"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/repairs"),
+        ])
         .to_request();
     let resp = test::call_service(app, req).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers().get("location").unwrap(), "/repairs");
-    let c = resp.response().cookies().find(|c| c.name() == "ikb_session").unwrap();
+    let c = resp
+        .response()
+        .cookies()
+        .find(|c| c.name() == "ikb_session")
+        .unwrap();
     assert_eq!(c.http_only(), Some(true));
     assert_eq!(c.same_site(), Some(actix_web::cookie::SameSite::Strict));
     let session = c.value().to_string();
     // The session's CSRF token is in every page's logout form.
-    let req = test::TestRequest::get().uri("/").cookie(actix_web::cookie::Cookie::new("ikb_session", session.clone())).to_request();
+    let req = test::TestRequest::get()
+        .uri("/")
+        .cookie(actix_web::cookie::Cookie::new(
+            "ikb_session",
+            session.clone(),
+        ))
+        .to_request();
     let page = body(test::call_service(app, req).await).await;
     let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     (session, page[at..at + 64].to_string())
 }
 
 fn first_item(state: &AppState, incident: &str) -> incident_kb::store::RepairRecord {
-    state.store.all().unwrap().into_iter().find(|r| r.incident_id == incident).unwrap()
+    state
+        .store
+        .all()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident_id == incident)
+        .unwrap()
 }
 
 #[actix_web::test]
@@ -95,7 +139,10 @@ async fn search_pages() {
     let app = app!(state);
     let (s, page) = get(&app, "/").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("<span id=\"hit-count\">10 incidents</span>"), "an empty query lists all");
+    assert!(
+        page.contains("<span id=\"hit-count\">10 incidents</span>"),
+        "an empty query lists all"
+    );
     let (s, page) = get(&app, "/search?q=HTTP+429").await;
     assert_eq!(s, StatusCode::OK);
     let first = page.find("<li class=\"hit\">").unwrap();
@@ -103,8 +150,15 @@ async fn search_pages() {
     assert!(page.contains("<mark>429</mark>"));
     assert!(page.contains("href=\"/incidents/8GCS-858#what-happened\""));
     // Facet sidebar: a click adds a filter, another removes it.
-    assert!(page.contains("href=\"/search?q=HTTP+429&#38;service=Azure+OpenAI\""), "facet link");
-    let (_, filtered) = get(&app, "/search?q=deleted&service=Azure+OpenAI&service=Azure+DNS").await;
+    assert!(
+        page.contains("href=\"/search?q=HTTP+429&#38;service=Azure+OpenAI\""),
+        "facet link"
+    );
+    let (_, filtered) = get(
+        &app,
+        "/search?q=deleted&service=Azure+OpenAI&service=Azure+DNS",
+    )
+    .await;
     assert!(filtered.contains("aria-current=\"true\""));
     assert!(filtered.contains("Service: Azure OpenAI ✕"));
     let (_, by_year) = get(&app, "/search?year=2026&sort=oldest").await;
@@ -130,7 +184,10 @@ async fn bad_search_parameters_get_a_hint_or_a_400_never_a_500() {
     assert!(page.contains("cut to its first"));
     for (uri, msg) in [
         ("/search?page=-1", "`page` must be a whole number"),
-        ("/search?page=99999999999999999999", "`page` must be a whole number"),
+        (
+            "/search?page=99999999999999999999",
+            "`page` must be a whole number",
+        ),
         ("/search?page=abc", "`page` must be a whole number"),
         ("/search?sort=sideways", "`sort` must be"),
         ("/search?from=2024-02-31", "`from` must be a date"),
@@ -152,13 +209,25 @@ async fn incident_pages() {
     let app = app!(state);
     let (s, page) = get(&app, "/incidents/2024-07-13-azure-openai").await;
     assert_eq!(s, StatusCode::OK);
-    for anchor in ["what-happened", "root-cause", "response", "timeline", "repair-items"] {
-        assert!(page.contains(&format!("id=\"{anchor}\"")), "anchor {anchor}");
+    for anchor in [
+        "what-happened",
+        "root-cause",
+        "response",
+        "timeline",
+        "repair-items",
+    ] {
+        assert!(
+            page.contains(&format!("id=\"{anchor}\"")),
+            "anchor {anchor}"
+        );
     }
     assert!(page.contains("2024-07-13 00:00 UTC – 2024-07-15 16:54 UTC"));
     assert!(page.contains("4 of 9 completed"));
     assert!(page.contains("<svg viewBox"));
-    assert!(page.contains("?revision=1"), "the preliminary review is linked");
+    assert!(
+        page.contains("?revision=1"),
+        "the preliminary review is linked"
+    );
     let (s, prelim) = get(&app, "/incidents/2024-07-13-azure-openai?revision=1").await;
     assert_eq!(s, StatusCode::OK);
     assert!(prelim.contains("You are reading an earlier revision"));
@@ -168,7 +237,10 @@ async fn incident_pages() {
     let (s, _) = get(&app, "/incidents/2024-07-13-azure-openai?revision=x").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (_, cus) = get(&app, "/incidents/2024-07-18-virtual-machines").await;
-    assert!(cus.contains("class=\"warn\""), "the backwards timeline step is marked");
+    assert!(
+        cus.contains("class=\"warn\""),
+        "the backwards timeline step is marked"
+    );
     assert!(cus.contains("−"), "negative offset from impact start");
     let (s, page) = get(&app, "/incidents/no-such-thing").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -185,7 +257,18 @@ async fn markup_in_reports_is_escaped() {
     let (_, page) = get(&app, "/search?q=outage").await;
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(page.contains("&#60;script&#62;alert("), "{page}");
-    let id = state.index.search(&incident_kb::index::search::SearchRequest { query: "outage".into(), limit: 1, ..Default::default() }).unwrap().hits[0].incident.id.clone();
+    let id = state
+        .index
+        .search(&incident_kb::index::search::SearchRequest {
+            query: "outage".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .hits[0]
+        .incident
+        .id
+        .clone();
     let (_, page) = get(&app, &format!("/incidents/{id}")).await;
     assert!(!page.contains("<img src=x"));
     assert!(!page.contains("<b onclick"));
@@ -203,17 +286,33 @@ async fn repair_pages_and_exports() {
     let (_, overdue) = get(&app, "/repairs?status=overdue").await;
     let first_row = overdue.find("<tbody>").unwrap();
     assert!(overdue[first_row..].contains("badge overdue"));
-    let (_, by_incident) = get(&app, "/repairs?incident=2024-07-12-managed-identities-for-azure-resources").await;
+    let (_, by_incident) = get(
+        &app,
+        "/repairs?incident=2024-07-12-managed-identities-for-azure-resources",
+    )
+    .await;
     assert!(by_incident.contains("id=\"item-count\">7 items"));
     let (_, due) = get(&app, "/repairs?due=2024-09").await;
-    assert!(due.contains("id=\"item-count\">3 items"), "AOAI final: three items due September 2024");
+    assert!(
+        due.contains("id=\"item-count\">3 items"),
+        "AOAI final: three items due September 2024"
+    );
     let (s, page) = get(&app, "/repairs?status=bogus").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(page.contains("unknown status"));
     let (s, _) = get(&app, "/repairs?due=September").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let resp = test::call_service(&app, test::TestRequest::get().uri("/repairs.csv?status=completed").to_request()).await;
-    assert_eq!(resp.headers().get("content-type").unwrap(), "text/csv; charset=utf-8");
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/repairs.csv?status=completed")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
     let csv = body(resp).await;
     assert_eq!(csv.lines().count(), 1 + 10);
     let (_, json) = get(&app, "/repairs.json?status=completed").await;
@@ -242,19 +341,45 @@ async fn tracking_needs_login_and_csrf_and_validates_input() {
         }
         req.to_request()
     };
-    let resp = test::call_service(&app, post(None, vec![("csrf", "x".into()), ("status", "completed".into())])).await;
+    let resp = test::call_service(
+        &app,
+        post(
+            None,
+            vec![("csrf", "x".into()), ("status", "completed".into())],
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let (session, csrf) = login(&app).await;
-    let resp = test::call_service(&app, post(Some(&session), vec![("csrf", "wrong".into()), ("status", "completed".into())])).await;
+    let resp = test::call_service(
+        &app,
+        post(
+            Some(&session),
+            vec![("csrf", "wrong".into()), ("status", "completed".into())],
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN, "wrong CSRF token");
-    let resp = test::call_service(&app, post(Some(&session), vec![("status", "completed".into())])).await;
+    let resp = test::call_service(
+        &app,
+        post(Some(&session), vec![("status", "completed".into())]),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "missing CSRF token");
     for (field, value, msg) in [
         ("status", "finished".to_string(), "Unknown status"),
-        ("link", "javascript:alert(1)".to_string(), "http:// or https://"),
+        (
+            "link",
+            "javascript:alert(1)".to_string(),
+            "http:// or https://",
+        ),
         ("note", "n".repeat(5000), "the limit is 4000"),
     ] {
-        let resp = test::call_service(&app, post(Some(&session), vec![("csrf", csrf.clone()), (field, value)])).await;
+        let resp = test::call_service(
+            &app,
+            post(Some(&session), vec![("csrf", csrf.clone()), (field, value)]),
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         assert!(body(resp).await.contains(msg), "{field}");
     }
@@ -273,7 +398,10 @@ async fn tracking_needs_login_and_csrf_and_validates_input() {
     assert_eq!(saved.tracking.owner.as_deref(), Some("arm-team"));
     assert_eq!(saved.history.iter().filter(|e| e.who == "alice").count(), 4);
     let (_, page) = get(&app, &uri).await;
-    assert!(page.contains("&#60;b&#62;started&#60;/b&#62;") && !page.contains("<b>started"), "notes are escaped");
+    assert!(
+        page.contains("&#60;b&#62;started&#60;/b&#62;") && !page.contains("<b>started"),
+        "notes are escaped"
+    );
     // The same form again, made against the old version, is refused.
     let resp = test::call_service(&app, post(Some(&session), form)).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
@@ -291,8 +419,15 @@ async fn login_failures_are_limited_and_logout_ends_the_session() {
     let attempt = |password: &'static str, csrf_form: String| {
         test::TestRequest::post()
             .uri("/login")
-            .cookie(actix_web::cookie::Cookie::new("ikb_login_csrf", csrf.clone()))
-            .set_form([("user", "alice"), ("password", password), ("csrf", &csrf_form)])
+            .cookie(actix_web::cookie::Cookie::new(
+                "ikb_login_csrf",
+                csrf.clone(),
+            ))
+            .set_form([
+                ("user", "alice"),
+                ("password", password),
+                ("csrf", &csrf_form),
+            ])
             .to_request()
     };
     let resp = test::call_service(&app, attempt(PASSWORD, "forged".into())).await;
@@ -320,31 +455,65 @@ async fn the_json_api() {
     assert_eq!(v["hits"][0]["section"], "root_cause");
     let (s, json) = get(&app, "/api/v1/incidents/8GCS-858").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&json).unwrap()["tracking_id"], "8GCS-858");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()["tracking_id"],
+        "8GCS-858"
+    );
     let (s, json) = get(&app, "/api/v1/incidents/nope").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(json.contains("\"error\""));
     let (_, json) = get(&app, "/api/v1/repairs?status=completed").await;
-    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&json).unwrap().len(), 10);
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&json)
+            .unwrap()
+            .len(),
+        10
+    );
     let (s, _) = get(&app, "/api/v1/search?limit=0").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // Related incidents for an alert, GET and POST.
-    let (_, json) = get(&app, "/api/v1/related?text=GPT-5.2+requests+returning+HTTP+400+and+429+in+Sweden+Central").await;
+    let (_, json) = get(
+        &app,
+        "/api/v1/related?text=GPT-5.2+requests+returning+HTTP+400+and+429+in+Sweden+Central",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["hits"][0]["id"], "8GCS-858");
-    let req = test::TestRequest::post().uri("/related").set_json(serde_json::json!({"text": "VMs restarted unexpectedly in Central US"})).to_request();
-    let v: serde_json::Value = serde_json::from_str(&body(test::call_service(&app, req).await).await).unwrap();
+    let req = test::TestRequest::post()
+        .uri("/related")
+        .set_json(serde_json::json!({"text": "VMs restarted unexpectedly in Central US"}))
+        .to_request();
+    let v: serde_json::Value =
+        serde_json::from_str(&body(test::call_service(&app, req).await).await).unwrap();
     assert_eq!(v["hits"][0]["id"], "2024-07-18-virtual-machines");
     let (s, page) = get(&app, "/related?text=GPT-5.2+requests+returning+HTTP+429").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("/incidents/8GCS-858"));
     // Writes: a bearer token, or nothing.
-    let item = first_item(&state, "8GCS-858".replace("8GCS-858", "2024-04-22-azure-dns").as_str());
+    let item = first_item(
+        &state,
+        "8GCS-858"
+            .replace("8GCS-858", "2024-04-22-azure-dns")
+            .as_str(),
+    );
     let uri = format!("/api/v1/repairs/{}", item.id);
-    let req = test::TestRequest::post().uri(&uri).set_json(serde_json::json!({"status": "completed"})).to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::UNAUTHORIZED);
-    let req = test::TestRequest::post().uri(&uri).insert_header(("Authorization", "Bearer nope")).set_json(serde_json::json!({"status": "completed"})).to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::UNAUTHORIZED);
+    let req = test::TestRequest::post()
+        .uri(&uri)
+        .set_json(serde_json::json!({"status": "completed"}))
+        .to_request();
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let req = test::TestRequest::post()
+        .uri(&uri)
+        .insert_header(("Authorization", "Bearer nope"))
+        .set_json(serde_json::json!({"status": "completed"}))
+        .to_request();
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let req = test::TestRequest::post()
         .uri(&uri)
         .insert_header(("Authorization", format!("Bearer {TOKEN}")))
@@ -354,13 +523,20 @@ async fn the_json_api() {
     assert_eq!(resp.status(), StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
     assert_eq!(v["status"], "completed");
-    assert_eq!(v["history"].as_array().unwrap().last().unwrap()["who"], "token:bot");
+    assert_eq!(
+        v["history"].as_array().unwrap().last().unwrap()["who"],
+        "token:bot"
+    );
     let req = test::TestRequest::post()
         .uri(&uri)
         .insert_header(("Authorization", format!("Bearer {TOKEN}")))
         .set_json(serde_json::json!({"status": "completed", "surprise": 1}))
         .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::BAD_REQUEST, "unknown fields");
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::BAD_REQUEST,
+        "unknown fields"
+    );
     let big = "x".repeat(100 * 1024);
     let req = test::TestRequest::post()
         .uri(&uri)
@@ -369,32 +545,85 @@ async fn the_json_api() {
         .set_payload(format!("{{\"note\": \"{big}\"}}"))
         .to_request();
     let resp = test::call_service(&app, req).await;
-    assert!(resp.status().is_client_error(), "oversized body: {}", resp.status());
+    assert!(
+        resp.status().is_client_error(),
+        "oversized body: {}",
+        resp.status()
+    );
     // Re-ingest through the server.
-    let req = test::TestRequest::post().uri("/api/v1/ingest").insert_header(("Authorization", format!("Bearer {TOKEN}"))).to_request();
+    let req = test::TestRequest::post()
+        .uri("/api/v1/ingest")
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .to_request();
     let resp = test::call_service(&app, req).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
     assert_eq!(v["incidents"], 10);
-    assert_eq!(state.store.get(&item.id).unwrap().unwrap().status().as_str(), "completed", "re-ingest keeps it");
+    assert_eq!(
+        state
+            .store
+            .get(&item.id)
+            .unwrap()
+            .unwrap()
+            .status()
+            .as_str(),
+        "completed",
+        "re-ingest keeps it"
+    );
 }
 
 #[actix_web::test]
 async fn operations_routes_and_headers() {
     let (_tmp, state) = state(&[]);
     let app = app!(state);
-    let resp = test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
+    let resp =
+        test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    for header in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"] {
+    for header in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+    ] {
         assert!(resp.headers().contains_key(header), "{header}");
     }
-    assert!(resp.headers().get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body(resp).await).unwrap()["incidents"], 10);
-    let resp = test::call_service(&app, test::TestRequest::get().uri("/static/style.css").to_request()).await;
+    assert!(
+        resp.headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body(resp).await).unwrap()["incidents"],
+        10
+    );
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/static/style.css")
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(resp.headers().get("cache-control").unwrap().to_str().unwrap().contains("max-age"));
+    assert!(
+        resp.headers()
+            .get("cache-control")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
     let etag = resp.headers().get("etag").unwrap().clone();
-    let resp = test::call_service(&app, test::TestRequest::get().uri("/static/style.css").insert_header(("If-None-Match", etag)).to_request()).await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/static/style.css")
+            .insert_header(("If-None-Match", etag))
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
     let (s, _) = get(&app, "/static/../../Cargo.toml").await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -17,12 +17,20 @@ const VERSION_FILE: &str = "ikb-schema-version";
 #[non_exhaustive]
 pub enum IndexError {
     #[error("search index at {path}: {source}")]
-    Tantivy { path: String, source: tantivy::TantivyError },
+    Tantivy {
+        path: String,
+        source: tantivy::TantivyError,
+    },
     #[error("search index at {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("no search index at {0}; run `ikb ingest` first")]
     Missing(String),
-    #[error("the search index at {0} is in use by another writer (is `ikb serve` running?); stop it, or let the server re-ingest")]
+    #[error(
+        "the search index at {0} is in use by another writer (is `ikb serve` running?); stop it, or let the server re-ingest"
+    )]
     Locked(String),
     #[error("no incident with id `{0}`")]
     NotFound(String),
@@ -39,7 +47,10 @@ pub struct SearchIndex {
 fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
     move |source| match source {
         tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.display().to_string()),
-        source => IndexError::Tantivy { path: path.display().to_string(), source },
+        source => IndexError::Tantivy {
+            path: path.display().to_string(),
+            source,
+        },
     }
 }
 
@@ -47,9 +58,14 @@ impl SearchIndex {
     /// Open the index at `path`, creating it, or recreating it empty when its schema version is
     /// not this build's. Returns whether it was (re)created, so the caller knows to fill it.
     pub fn open_or_create(path: &Path) -> Result<(SearchIndex, bool), IndexError> {
-        let io = |source| IndexError::Io { path: path.display().to_string(), source };
+        let io = |source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let version_path = path.join(VERSION_FILE);
-        let current = std::fs::read_to_string(&version_path).ok().and_then(|v| v.trim().parse::<u32>().ok());
+        let current = std::fs::read_to_string(&version_path)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok());
         let fresh = current != Some(SCHEMA_VERSION) || !path.join("meta.json").exists();
         if fresh && path.exists() {
             std::fs::remove_dir_all(path).map_err(io)?;
@@ -64,8 +80,20 @@ impl SearchIndex {
             Index::open_in_dir(path).map_err(tantivy_err(path))?
         };
         schema::register_analyzers(&index);
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(tantivy_err(path))?;
-        Ok((SearchIndex { index, reader, fields, path: path.to_path_buf() }, fresh))
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err(path))?;
+        Ok((
+            SearchIndex {
+                index,
+                reader,
+                fields,
+                path: path.to_path_buf(),
+            },
+            fresh,
+        ))
     }
 
     /// Open an existing index for reading.

@@ -1,7 +1,10 @@
 //! The search index schema, in one place, with its version. Changing a field here means bumping
 //! `SCHEMA_VERSION`, which makes the next ingest rebuild the index from the corpus.
 
-use tantivy::schema::{FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
 
 use crate::incident::SectionKind;
 
@@ -13,12 +16,20 @@ pub const TEXT_ANALYZER: &str = "en_kb";
 
 /// Register the analyzers the schema names; every open of the index must call this.
 pub fn register_analyzers(index: &tantivy::Index) {
-    use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
-    let mut builder = TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).dynamic();
+    use tantivy::tokenizer::{
+        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+        TextAnalyzer,
+    };
+    let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
     if let Some(stop) = StopWordFilter::new(Language::English) {
         builder = builder.filter_dynamic(stop);
     }
-    let analyzer = builder.filter_dynamic(Stemmer::new(Language::English)).build();
+    let analyzer = builder
+        .filter_dynamic(Stemmer::new(Language::English))
+        .build();
     index.tokenizers().register(TEXT_ANALYZER, analyzer);
 }
 
@@ -42,12 +53,18 @@ pub struct Fields {
 
 impl Fields {
     pub fn section(&self, kind: SectionKind) -> Field {
-        let i = SectionKind::ALL.iter().position(|k| *k == kind).expect("every kind has a field");
+        let i = SectionKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind has a field");
         self.sections[i]
     }
 
     pub fn facet(&self, name: &str) -> Option<Field> {
-        FACETS.iter().position(|f| *f == name).map(|i| self.facets[i])
+        FACETS
+            .iter()
+            .position(|f| *f == name)
+            .map(|i| self.facets[i])
     }
 }
 
@@ -55,7 +72,9 @@ impl Fields {
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(TEXT_ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let id = b.add_text_field("id", STRING | STORED | FAST);
     let hash = b.add_text_field("hash", STRING | STORED);
@@ -66,5 +85,17 @@ pub fn build() -> (Schema, Fields) {
     let facets = FACETS.map(|f| b.add_facet_field(f, FacetOptions::default()));
     let incident = b.add_text_field("incident", STORED);
     let schema = b.build();
-    (schema, Fields { id, hash, tracking_id, title, sections, impact_start, facets, incident })
+    (
+        schema,
+        Fields {
+            id,
+            hash,
+            tracking_id,
+            title,
+            sections,
+            impact_start,
+            facets,
+            incident,
+        },
+    )
 }

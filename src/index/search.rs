@@ -6,7 +6,9 @@ use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, FacetCounts, FruitHandle, MultiCollector, TopDocs};
+use tantivy::collector::{
+    Count, FacetCollector, FacetCounts, FruitHandle, MultiCollector, TopDocs,
+};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
@@ -122,20 +124,13 @@ fn render_snippet(s: &Snippet) -> (String, String) {
     (html.trim().to_string(), text.trim().to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::expand_query;
-
-    #[test]
-    fn queries_gain_the_long_forms_reports_use() {
-        assert_eq!(expand_query("429s after a config rollout"), "429 after a config configuration rollout");
-        assert_eq!(expand_query("\"config rollout\" title:config"), "\"config rollout\" title:config");
-    }
-}
-
 fn opening(text: &str, chars: usize) -> String {
     let t: String = text.chars().take(chars).collect();
-    if t.len() < text.len() { format!("{}…", t.trim_end()) } else { t }
+    if t.len() < text.len() {
+        format!("{}…", t.trim_end())
+    } else {
+        t
+    }
 }
 
 /// Words people type that reports spell out: each bare word gains its long form ("config" →
@@ -167,7 +162,9 @@ pub fn expand_query(q: &str) -> String {
             continue;
         }
         let lower = word.to_ascii_lowercase();
-        let digits = lower.strip_suffix('s').filter(|d| d.len() >= 3 && d.chars().all(|c| c.is_ascii_digit()));
+        let digits = lower
+            .strip_suffix('s')
+            .filter(|d| d.len() >= 3 && d.chars().all(|c| c.is_ascii_digit()));
         if let Some(code) = digits {
             out.push(code.to_string());
         } else if let Some((_, long)) = QUERY_VOCABULARY.iter().find(|(short, _)| *short == lower) {
@@ -205,7 +202,9 @@ impl SearchIndex {
         let mut q: String = raw.chars().filter(|c| !c.is_control()).collect();
         if q.chars().count() > MAX_QUERY_CHARS {
             q = q.chars().take(MAX_QUERY_CHARS).collect();
-            hint = Some(format!("The query was cut to its first {MAX_QUERY_CHARS} characters."));
+            hint = Some(format!(
+                "The query was cut to its first {MAX_QUERY_CHARS} characters."
+            ));
         }
         if q.trim().is_empty() {
             return (None, hint);
@@ -214,7 +213,16 @@ impl SearchIndex {
         let parser = self.query_parser();
         let (query, errors) = parser.parse_query_lenient(&q);
         if !errors.is_empty() {
-            let words: String = q.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { ' ' }).collect();
+            let words: String = q
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        ' '
+                    }
+                })
+                .collect();
             let plain = parser.parse_query_lenient(&words).0;
             hint = Some(format!(
                 "Part of the query could not be read as search syntax ({}); it was searched as plain words. Quote phrases with \"…\", and use field:value only with known fields (title, root_cause, …).",
@@ -228,13 +236,18 @@ impl SearchIndex {
     fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (name, values) in &req.filters {
-            let Some(field) = self.fields.facet(name) else { continue };
+            let Some(field) = self.fields.facet(name) else {
+                continue;
+            };
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .filter(|v| !v.is_empty())
                 .map(|v| {
                     let term = Term::from_facet(field, &Facet::from_path([v.as_str()]));
-                    (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
                 })
                 .collect();
             if !any.is_empty() {
@@ -243,10 +256,14 @@ impl SearchIndex {
         }
         if req.from.is_some() || req.to.is_some() {
             let field = self.fields.impact_start;
-            let lower = req.from.map_or(Bound::Excluded(Term::from_field_i64(field, 0)), |t| {
-                Bound::Included(Term::from_field_i64(field, t.as_second()))
+            let lower = req
+                .from
+                .map_or(Bound::Excluded(Term::from_field_i64(field, 0)), |t| {
+                    Bound::Included(Term::from_field_i64(field, t.as_second()))
+                });
+            let upper = req.to.map_or(Bound::Unbounded, |t| {
+                Bound::Excluded(Term::from_field_i64(field, t.as_second()))
             });
-            let upper = req.to.map_or(Bound::Unbounded, |t| Bound::Excluded(Term::from_field_i64(field, t.as_second())));
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
         clauses
@@ -262,8 +279,11 @@ impl SearchIndex {
         if let Some(t) = text.as_ref() {
             clauses.push((Occur::Must, t.box_clone()));
         }
-        let query: Box<dyn Query> =
-            if clauses.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let offset = req.offset.min(100_000);
         let path = self.path.as_path();
@@ -278,19 +298,39 @@ impl SearchIndex {
             })
             .collect();
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        let sort = if req.sort == Sort::Relevance && !has_text { Sort::Newest } else { req.sort };
+        let sort = if req.sort == Sort::Relevance && !has_text {
+            Sort::Newest
+        } else {
+            req.sort
+        };
         let (total, addresses, mut facet_fruit) = match sort {
             Sort::Relevance => {
-                let (total, hits, facets) =
-                    searcher.search(&query, &(Count, top.order_by_score(), facet_collectors)).map_err(&err)?;
+                let (total, hits, facets) = searcher
+                    .search(&query, &(Count, top.order_by_score(), facet_collectors))
+                    .map_err(&err)?;
                 (total, hits, facets)
             }
             Sort::Newest | Sort::Oldest => {
-                let order = if sort == Sort::Newest { Order::Desc } else { Order::Asc };
+                let order = if sort == Sort::Newest {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
                 let (total, hits, facets) = searcher
-                    .search(&query, &(Count, top.order_by_fast_field::<i64>("impact_start", order), facet_collectors))
+                    .search(
+                        &query,
+                        &(
+                            Count,
+                            top.order_by_fast_field::<i64>("impact_start", order),
+                            facet_collectors,
+                        ),
+                    )
                     .map_err(&err)?;
-                (total, hits.into_iter().map(|(_, a)| (0.0, a)).collect::<Vec<_>>(), facets)
+                (
+                    total,
+                    hits.into_iter().map(|(_, a)| (0.0, a)).collect::<Vec<_>>(),
+                    facets,
+                )
             }
         };
         let hits = self.hits(&searcher, text.as_deref(), &addresses)?;
@@ -302,7 +342,11 @@ impl SearchIndex {
                 let mut values: Vec<FacetCount> = counts
                     .get(Facet::root())
                     .map(|(f, count)| FacetCount {
-                        value: f.to_path().first().map(|s| s.to_string()).unwrap_or_default(),
+                        value: f
+                            .to_path()
+                            .first()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
                         count,
                     })
                     .collect();
@@ -314,10 +358,21 @@ impl SearchIndex {
                 (*name, values)
             })
             .collect();
-        Ok(SearchResults { total, hits, facets, hint, took: started.elapsed() })
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            hint,
+            took: started.elapsed(),
+        })
     }
 
-    fn hits(&self, searcher: &Searcher, text: Option<&dyn Query>, addresses: &[(f32, DocAddress)]) -> Result<Vec<Hit>, IndexError> {
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        text: Option<&dyn Query>,
+        addresses: &[(f32, DocAddress)],
+    ) -> Result<Vec<Hit>, IndexError> {
         let err = tantivy_err(&self.path);
         let generators: Vec<(SectionKind, SnippetGenerator)> = match text {
             Some(q) => SectionKind::ALL
@@ -353,28 +408,48 @@ impl SearchIndex {
                 None => {
                     let s = review.sections.first();
                     let text = opening(s.map_or("", |s| s.text.as_str()), 220);
-                    (s.map_or(SectionKind::WhatHappened, |s| s.kind), escape_html(&text), text)
+                    (
+                        s.map_or(SectionKind::WhatHappened, |s| s.kind),
+                        escape_html(&text),
+                        text,
+                    )
                 }
             };
-            out.push(Hit { incident, score, section, snippet_html, snippet_text });
+            out.push(Hit {
+                incident,
+                score,
+                section,
+                snippet_html,
+                snippet_text,
+            });
         }
         Ok(out)
     }
 
     fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Incident, IndexError> {
         let doc: TantivyDocument = searcher.doc(address).map_err(tantivy_err(&self.path))?;
-        let json = doc.get_first(self.fields.incident).and_then(|v| v.as_str()).unwrap_or("");
+        let json = doc
+            .get_first(self.fields.incident)
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
         serde_json::from_str(json).map_err(|e| IndexError::Io {
             path: self.path.display().to_string(),
-            source: std::io::Error::other(format!("stored incident unreadable: {e}; run `ikb ingest` to rebuild")),
+            source: std::io::Error::other(format!(
+                "stored incident unreadable: {e}; run `ikb ingest` to rebuild"
+            )),
         })
     }
 
     /// One incident by id.
     pub fn get(&self, id: &str) -> Result<Incident, IndexError> {
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(tantivy_err(&self.path))?;
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(tantivy_err(&self.path))?;
         match top.first() {
             Some((_, address)) => self.load(&searcher, *address),
             None => Err(IndexError::NotFound(id.to_string())),
@@ -386,8 +461,30 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let n = (searcher.num_docs() as usize).max(1);
         let top = searcher
-            .search(&AllQuery, &TopDocs::with_limit(n).order_by_fast_field::<i64>("impact_start", Order::Desc))
+            .search(
+                &AllQuery,
+                &TopDocs::with_limit(n).order_by_fast_field::<i64>("impact_start", Order::Desc),
+            )
             .map_err(tantivy_err(&self.path))?;
-        top.into_iter().map(|(_, a)| self.load(&searcher, a)).collect()
+        top.into_iter()
+            .map(|(_, a)| self.load(&searcher, a))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_query;
+
+    #[test]
+    fn queries_gain_the_long_forms_reports_use() {
+        assert_eq!(
+            expand_query("429s after a config rollout"),
+            "429 after a config configuration rollout"
+        );
+        assert_eq!(
+            expand_query("\"config rollout\" title:config"),
+            "\"config rollout\" title:config"
+        );
     }
 }

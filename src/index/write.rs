@@ -51,7 +51,12 @@ fn facet(value: &str) -> Facet {
 }
 
 /// The document of one incident.
-pub fn document(fields: &Fields, incident: &Incident, repair: &RepairFacets, json: &str) -> TantivyDocument {
+pub fn document(
+    fields: &Fields,
+    incident: &Incident,
+    repair: &RepairFacets,
+    json: &str,
+) -> TantivyDocument {
     let r = incident.current();
     let mut doc = TantivyDocument::default();
     doc.add_text(fields.id, &incident.id);
@@ -66,7 +71,10 @@ pub fn document(fields: &Fields, incident: &Incident, repair: &RepairFacets, jso
         let steps: Vec<&str> = r.timeline.iter().map(|t| t.text.as_str()).collect();
         doc.add_text(fields.section(SectionKind::Response), steps.join("\n"));
     }
-    doc.add_i64(fields.impact_start, r.impact_start.map_or(0, |t| t.as_second()));
+    doc.add_i64(
+        fields.impact_start,
+        r.impact_start.map_or(0, |t| t.as_second()),
+    );
     let f = |name: &str| fields.facet(name).expect("facet field");
     for s in &r.services {
         doc.add_facet(f("service"), facet(s));
@@ -81,7 +89,10 @@ pub fn document(fields: &Fields, incident: &Incident, repair: &RepairFacets, jso
         doc.add_facet(f("status"), facet(v));
     }
     if let Some(t) = r.impact_start {
-        doc.add_facet(f("year"), facet(&t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()));
+        doc.add_facet(
+            f("year"),
+            facet(&t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()),
+        );
     }
     doc.add_facet(f("stage"), facet(r.stage.as_str()));
     doc.add_text(fields.incident, json);
@@ -94,7 +105,10 @@ fn read_hashes(path: &Path) -> Option<BTreeMap<String, String>> {
 
 fn write_hashes(path: &Path, hashes: &BTreeMap<String, String>) -> std::io::Result<()> {
     let tmp = path.join(format!("{HASHES_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec(hashes).map_err(std::io::Error::other)?)?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(hashes).map_err(std::io::Error::other)?,
+    )?;
     std::fs::rename(tmp, path.join(HASHES_FILE))
 }
 
@@ -121,12 +135,19 @@ impl SearchIndex {
             for v in &facets.values {
                 h.update(v.as_bytes());
             }
-            let hash: String = h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect();
+            let hash: String = h.finalize()[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             let old = known.get(&incident.id);
             if trust_known && old == Some(&hash) {
                 report.unchanged += 1;
             } else {
-                pending.push((incident.id.clone(), document(&self.fields, incident, &facets, &json), old.is_some()));
+                pending.push((
+                    incident.id.clone(),
+                    document(&self.fields, incident, &facets, &json),
+                    old.is_some(),
+                ));
             }
             next.insert(incident.id.clone(), hash);
         }
@@ -134,8 +155,10 @@ impl SearchIndex {
         if pending.is_empty() && removed.is_empty() && trust_known {
             return Ok(report);
         }
-        let mut writer: IndexWriter<TantivyDocument> =
-            self.index.writer_with_num_threads(1, 64_000_000).map_err(tantivy_err(path))?;
+        let mut writer: IndexWriter<TantivyDocument> = self
+            .index
+            .writer_with_num_threads(1, 64_000_000)
+            .map_err(tantivy_err(path))?;
         if !trust_known {
             // The hashes were lost (a crash between commit and their write): rebuild it all.
             writer.delete_all_documents().map_err(tantivy_err(path))?;
@@ -147,11 +170,18 @@ impl SearchIndex {
         for (id, doc, existed) in pending {
             writer.delete_term(Term::from_field_text(self.fields.id, &id));
             writer.add_document(doc).map_err(tantivy_err(path))?;
-            if existed { report.replaced += 1 } else { report.added += 1 }
+            if existed {
+                report.replaced += 1
+            } else {
+                report.added += 1
+            }
         }
         writer.commit().map_err(tantivy_err(path))?;
         writer.wait_merging_threads().map_err(tantivy_err(path))?;
-        write_hashes(path, &next).map_err(|source| IndexError::Io { path: path.display().to_string(), source })?;
+        write_hashes(path, &next).map_err(|source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         self.reload()?;
         Ok(report)
     }
@@ -162,15 +192,22 @@ impl SearchIndex {
     pub fn refresh(&self, incident: &Incident, facets: &RepairFacets) -> Result<(), IndexError> {
         let path = self.path.as_path();
         let json = serde_json::to_string(incident).expect("incidents serialize");
-        let mut writer: IndexWriter<TantivyDocument> =
-            self.index.writer_with_num_threads(1, 15_000_000).map_err(tantivy_err(path))?;
+        let mut writer: IndexWriter<TantivyDocument> = self
+            .index
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(tantivy_err(path))?;
         writer.delete_term(Term::from_field_text(self.fields.id, &incident.id));
-        writer.add_document(document(&self.fields, incident, facets, &json)).map_err(tantivy_err(path))?;
+        writer
+            .add_document(document(&self.fields, incident, facets, &json))
+            .map_err(tantivy_err(path))?;
         writer.commit().map_err(tantivy_err(path))?;
         // The stored hash no longer matches: the next ingest rewrites this document once more.
         let mut hashes = read_hashes(path).unwrap_or_default();
         hashes.insert(incident.id.clone(), String::from("refreshed"));
-        write_hashes(path, &hashes).map_err(|source| IndexError::Io { path: path.display().to_string(), source })?;
+        write_hashes(path, &hashes).map_err(|source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         self.reload()
     }
 }

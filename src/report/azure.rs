@@ -29,7 +29,10 @@ fn heading(line: &str) -> Option<SectionKind> {
         .collect()
     });
     let t = line.trim();
-    HEADINGS.iter().find(|(re, _)| re.is_match(t)).map(|(_, k)| *k)
+    HEADINGS
+        .iter()
+        .find(|(re, _)| re.is_match(t))
+        .map(|(_, k)| *k)
 }
 
 /// An inline label of the legacy layout, where it stands in the line and what kind it opens.
@@ -50,7 +53,8 @@ fn labels(line: &str) -> Vec<Label<'_>> {
     for c in LABEL.captures_iter(line) {
         let whole = c.get(0).expect("group 0");
         let before = line[..whole.start()].trim_end();
-        let at_start = before.is_empty() || bullet(line).is_some_and(|(_, t)| line.len() - t.len() >= whole.start());
+        let at_start = before.is_empty()
+            || bullet(line).is_some_and(|(_, t)| line.len() - t.len() >= whole.start());
         let after_sentence = before.ends_with(['.', '!', '?', ')', '"']);
         if !(at_start || after_sentence) {
             continue;
@@ -58,14 +62,23 @@ fn labels(line: &str) -> Vec<Label<'_>> {
         let name = c.get(1).expect("group 1").as_str();
         let lower = name.to_ascii_lowercase();
         let kind = match lower.as_str() {
-            "summary of impact" | "customer impact" | "impact statement" => Some(SectionKind::WhatHappened),
-            "preliminary root cause" | "root cause and mitigation" | "root cause" => Some(SectionKind::RootCause),
+            "summary of impact" | "customer impact" | "impact statement" => {
+                Some(SectionKind::WhatHappened)
+            }
+            "preliminary root cause" | "root cause and mitigation" | "root cause" => {
+                Some(SectionKind::RootCause)
+            }
             "mitigation" | "current status" => Some(SectionKind::Response),
             "next steps" => Some(SectionKind::RepairItems),
             "workaround" => Some(SectionKind::CustomerGuidance),
             _ => None, // "Provide feedback:" is a survey line.
         };
-        out.push(Label { start: whole.start(), end: whole.end(), name, kind });
+        out.push(Label {
+            start: whole.start(),
+            end: whole.end(),
+            name,
+            kind,
+        });
     }
     out
 }
@@ -73,18 +86,25 @@ fn labels(line: &str) -> Vec<Label<'_>> {
 /// A line that opens a review: "What happened?" or a leading "Summary of impact:".
 fn is_anchor(line: &str) -> bool {
     heading(line) == Some(SectionKind::WhatHappened)
-        || labels(line).first().is_some_and(|l| l.kind == Some(SectionKind::WhatHappened) && line[..l.start].trim().is_empty())
+        || labels(line).first().is_some_and(|l| {
+            l.kind == Some(SectionKind::WhatHappened) && line[..l.start].trim().is_empty()
+        })
 }
 
 static TRACKING_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:tracking id\s*[:#]?\s*|aka\.ms/(?:air|azpir)/)([A-Z0-9_]{4}-[A-Z0-9_]{3})\b").expect("valid regex")
+    Regex::new(
+        r"(?i)(?:tracking id\s*[:#]?\s*|aka\.ms/(?:air|azpir)/)([A-Z0-9_]{4}-[A-Z0-9_]{3})\b",
+    )
+    .expect("valid regex")
 });
 static DATE_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})$").expect("valid regex"));
 
 fn is_survey(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
-    l.contains("you can rate this pir") || l.contains("3-question survey") || l.starts_with("provide feedback")
+    l.contains("you can rate this pir")
+        || l.contains("3-question survey")
+        || l.starts_with("provide feedback")
 }
 
 /// Where the header of the review opening at `anchor` starts: walk back over chrome, the date
@@ -97,9 +117,16 @@ fn header_start(lines: &[&str], anchor: usize, floor: usize) -> usize {
         let l = lines[start - 1].trim();
         let header_line = if l.is_empty() || is_preliminary_note(l) || l.starts_with("Note:") {
             true
-        } else if is_survey(l) || heading(l).is_some() || !labels(l).is_empty() || bullet(l).is_some() {
+        } else if is_survey(l)
+            || heading(l).is_some()
+            || !labels(l).is_empty()
+            || bullet(l).is_some()
+        {
             false
-        } else if is_chrome(l) || DATE_LINE.is_match(l) || l.to_ascii_lowercase().starts_with("tracking id") {
+        } else if is_chrome(l)
+            || DATE_LINE.is_match(l)
+            || l.to_ascii_lowercase().starts_with("tracking id")
+        {
             true
         } else if titles == 0 && l.len() < 200 && !l.ends_with('.') && !l.ends_with(':') {
             titles += 1;
@@ -119,8 +146,9 @@ fn clean_title(line: &str) -> String {
     static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)^(?:(?:final|preliminary)\s+)?(?:post incident review \(pir\)|pir|rca)\s*[-–:]\s*").expect("valid regex")
     });
-    static TRACKING: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)\s*\(?tracking id:?\s*[A-Z0-9_]{4}-[A-Z0-9_]{3}\)?").expect("valid regex"));
+    static TRACKING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\s*\(?tracking id:?\s*[A-Z0-9_]{4}-[A-Z0-9_]{3}\)?").expect("valid regex")
+    });
     let t = TRACKING.replace_all(line.trim(), "");
     squash(&PREFIX.replace(&t, ""))
 }
@@ -131,17 +159,24 @@ fn split(lines: &[&str]) -> Vec<(usize, usize, usize)> {
     // "Customer impact:" right after "Summary of impact:" is the same review.
     let opens_other_section = |l: &str| {
         heading(l).is_some_and(|k| k != SectionKind::WhatHappened)
-            || labels(l).iter().any(|x| x.kind.is_some_and(|k| k != SectionKind::WhatHappened))
+            || labels(l)
+                .iter()
+                .any(|x| x.kind.is_some_and(|k| k != SectionKind::WhatHappened))
     };
     let mut anchors: Vec<usize> = Vec::new();
     for i in (0..lines.len()).filter(|&i| is_anchor(lines[i])) {
-        let past_summary = anchors.last().is_none_or(|&prev| lines[prev..i].iter().any(|l| opens_other_section(l)));
+        let past_summary = anchors
+            .last()
+            .is_none_or(|&prev| lines[prev..i].iter().any(|l| opens_other_section(l)));
         if past_summary {
             anchors.push(i);
         }
     }
     if anchors.is_empty() {
-        let first = lines.iter().position(|l| !l.trim().is_empty() && !is_chrome(l)).unwrap_or(0);
+        let first = lines
+            .iter()
+            .position(|l| !l.trim().is_empty() && !is_chrome(l))
+            .unwrap_or(0);
         return vec![(0, first, lines.len())];
     }
     let mut out = Vec::new();
@@ -168,7 +203,11 @@ fn sections(body: &[&str]) -> Vec<Section> {
     let mut skipping_feedback = false;
     let push_text = |out: &mut Vec<Section>, text: &str| {
         if out.is_empty() {
-            out.push(Section { kind: SectionKind::Other, heading: String::new(), text: String::new() });
+            out.push(Section {
+                kind: SectionKind::Other,
+                heading: String::new(),
+                text: String::new(),
+            });
         }
         let s = out.last_mut().expect("a section");
         s.text.push_str(text);
@@ -187,7 +226,11 @@ fn sections(body: &[&str]) -> Vec<Section> {
         }
         if let Some(kind) = heading(t) {
             skipping_feedback = false;
-            out.push(Section { kind, heading: squash(t), text: String::new() });
+            out.push(Section {
+                kind,
+                heading: squash(t),
+                text: String::new(),
+            });
             continue;
         }
         let found = labels(t);
@@ -207,7 +250,11 @@ fn sections(body: &[&str]) -> Vec<Section> {
             match label.kind {
                 Some(kind) => {
                     skipping_feedback = false;
-                    out.push(Section { kind, heading: squash(label.name), text: String::new() });
+                    out.push(Section {
+                        kind,
+                        heading: squash(label.name),
+                        text: String::new(),
+                    });
                     if !content.is_empty() {
                         push_text(&mut out, content);
                     }
@@ -241,13 +288,18 @@ fn sections(body: &[&str]) -> Vec<Section> {
 /// Every review on a normalised Azure page, in page order.
 pub fn parse(source: &str, text: &str) -> Vec<Draft> {
     static BROKEN_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?im)\b(summary of|preliminary root|root|next)[ ]*\n[ ]*(impact|cause|steps)[ ]*:").expect("valid regex")
+        Regex::new(
+            r"(?im)\b(summary of|preliminary root|root|next)[ ]*\n[ ]*(impact|cause|steps)[ ]*:",
+        )
+        .expect("valid regex")
     });
     let text = BROKEN_LABEL.replace_all(text, "$1 $2:");
     let lines: Vec<&str> = text.lines().collect();
     split(&lines)
         .into_iter()
-        .filter_map(|(header_start, anchor, end)| review(source, &lines[header_start..anchor], &lines[anchor..end]))
+        .filter_map(|(header_start, anchor, end)| {
+            review(source, &lines[header_start..anchor], &lines[anchor..end])
+        })
         .collect()
 }
 
@@ -257,10 +309,15 @@ fn review(source: &str, header: &[&str], body: &[&str]) -> Option<Draft> {
         return None;
     }
     let all_text = [header.join("\n"), body.join("\n")].join("\n");
-    let tracking_id = TRACKING_ID.captures(&all_text).map(|c| c[1].to_ascii_uppercase());
-    let date_line = header.iter().find_map(|l| DATE_LINE.captures(l.trim())).and_then(|c| {
-        jiff::civil::Date::new(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?).ok()
-    });
+    let tracking_id = TRACKING_ID
+        .captures(&all_text)
+        .map(|c| c[1].to_ascii_uppercase());
+    let date_line = header
+        .iter()
+        .find_map(|l| DATE_LINE.captures(l.trim()))
+        .and_then(|c| {
+            jiff::civil::Date::new(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?).ok()
+        });
     let title = header
         .iter()
         .map(|l| l.trim())

@@ -15,15 +15,21 @@ pub fn impact_window(
     ctx: &TimeContext,
     warnings: &mut Vec<String>,
 ) -> (Option<Timestamp>, Option<Timestamp>) {
-    let summary: Vec<&str> =
-        sections.iter().filter(|s| s.kind == SectionKind::WhatHappened).map(|s| s.text.as_str()).collect();
+    let summary: Vec<&str> = sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::WhatHappened)
+        .map(|s| s.text.as_str())
+        .collect();
     let summary = summary.join("\n");
     let mut found = windows_in(&summary, ctx, warnings);
     if found.is_empty() {
         let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
         let all = all.join("\n");
         // Elsewhere in the text a "from ... to ..." is not always the impact: take the first that resolves.
-        found = windows_in(&all, ctx, &mut Vec::new()).into_iter().take(1).collect();
+        found = windows_in(&all, ctx, &mut Vec::new())
+            .into_iter()
+            .take(1)
+            .collect();
         if found.is_empty() {
             // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report.
             let start = first_dated_point(&summary, ctx).or_else(|| first_dated_point(&all, ctx));
@@ -32,10 +38,10 @@ pub fn impact_window(
     }
     let start = found.iter().map(|w| w.start).min();
     let end = found.iter().filter_map(|w| w.end).max();
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
     }
     (start, end)
 }
@@ -44,12 +50,21 @@ pub fn impact_window(
 fn first_dated_point(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
     let bytes = text.as_bytes();
     for i in 0..bytes.len() {
-        if !bytes[i].is_ascii_alphanumeric() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) || !text.is_char_boundary(i) {
+        if !bytes[i].is_ascii_alphanumeric()
+            || (i > 0 && bytes[i - 1].is_ascii_alphanumeric())
+            || !text.is_char_boundary(i)
+        {
             continue;
         }
-        let Some((p, _)) = time::scan_point(&text[i..]) else { continue };
-        let (Some(date), Some(t)) = (p.date, p.time) else { continue };
-        let Ok(d) = time::resolve_date(&p, None, ctx) else { continue };
+        let Some((p, _)) = time::scan_point(&text[i..]) else {
+            continue;
+        };
+        let (Some(date), Some(t)) = (p.date, p.time) else {
+            continue;
+        };
+        let Ok(d) = time::resolve_date(&p, None, ctx) else {
+            continue;
+        };
         let _ = date;
         if let Ok(at) = time::to_timestamp(d, t, p.zone.unwrap_or(ctx.default_zone), ctx) {
             return Some(at);
@@ -83,41 +98,61 @@ pub fn timeline(
     let mut entries = Vec::new();
     let mut last_date: Option<DateParts> = impact_start.map(|t| {
         let d = t.to_zoned(jiff::tz::TimeZone::UTC).date();
-        DateParts { year: Some(d.year()), month: d.month(), day: d.day() }
+        DateParts {
+            year: Some(d.year()),
+            month: d.month(),
+            day: d.day(),
+        }
     });
     let mut last_zone: Option<Zone> = None;
     let mut last_at: Option<Timestamp> = None;
-    for section in sections.iter().filter(|s| all_sections || s.kind == SectionKind::Response) {
+    for section in sections
+        .iter()
+        .filter(|s| all_sections || s.kind == SectionKind::Response)
+    {
         // Where the steps are bullets, a prose sentence that opens with a time is not a step.
-        let bullet_steps =
-            section.text.lines().any(|l| bullet(l).is_some_and(|(_, t)| time::leading_point(t).is_some()));
+        let bullet_steps = section
+            .text
+            .lines()
+            .any(|l| bullet(l).is_some_and(|(_, t)| time::leading_point(t).is_some()));
         for line in section.text.lines() {
             if bullet_steps && bullet(line).is_none() {
                 continue;
             }
             let content = bullet(line).map_or(line.trim(), |(_, t)| t);
-            let Some((point, rest)) = time::leading_point(content) else { continue };
+            let Some((point, rest)) = time::leading_point(content) else {
+                continue;
+            };
             if rest.trim().len() < 3 {
                 continue;
             }
             let zone = point.zone.or(last_zone).unwrap_or(ctx.default_zone);
             let at = time::resolve_date(&point, last_date, ctx)
                 .and_then(|d| time::to_timestamp(d, point.time.unwrap_or((0, 0)), zone, ctx));
-            let mut entry = TimelineEntry { at: None, text: rest.trim().to_string(), warning: None };
+            let mut entry = TimelineEntry {
+                at: None,
+                text: rest.trim().to_string(),
+                warning: None,
+            };
             match at {
                 Ok(at) => {
                     if point.date.is_some() {
-                        last_date = point.date.map(|d| DateParts { year: d.year.or(last_date.and_then(|l| l.year)), ..d });
+                        last_date = point.date.map(|d| DateParts {
+                            year: d.year.or(last_date.and_then(|l| l.year)),
+                            ..d
+                        });
                     }
                     if point.zone.is_some() {
                         last_zone = point.zone;
                     }
-                    if let Some(prev) = last_at {
-                        if at < prev {
-                            let msg = format!("timeline step at {at} is earlier than the step before it ({prev})");
-                            warnings.push(msg.clone());
-                            entry.warning = Some(msg);
-                        }
+                    if let Some(prev) = last_at
+                        && at < prev
+                    {
+                        let msg = format!(
+                            "timeline step at {at} is earlier than the step before it ({prev})"
+                        );
+                        warnings.push(msg.clone());
+                        entry.warning = Some(msg);
                     }
                     last_at = Some(at);
                     entry.at = Some(at);
@@ -139,7 +174,10 @@ pub fn timeline(
 /// Repair items of every repair section, in order, without duplicates.
 pub fn repair_items(sections: &[Section]) -> Vec<RepairItem> {
     let mut items: Vec<RepairItem> = Vec::new();
-    for s in sections.iter().filter(|s| s.kind == SectionKind::RepairItems) {
+    for s in sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::RepairItems)
+    {
         for item in repair::extract(&s.text) {
             if !items.iter().any(|i| i.id == item.id) {
                 items.push(item);

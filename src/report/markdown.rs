@@ -12,10 +12,18 @@ use crate::incident::{Section, SectionKind, Stage};
 /// Split front matter from the body: (format, front matter text, body, lines before the body).
 fn split_front_matter(text: &str) -> Result<Option<(&'static str, &str, &str)>, ReportError> {
     for (fence, format) in [("+++", "toml"), ("---", "yaml")] {
-        let Some(rest) = text.strip_prefix(fence) else { continue };
-        let Some(rest) = rest.strip_prefix('\n') else { continue };
+        let Some(rest) = text.strip_prefix(fence) else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix('\n') else {
+            continue;
+        };
         let close = format!("\n{fence}");
-        let end = if rest.starts_with(fence) { Some(0) } else { rest.find(&close).map(|i| i + 1) };
+        let end = if rest.starts_with(fence) {
+            Some(0)
+        } else {
+            rest.find(&close).map(|i| i + 1)
+        };
         let Some(end) = end else {
             return Err(ReportError::FrontMatter(format!(
                 "it opens with `{fence}` but never closes; did you forget the closing `{fence}` line?"
@@ -35,7 +43,9 @@ fn toml_to_json(v: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 
@@ -66,19 +76,29 @@ struct Facts {
     causes: Vec<String>,
 }
 
-fn string_field(map: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, ReportError> {
+fn string_field(
+    map: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, ReportError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
         Some(Value::Number(n)) if key == "id" || key == "tracking_id" => Ok(Some(n.to_string())),
-        Some(other) => Err(ReportError::FrontMatter(format!("`{key}` must be a string, found {}", type_name(other)))),
+        Some(other) => Err(ReportError::FrontMatter(format!(
+            "`{key}` must be a string, found {}",
+            type_name(other)
+        ))),
     }
 }
 
 fn list_field(map: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>, ReportError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()),
+        Some(Value::String(s)) => Ok(s
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| match v {
@@ -89,22 +109,36 @@ fn list_field(map: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<Str
                 ))),
             })
             .collect(),
-        Some(other) => Err(ReportError::FrontMatter(format!("`{key}` must be a list of strings, found {}", type_name(other)))),
+        Some(other) => Err(ReportError::FrontMatter(format!(
+            "`{key}` must be a list of strings, found {}",
+            type_name(other)
+        ))),
     }
 }
 
 /// A front-matter time: RFC 3339 ("2025-03-04T09:12:00Z"), "2025-03-04 09:12" (UTC) or a date.
-fn time_field(map: &serde_json::Map<String, Value>, key: &str) -> Result<Option<Timestamp>, ReportError> {
-    let Some(s) = string_field(map, key)? else { return Ok(None) };
+fn time_field(
+    map: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<Timestamp>, ReportError> {
+    let Some(s) = string_field(map, key)? else {
+        return Ok(None);
+    };
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(Some(t));
     }
     let civil = s
         .trim_end_matches(" UTC")
         .parse::<jiff::civil::DateTime>()
-        .or_else(|_| s.parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())));
+        .or_else(|_| {
+            s.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        });
     match civil {
-        Ok(dt) => Ok(dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())),
+        Ok(dt) => Ok(dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())),
         Err(_) => Err(ReportError::FrontMatter(format!(
             "`{key}` = \"{s}\" is not a time; write it as RFC 3339, e.g. \"2025-03-04T09:12:00Z\""
         ))),
@@ -118,17 +152,26 @@ fn read_facts(format: &str, text: &str) -> Result<Facts, ReportError> {
             .map_err(|e| ReportError::FrontMatter(format!("TOML: {}", e.message())))?,
         _ => serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
             .map_err(|e| ReportError::FrontMatter(format!("YAML: {e}")))
-            .and_then(|v| serde_json::to_value(v).map_err(|e| ReportError::FrontMatter(format!("YAML: {e}"))))?,
+            .and_then(|v| {
+                serde_json::to_value(v).map_err(|e| ReportError::FrontMatter(format!("YAML: {e}")))
+            })?,
     };
     let map = match value {
         Value::Object(map) => map,
         Value::Null => serde_json::Map::new(),
-        other => return Err(ReportError::FrontMatter(format!("expected key = value pairs, found {}", type_name(&other)))),
+        other => {
+            return Err(ReportError::FrontMatter(format!(
+                "expected key = value pairs, found {}",
+                type_name(&other)
+            )));
+        }
     };
     let stage = match string_field(&map, "stage")? {
         None => None,
         Some(s) => Some(Stage::parse(&s).ok_or_else(|| {
-            ReportError::FrontMatter(format!("`stage` = \"{s}\" is not one of initial_statement, preliminary, final"))
+            ReportError::FrontMatter(format!(
+                "`stage` = \"{s}\" is not one of initial_statement, preliminary, final"
+            ))
         })?),
     };
     Ok(Facts {
@@ -148,26 +191,48 @@ fn read_facts(format: &str, text: &str) -> Result<Facts, ReportError> {
 
 /// The body as sections: each heading opens one; an H1 before any other text is the title.
 fn sections(body: &str) -> (Option<String>, Vec<Section>) {
-    let options = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let options =
+        Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut title = None;
     let mut out: Vec<Section> = Vec::new();
-    let mut current = Section { kind: SectionKind::WhatHappened, heading: "Summary".into(), text: String::new() };
+    let mut current = Section {
+        kind: SectionKind::WhatHappened,
+        heading: "Summary".into(),
+        text: String::new(),
+    };
     let mut heading_text: Option<(HeadingLevel, String)> = None;
     let mut list_depth = 0usize;
     for event in Parser::new_ext(body, options) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => heading_text = Some((level, String::new())),
             Event::End(TagEnd::Heading(_)) => {
-                let Some((level, h)) = heading_text.take() else { continue };
+                let Some((level, h)) = heading_text.take() else {
+                    continue;
+                };
                 let h = super::text::squash(&h);
-                if level == HeadingLevel::H1 && title.is_none() && out.is_empty() && current.text.trim().is_empty() {
+                if level == HeadingLevel::H1
+                    && title.is_none()
+                    && out.is_empty()
+                    && current.text.trim().is_empty()
+                {
                     title = Some(h);
                     continue;
                 }
                 if !current.text.trim().is_empty() || current.heading != "Summary" {
-                    out.push(std::mem::replace(&mut current, Section { kind: SectionKind::Other, heading: String::new(), text: String::new() }));
+                    out.push(std::mem::replace(
+                        &mut current,
+                        Section {
+                            kind: SectionKind::Other,
+                            heading: String::new(),
+                            text: String::new(),
+                        },
+                    ));
                 }
-                current = Section { kind: heading::kind_of(&h).unwrap_or(SectionKind::Other), heading: h, text: String::new() };
+                current = Section {
+                    kind: heading::kind_of(&h).unwrap_or(SectionKind::Other),
+                    heading: h,
+                    text: String::new(),
+                };
             }
             Event::Text(t) | Event::Code(t) => match heading_text.as_mut() {
                 Some((_, h)) => h.push_str(&t),
@@ -187,11 +252,21 @@ fn sections(body: &str) -> (Option<String>, Vec<Section>) {
                     current.text.push('\n');
                 }
                 // Depth is capped so that a report of deeply nested lists stays linear in size.
-                current.text.push_str(&"  ".repeat(list_depth.saturating_sub(1).min(8)));
+                current
+                    .text
+                    .push_str(&"  ".repeat(list_depth.saturating_sub(1).min(8)));
                 current.text.push_str("• ");
             }
-            Event::TaskListMarker(done) => current.text.push_str(if done { "[x] " } else { "[ ] " }),
-            Event::End(TagEnd::Item | TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::TableHead) => {
+            Event::TaskListMarker(done) => {
+                current.text.push_str(if done { "[x] " } else { "[ ] " })
+            }
+            Event::End(
+                TagEnd::Item
+                | TagEnd::Paragraph
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => {
                 if !current.text.ends_with('\n') {
                     current.text.push('\n');
                 }
@@ -211,7 +286,9 @@ fn sections(body: &str) -> (Option<String>, Vec<Section>) {
         s.text = lines.join("\n").trim().replace("\n\n\n", "\n\n");
     }
     out.retain(|s| !s.text.is_empty() || !s.heading.is_empty());
-    out.retain(|s| !(s.heading == "Summary" && s.kind == SectionKind::WhatHappened && s.text.is_empty()));
+    out.retain(|s| {
+        !(s.heading == "Summary" && s.kind == SectionKind::WhatHappened && s.text.is_empty())
+    });
     (title, out)
 }
 
@@ -233,10 +310,11 @@ pub fn parse(source: &str, text: &str) -> Result<Draft, ReportError> {
     let (found_start, found_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let impact_start = facts.impact_start.or(found_start);
     let impact_end = facts.impact_end.or(found_end);
-    if let (Some(s), Some(e)) = (impact_start, impact_end) {
-        if e < s && facts.impact_start.is_some() {
-            warnings.push(format!("impact_end ({e}) is before impact_start ({s})"));
-        }
+    if let (Some(s), Some(e)) = (impact_start, impact_end)
+        && e < s
+        && facts.impact_start.is_some()
+    {
+        warnings.push(format!("impact_end ({e}) is before impact_start ({s})"));
     }
     let timeline = extract::timeline(&sections, &ctx, impact_start, false, &mut warnings);
     let repair_items = extract::repair_items(&sections);
@@ -303,10 +381,25 @@ A feature flag default changed in the config rollout. <script>alert(1)</script>
         assert_eq!(d.impact_start.unwrap().to_string(), "2025-03-04T09:12:00Z");
         assert_eq!(d.front_matter.as_ref().unwrap().services, ["Payments API"]);
         let kinds: Vec<SectionKind> = d.sections.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, [SectionKind::WhatHappened, SectionKind::RootCause, SectionKind::Response, SectionKind::RepairItems]);
-        assert!(!d.sections[1].text.contains("script"), "raw HTML is dropped: {}", d.sections[1].text);
+        assert_eq!(
+            kinds,
+            [
+                SectionKind::WhatHappened,
+                SectionKind::RootCause,
+                SectionKind::Response,
+                SectionKind::RepairItems
+            ]
+        );
+        assert!(
+            !d.sections[1].text.contains("script"),
+            "raw HTML is dropped: {}",
+            d.sections[1].text
+        );
         assert_eq!(d.timeline.len(), 2);
-        assert_eq!(d.timeline[1].at.unwrap().to_string(), "2025-03-04T09:40:00Z");
+        assert_eq!(
+            d.timeline[1].at.unwrap().to_string(),
+            "2025-03-04T09:40:00Z"
+        );
         assert_eq!(d.repair_items.len(), 2);
         assert_eq!(d.repair_items[0].reported_status, ReportedStatus::Completed);
         assert_eq!(d.repair_items[1].due[0].to_string(), "2025-05");
@@ -315,19 +408,29 @@ A feature flag default changed in the config rollout. <script>alert(1)</script>
     #[test]
     fn yaml_front_matter_works_too() {
         let d = parse("y.md", "---\ntitle: DNS outage\nstage: preliminary\nservices: [DNS]\n---\n## Impact\nNames did not resolve.\n").unwrap();
-        assert_eq!((d.title.as_str(), d.stage), ("DNS outage", Stage::Preliminary));
+        assert_eq!(
+            (d.title.as_str(), d.stage),
+            ("DNS outage", Stage::Preliminary)
+        );
     }
 
     #[test]
     fn wrong_types_and_unclosed_front_matter_say_what_to_fix() {
         let e = parse("z.md", "+++\ntitle = 5\n+++\nx").unwrap_err();
-        assert_eq!(e.to_string(), "front matter: `title` must be a string, found a number");
+        assert_eq!(
+            e.to_string(),
+            "front matter: `title` must be a string, found a number"
+        );
         let e = parse("z.md", "+++\nservices = [1]\n+++\nx").unwrap_err();
         assert!(e.to_string().contains("list of strings"), "{e}");
         let e = parse("z.md", "+++\ntitle = \"x\"\n").unwrap_err();
         assert!(e.to_string().contains("never closes"), "{e}");
         let e = parse("z.md", "---\nstage: done\n---\nx").unwrap_err();
-        assert!(e.to_string().contains("initial_statement, preliminary, final"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("initial_statement, preliminary, final"),
+            "{e}"
+        );
         let e = parse("z.md", "+++\nimpact_start = \"yesterday\"\n+++\nx").unwrap_err();
         assert!(e.to_string().contains("RFC 3339"), "{e}");
     }

@@ -28,7 +28,9 @@ pub enum ReportError {
     Empty,
     #[error("the file is binary (NUL byte at offset {offset}); save the report as text")]
     Binary { offset: usize },
-    #[error("the file is not UTF-8 (invalid byte at offset {offset}); convert it with `iconv -t UTF-8`")]
+    #[error(
+        "the file is not UTF-8 (invalid byte at offset {offset}); convert it with `iconv -t UTF-8`"
+    )]
     InvalidUtf8 { offset: usize },
     #[error("the file is {bytes} bytes, over the {limit}-byte limit for one report; split it")]
     TooLarge { bytes: usize, limit: usize },
@@ -81,12 +83,17 @@ pub enum Format {
 /// Text of a report file, or why it has none.
 pub fn decode(bytes: &[u8]) -> Result<&str, ReportError> {
     if bytes.len() > MAX_REPORT_BYTES {
-        return Err(ReportError::TooLarge { bytes: bytes.len(), limit: MAX_REPORT_BYTES });
+        return Err(ReportError::TooLarge {
+            bytes: bytes.len(),
+            limit: MAX_REPORT_BYTES,
+        });
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(ReportError::Binary { offset });
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| ReportError::InvalidUtf8 { offset: e.valid_up_to() })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| ReportError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
     if text.trim().is_empty() {
         return Err(ReportError::Empty);
     }
@@ -95,9 +102,16 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ReportError> {
 
 /// Which reader a file needs, from its extension and its first lines.
 pub fn detect(path: &Path, text: &str) -> Format {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let head = text.trim_start_matches('\u{feff}');
-    if matches!(ext.as_str(), "md" | "markdown") || head.starts_with("+++") || head.starts_with("---\n") {
+    if matches!(ext.as_str(), "md" | "markdown")
+        || head.starts_with("+++")
+        || head.starts_with("---\n")
+    {
         return Format::Markdown;
     }
     let lower = text.to_ascii_lowercase();
@@ -136,7 +150,10 @@ mod tests {
         assert_eq!(decode(b""), Err(ReportError::Empty));
         assert_eq!(decode(b"  \n\n"), Err(ReportError::Empty));
         assert_eq!(decode(b"abc\0def"), Err(ReportError::Binary { offset: 3 }));
-        assert_eq!(decode(b"ok \xff\xfe"), Err(ReportError::InvalidUtf8 { offset: 3 }));
+        assert_eq!(
+            decode(b"ok \xff\xfe"),
+            Err(ReportError::InvalidUtf8 { offset: 3 })
+        );
         let big = vec![b'a'; MAX_REPORT_BYTES + 1];
         assert!(matches!(decode(&big), Err(ReportError::TooLarge { .. })));
     }
@@ -144,9 +161,27 @@ mod tests {
     #[test]
     fn formats_are_told_apart() {
         assert_eq!(detect(Path::new("x.md"), "# Title"), Format::Markdown);
-        assert_eq!(detect(Path::new("x.txt"), "+++\ntitle = \"x\"\n+++\n"), Format::Markdown);
-        assert_eq!(detect(Path::new("x.txt"), "Skip\n\nWhat happened?\n\nBetween"), Format::Azure);
-        assert_eq!(detect(Path::new("x.txt"), "VMs - Central US\nSummary of impact: Between"), Format::Azure);
-        assert_eq!(detect(Path::new("x.txt"), "Summary of the AWS Service Event\nAt 10:25 PM"), Format::Plain);
+        assert_eq!(
+            detect(Path::new("x.txt"), "+++\ntitle = \"x\"\n+++\n"),
+            Format::Markdown
+        );
+        assert_eq!(
+            detect(Path::new("x.txt"), "Skip\n\nWhat happened?\n\nBetween"),
+            Format::Azure
+        );
+        assert_eq!(
+            detect(
+                Path::new("x.txt"),
+                "VMs - Central US\nSummary of impact: Between"
+            ),
+            Format::Azure
+        );
+        assert_eq!(
+            detect(
+                Path::new("x.txt"),
+                "Summary of the AWS Service Event\nAt 10:25 PM"
+            ),
+            Format::Plain
+        );
     }
 }

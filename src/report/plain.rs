@@ -13,11 +13,13 @@ use super::time::{TimeContext, Zone};
 use super::{Draft, ReportError, extract, heading};
 use crate::incident::{Section, SectionKind, Stage};
 
-static GCP_INCIDENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^#\s*(Google [^\n#]*?)\s+Incident #(\d+)\s*$").expect("valid regex"));
+static GCP_INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^#\s*(Google [^\n#]*?)\s+Incident #(\d+)\s*$").expect("valid regex")
+});
 static CAPS_HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9 ,&/'()-]{2,80}:$").expect("valid regex"));
-static MARKDOWN_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"));
+static MARKDOWN_LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"));
 
 /// Who published a plain-text report, from the folder it sits in or else from its words.
 pub fn provider_of(path: &Path, text: &str) -> &'static str {
@@ -29,13 +31,17 @@ pub fn provider_of(path: &Path, text: &str) -> &'static str {
         }
     }
     let head: String = text.chars().take(4000).collect();
-    if head.contains("Google Cloud") || head.contains("Google App Engine") || head.contains("Google Compute") {
+    if head.contains("Google Cloud")
+        || head.contains("Google App Engine")
+        || head.contains("Google Compute")
+    {
         "gcp"
     } else if head.contains("AWS") || head.contains("Amazon") {
         "aws"
     } else if head.contains("GitHub") {
         "github"
-    } else if head.contains("Wikimedia") || head.contains("Wikipedia") || head.contains("wikitech") {
+    } else if head.contains("Wikimedia") || head.contains("Wikipedia") || head.contains("wikitech")
+    {
         "wikimedia"
     } else if head.contains("Azure") {
         "azure"
@@ -95,7 +101,11 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     let (mut title, tracking_id, body) = match gcp_body(text) {
         Some((product, number, body)) => {
             let slug = super::text::slug(product.trim_start_matches("Google "), 30);
-            (String::new(), Some(format!("GCP-{}-{number}", slug.to_ascii_uppercase())), body)
+            (
+                String::new(),
+                Some(format!("GCP-{}-{number}", slug.to_ascii_uppercase())),
+                body,
+            )
         }
         None => (String::new(), None, text.to_string()),
     };
@@ -113,16 +123,24 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         let repeatable = t.len() < 40 && !CAPS_HEADING.is_match(t);
         repeatable || seen.insert(t.to_string())
     });
-    let first = lines.iter().position(|l| !l.trim().is_empty()).ok_or(ReportError::NoReview)?;
+    let first = lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .ok_or(ReportError::NoReview)?;
     let first_line = lines[first].trim();
     let mut start = first;
-    let looks_like_title = first_line.len() < 160 && !first_line.ends_with(['.', ':']) && bullet(first_line).is_none();
+    let looks_like_title =
+        first_line.len() < 160 && !first_line.ends_with(['.', ':']) && bullet(first_line).is_none();
     if looks_like_title {
         title = squash(first_line.trim_start_matches('#').trim());
         start = first + 1;
     }
     let mut sections: Vec<Section> = Vec::new();
-    let mut current = Section { kind: SectionKind::WhatHappened, heading: "Summary".into(), text: String::new() };
+    let mut current = Section {
+        kind: SectionKind::WhatHappened,
+        heading: "Summary".into(),
+        text: String::new(),
+    };
     for i in start..lines.len() {
         let l = lines[i].trim_end();
         if is_heading(&lines, i) {
@@ -131,7 +149,11 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
             }
             let h = squash(l.trim_start_matches('#').trim().trim_end_matches(':'));
             let kind = heading::kind_of(&h).unwrap_or(SectionKind::Other);
-            current = Section { kind, heading: h, text: String::new() };
+            current = Section {
+                kind,
+                heading: h,
+                text: String::new(),
+            };
             continue;
         }
         if l.trim().is_empty() {

@@ -10,7 +10,8 @@ use super::text::{bullet, squash};
 use crate::incident::{DueMonth, RepairItem, ReportedStatus};
 
 static COMPLETED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\s*[(\[]\s*(?:completed?|done|finished|implemented)\s*[)\]]\s*\.?\s*$").expect("valid regex")
+    Regex::new(r"(?i)\s*[(\[]\s*(?:completed?|done|finished|implemented)\s*[)\]]\s*\.?\s*$")
+        .expect("valid regex")
 });
 static ESTIMATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -23,7 +24,8 @@ static MONTH_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(\d{4})\b|\b(\d{4})-(\d{2})(?:-\d{2})?\b|\b(?:Q([1-4])\s*(?:CY)?\s*(\d{4})|(?:CY)?(\d{4})\s*Q([1-4]))\b")
         .expect("valid regex")
 });
-static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\[([ xX])\]\s*").expect("valid regex"));
+static CHECKBOX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[([ xX])\]\s*").expect("valid regex"));
 
 /// Bullets and lines that are not promises: customer guidance, notes about the review process,
 /// apologies, and the "Prevention – how the system can ..." definitions of a blog post.
@@ -43,7 +45,10 @@ fn is_not_an_item(text: &str) -> bool {
 
 /// The month a quarter ends in.
 fn quarter_end(q: &str, year: &str) -> Option<DueMonth> {
-    Some(DueMonth { year: year.parse().ok()?, month: q.parse::<i8>().ok()? * 3 })
+    Some(DueMonth {
+        year: year.parse().ok()?,
+        month: q.parse::<i8>().ok()? * 3,
+    })
 }
 
 /// Due months in a marker such as "August 2024", "February 2024 and May 2024", "Q3 2024".
@@ -51,12 +56,19 @@ pub fn due_months(marker: &str) -> Vec<DueMonth> {
     let mut out = Vec::new();
     for c in MONTH_YEAR.captures_iter(marker) {
         let due = if let (Some(m), Some(y)) = (c.get(1), c.get(2)) {
-            let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+            let months = [
+                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+            ];
             let lower = m.as_str().to_ascii_lowercase();
             months
                 .iter()
                 .position(|p| lower.starts_with(p))
-                .and_then(|i| Some(DueMonth { year: y.as_str().parse().ok()?, month: i as i8 + 1 }))
+                .and_then(|i| {
+                    Some(DueMonth {
+                        year: y.as_str().parse().ok()?,
+                        month: i as i8 + 1,
+                    })
+                })
         } else if let (Some(y), Some(m)) = (c.get(3), c.get(4)) {
             format!("{}-{}", y.as_str(), m.as_str()).parse().ok()
         } else if let (Some(q), Some(y)) = (c.get(5), c.get(6)) {
@@ -78,17 +90,29 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
         let done = !c[1].trim().is_empty();
         let rest = text[c[0].len()..].to_string();
         let (rest, status, due) = read_marker(&rest);
-        let status = if done { ReportedStatus::Completed } else { status };
+        let status = if done {
+            ReportedStatus::Completed
+        } else {
+            status
+        };
         return (rest, status, due);
     }
     if let Some(m) = COMPLETED.find(&text) {
-        return (text[..m.start()].trim().to_string(), ReportedStatus::Completed, Vec::new());
+        return (
+            text[..m.start()].trim().to_string(),
+            ReportedStatus::Completed,
+            Vec::new(),
+        );
     }
     if let Some(c) = ESTIMATED.captures(&text) {
         let whole = c.get(0).expect("group 0");
         let marker = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
         let due = due_months(marker);
-        let status = if due.is_empty() { ReportedStatus::Tbd } else { ReportedStatus::Estimated };
+        let status = if due.is_empty() {
+            ReportedStatus::Tbd
+        } else {
+            ReportedStatus::Estimated
+        };
         return (text[..whole.start()].trim().to_string(), status, due);
     }
     (text, ReportedStatus::None, Vec::new())
@@ -98,7 +122,10 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
 /// the one above); where the section has no bullets, each line is one, once apologies and
 /// review-process notes are set aside.
 pub fn extract(section_text: &str) -> Vec<RepairItem> {
-    let lines: Vec<&str> = section_text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = section_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let has_bullets = lines.iter().any(|l| bullet(l).is_some());
     let mut raw: Vec<String> = Vec::new();
     if has_bullets {
@@ -128,7 +155,10 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
                 Some(i) => &line[i + "not limited to):".len()..],
                 None => line,
             };
-            let kept: Vec<&str> = sentences(line).into_iter().filter(|s| !is_not_an_item(s)).collect();
+            let kept: Vec<&str> = sentences(line)
+                .into_iter()
+                .filter(|s| !is_not_an_item(s))
+                .collect();
             if !kept.is_empty() {
                 raw.push(kept.join(" "));
             }
@@ -138,7 +168,12 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         .filter(|t| !is_not_an_item(t))
         .map(|t| {
             let (text, reported_status, due) = read_marker(&t);
-            RepairItem { id: item_hash(&text), text, reported_status, due }
+            RepairItem {
+                id: item_hash(&text),
+                text,
+                reported_status,
+                due,
+            }
         })
         .filter(|i| !i.text.is_empty())
         .collect()
@@ -163,8 +198,11 @@ fn sentences(line: &str) -> Vec<&str> {
 /// The hash part of a repair item's id: from its text without marker, case and punctuation, so
 /// that a marker changing between a preliminary and a final review keeps the id.
 pub fn item_hash(text: &str) -> String {
-    let canonical: String =
-        text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let canonical: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
     let digest = Sha256::digest(canonical.as_bytes());
     digest[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -176,22 +214,48 @@ mod tests {
     #[test]
     fn markers_become_statuses_and_due_months() {
         let (t, s, d) = read_marker("We have changed the policy. (Completed)");
-        assert_eq!((t.as_str(), s, d.len()), ("We have changed the policy.", ReportedStatus::Completed, 0));
+        assert_eq!(
+            (t.as_str(), s, d.len()),
+            ("We have changed the policy.", ReportedStatus::Completed, 0)
+        );
         let (t, s, d) = read_marker("Update tooling (Estimated completion: September 2024)");
-        assert_eq!((t.as_str(), s), ("Update tooling", ReportedStatus::Estimated));
-        assert_eq!(d, vec![DueMonth { year: 2024, month: 9 }]);
+        assert_eq!(
+            (t.as_str(), s),
+            ("Update tooling", ReportedStatus::Estimated)
+        );
+        assert_eq!(
+            d,
+            vec![DueMonth {
+                year: 2024,
+                month: 9
+            }]
+        );
         let (_, s, d) = read_marker("Investigate (Estimated completion: TBD)");
         assert_eq!((s, d.len()), (ReportedStatus::Tbd, 0));
         let (_, s, d) = read_marker("Migrate (Estimated completion: February 2024 and May 2024).");
         assert_eq!((s, d.len()), (ReportedStatus::Estimated, 2));
         let (_, s, d) = read_marker("Rework (Estimated completion: Q3 2024)");
-        assert_eq!((s, d), (ReportedStatus::Estimated, vec![DueMonth { year: 2024, month: 9 }]));
+        assert_eq!(
+            (s, d),
+            (
+                ReportedStatus::Estimated,
+                vec![DueMonth {
+                    year: 2024,
+                    month: 9
+                }]
+            )
+        );
         let (t, s, _) = read_marker("[x] Roll back the flag");
-        assert_eq!((t.as_str(), s), ("Roll back the flag", ReportedStatus::Completed));
+        assert_eq!(
+            (t.as_str(), s),
+            ("Roll back the flag", ReportedStatus::Completed)
+        );
         let (_, s, _) = read_marker("We suspended further runs of this process.");
         assert_eq!(s, ReportedStatus::None);
         // "due to" in prose is not a due date (the 2012 leap-day review).
-        let (t, s, _) = read_marker("Testing. The root cause was a software bug due to the incorrect manipulation of date/time values.");
+        let (t, s, _) = read_marker(
+            "Testing. The root cause was a software bug due to the incorrect manipulation of date/time values.",
+        );
         assert_eq!(s, ReportedStatus::None);
         assert!(t.ends_with("date/time values."));
     }
@@ -216,6 +280,12 @@ mod tests {
         let text = "We apologize for the impact to affected customers. We are continuously taking steps to improve. In this case, this includes (but is not limited to): Fix the configuration validation.\nAdd monitoring for the backend.";
         let items = extract(text);
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-        assert_eq!(texts, ["Fix the configuration validation.", "Add monitoring for the backend."]);
+        assert_eq!(
+            texts,
+            [
+                "Fix the configuration validation.",
+                "Add monitoring for the backend."
+            ]
+        );
     }
 }

@@ -27,7 +27,11 @@ pub fn normalize(text: &str) -> String {
             c => out.push(c),
         }
     }
-    let mut cleaned: String = out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    let mut cleaned: String = out
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
     cleaned.push('\n');
     cleaned
 }
@@ -67,7 +71,9 @@ pub fn is_chrome(line: &str) -> bool {
     if t.is_empty() {
         return false;
     }
-    (t.len() <= 2 && t.chars().all(|c| c.is_ascii_digit())) || MONTH_HEADER.is_match(t) || CHROME.is_match(t)
+    (t.len() <= 2 && t.chars().all(|c| c.is_ascii_digit()))
+        || MONTH_HEADER.is_match(t)
+        || CHROME.is_match(t)
 }
 
 /// A note about how the review is published, which marks it as preliminary.
@@ -113,10 +119,23 @@ mod tests {
 
     #[test]
     fn recognizes_chrome_in_several_languages() {
-        for l in ["Skip to Main Content", "Gå til hovedindhold", "juli 2024", "April 2024", "13", "Watch our 'Azure Incident Retrospective' video about this incident:", "You can rate this PIR and provide any feedback using our quick 3-question survey:"] {
+        for l in [
+            "Skip to Main Content",
+            "Gå til hovedindhold",
+            "juli 2024",
+            "April 2024",
+            "13",
+            "Watch our 'Azure Incident Retrospective' video about this incident:",
+            "You can rate this PIR and provide any feedback using our quick 3-question survey:",
+        ] {
             assert!(is_chrome(l), "{l}");
         }
-        for l in ["What happened?", "Between 09:00 and 10:48 UTC on 07 Feb 2024", "2024", "RCA - Azure Front Door"] {
+        for l in [
+            "What happened?",
+            "Between 09:00 and 10:48 UTC on 07 Feb 2024",
+            "2024",
+            "RCA - Azure Front Door",
+        ] {
             assert!(!is_chrome(l), "{l}");
         }
     }
@@ -126,7 +145,10 @@ mod tests {
         assert_eq!(bullet("  • We have changed"), Some((2, "We have changed")));
         assert_eq!(bullet("- [x] done"), Some((0, "[x] done")));
         assert_eq!(bullet("-1 degrees"), None);
-        assert_eq!(slug("Azure OpenAI (AOAI) – East US 2", 60), "azure-openai-aoai-east-us-2");
+        assert_eq!(
+            slug("Azure OpenAI (AOAI) – East US 2", 60),
+            "azure-openai-aoai-east-us-2"
+        );
         assert_eq!(slug("a very long title indeed", 12), "a-very-long");
     }
 }

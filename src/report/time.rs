@@ -9,7 +9,8 @@ use jiff::{Timestamp, ToSpan};
 use regex::Regex;
 
 const MONTH: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
-const WEEKDAY: &str = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?";
+const WEEKDAY: &str =
+    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?";
 
 fn re(pattern: &str) -> Regex {
     Regex::new(&pattern.replace("MONTH", MONTH).replace("WEEKDAY", WEEKDAY)).expect("valid regex")
@@ -18,29 +19,38 @@ fn re(pattern: &str) -> Regex {
 static DATE_DMY: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^WEEKDAY(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+MONTH\b\.?(?:,?\s+(\d{4})\b)?")
 });
-static DATE_MDY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^WEEKDAYMONTH\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?")
-});
+static DATE_MDY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^WEEKDAYMONTH\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?"));
 static DATE_ISO: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{4})-(\d{2})-(\d{2})\b"));
 static DATE_US: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})/(\d{1,2})/(\d{4})\b"));
-static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(\d{1,2})(?::(\d{2})(?::\d{2})?)?(?:\s*([ap])\.?m\b\.?)?")
-});
+static TIME: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(\d{1,2})(?::(\d{2})(?::\d{2})?)?(?:\s*([ap])\.?m\b\.?)?"));
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|CET|CEST|JST|AEST|AEDT)\)?(?:[^A-Za-z0-9/]|$)")
+    re(
+        r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|CET|CEST|JST|AEST|AEDT)\)?(?:[^A-Za-z0-9/]|$)",
+    )
 });
-static ZONE_NOTE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\((?:approx\.?|approximately|China Standard Time|local time|[A-Z][a-z]+ (?:Standard|Daylight) Time)\)"));
-static APPROX: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:~\s*|(?:approximately|approx\.?|around|about|roughly|at|by|on)\s+)"));
+static ZONE_NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\((?:approx\.?|approximately|China Standard Time|local time|[A-Z][a-z]+ (?:Standard|Daylight) Time)\)",
+    )
+});
+static APPROX: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(?:~\s*|(?:approximately|approx\.?|around|about|roughly|at|by|on)\s+)")
+});
 static CONNECTOR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:,\s*)?(?:and\s+ended\s+at|and\s+(?:again\s+)?(?:until\s+)?|to|until|till|through|thru|-|–|—)\s*")
+    re(
+        r"(?i)^\s*(?:,\s*)?(?:and\s+ended\s+at|and\s+(?:again\s+)?(?:until\s+)?|to|until|till|through|thru|-|–|—)\s*",
+    )
 });
 static WINDOW_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:between|from|began\s+at|begin(?:ning)?\s+at|start(?:ed|ing)?\s+at|starting|beginning)\s+")
+    re(
+        r"(?i)\b(?:between|from|began\s+at|begin(?:ning)?\s+at|start(?:ed|ing)?\s+at|starting|beginning)\s+",
+    )
 });
-static ALL_TIMES_ARE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)all times are\s*\(?\s*(US/Pacific|US/Eastern|UTC|GMT|PST|PDT|Pacific|Eastern)"));
+static ALL_TIMES_ARE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)all times are\s*\(?\s*(US/Pacific|US/Eastern|UTC|GMT|PST|PDT|Pacific|Eastern)")
+});
 
 /// A time zone as written in a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +101,11 @@ pub struct TimeContext {
 
 impl Default for TimeContext {
     fn default() -> Self {
-        TimeContext { default_zone: Zone::Utc, china: false, reference: None }
+        TimeContext {
+            default_zone: Zone::Utc,
+            china: false,
+            reference: None,
+        }
     }
 }
 
@@ -108,7 +122,11 @@ impl TimeContext {
             || text.contains("China East")
             || text.contains("China North")
             || text.contains("chinacloud");
-        TimeContext { default_zone, china, reference: first_full_date(text) }
+        TimeContext {
+            default_zone,
+            china,
+            reference: first_full_date(text),
+        }
     }
 }
 
@@ -130,18 +148,31 @@ pub struct Point {
 
 fn month_number(name: &str) -> Option<i8> {
     let n = name.to_ascii_lowercase();
-    let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    months.iter().position(|m| n.starts_with(m)).map(|i| i as i8 + 1)
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    months
+        .iter()
+        .position(|m| n.starts_with(m))
+        .map(|i| i as i8 + 1)
 }
 
 /// A date at the start of `s`, with the number of bytes it takes.
 pub fn scan_date(s: &str) -> Option<(DateParts, usize)> {
     if let Some(c) = DATE_ISO.captures(s) {
-        let d = DateParts { year: c[1].parse().ok(), month: c[2].parse().ok()?, day: c[3].parse().ok()? };
+        let d = DateParts {
+            year: c[1].parse().ok(),
+            month: c[2].parse().ok()?,
+            day: c[3].parse().ok()?,
+        };
         return Some((d, c[0].len()));
     }
     if let Some(c) = DATE_US.captures(s) {
-        let d = DateParts { year: c[3].parse().ok(), month: c[1].parse().ok()?, day: c[2].parse().ok()? };
+        let d = DateParts {
+            year: c[3].parse().ok(),
+            month: c[1].parse().ok()?,
+            day: c[2].parse().ok()?,
+        };
         return Some((d, c[0].len()));
     }
     if let Some(c) = DATE_DMY.captures(s) {
@@ -221,7 +252,9 @@ pub fn scan_point(s: &str) -> Option<(Point, usize)> {
         let rest = &s[j..];
         let rest_trim = rest.trim_start_matches([',', '@']).trim_start();
         let rest_trim = rest_trim.strip_prefix("at ").unwrap_or(rest_trim);
-        let rest_trim = APPROX.find(rest_trim).map_or(rest_trim, |m| &rest_trim[m.end()..]);
+        let rest_trim = APPROX
+            .find(rest_trim)
+            .map_or(rest_trim, |m| &rest_trim[m.end()..]);
         if let Some((t, n)) = scan_time(rest_trim) {
             p.time = Some(t);
             i = j + (rest.len() - rest_trim.len()) + n;
@@ -280,7 +313,9 @@ pub fn find_windows(text: &str) -> Vec<WindowMatch> {
     let mut out = Vec::new();
     for kw in WINDOW_KEYWORD.find_iter(text) {
         let s = &text[kw.end()..];
-        let Some((a, n)) = scan_point(s) else { continue };
+        let Some((a, n)) = scan_point(s) else {
+            continue;
+        };
         if a.time.is_none() {
             continue;
         }
@@ -294,7 +329,11 @@ pub fn find_windows(text: &str) -> Vec<WindowMatch> {
         if end.is_none() && (keyword.starts_with("between") || keyword.starts_with("from")) {
             continue;
         }
-        out.push(WindowMatch { start: a, end, offset: kw.start() });
+        out.push(WindowMatch {
+            start: a,
+            end,
+            offset: kw.start(),
+        });
     }
     out
 }
@@ -314,12 +353,13 @@ pub fn dates_with_offsets(text: &str) -> Vec<(usize, DateParts)> {
     let bytes = text.as_bytes();
     while i < text.len() {
         let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if at_word_start && (bytes[i].is_ascii_alphanumeric()) {
-            if let Some((d, n)) = scan_date(&text[i..]) {
-                out.push((i, d));
-                i += n;
-                continue;
-            }
+        if at_word_start
+            && (bytes[i].is_ascii_alphanumeric())
+            && let Some((d, n)) = scan_date(&text[i..])
+        {
+            out.push((i, d));
+            i += n;
+            continue;
         }
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
@@ -339,30 +379,54 @@ pub enum TimeError {
 
 /// The date a point means: its own, else `fallback`; a missing year comes from `fallback` or
 /// the context's reference date.
-pub fn resolve_date(p: &Point, fallback: Option<DateParts>, ctx: &TimeContext) -> Result<Date, TimeError> {
-    let d = p.date.or(fallback).ok_or_else(|| TimeError::NoDate(format!("{p:?}")))?;
+pub fn resolve_date(
+    p: &Point,
+    fallback: Option<DateParts>,
+    ctx: &TimeContext,
+) -> Result<Date, TimeError> {
+    let d = p
+        .date
+        .or(fallback)
+        .ok_or_else(|| TimeError::NoDate(format!("{p:?}")))?;
     let year = d
         .year
         .or(fallback.and_then(|f| f.year))
         .or(ctx.reference.map(|r| r.year()))
         .ok_or_else(|| TimeError::NoDate(format!("{}/{} without a year", d.day, d.month)))?;
-    Date::new(year, d.month, d.day).map_err(|_| TimeError::BadDate(format!("{year}-{:02}-{:02}", d.month, d.day)))
+    Date::new(year, d.month, d.day)
+        .map_err(|_| TimeError::BadDate(format!("{year}-{:02}-{:02}", d.month, d.day)))
 }
 
 /// A point on a known date as a UTC timestamp, in its own zone or the fallback zone.
-pub fn to_timestamp(date: Date, time: (i8, i8), zone: Zone, ctx: &TimeContext) -> Result<Timestamp, TimeError> {
+pub fn to_timestamp(
+    date: Date,
+    time: (i8, i8),
+    zone: Zone,
+    ctx: &TimeContext,
+) -> Result<Timestamp, TimeError> {
     let (h, m) = time;
     if !(0..=24).contains(&h) || !(0..=59).contains(&m) || (h == 24 && m != 0) {
         return Err(TimeError::BadTime(h, m));
     }
-    let (date, h) = if h == 24 { (date.tomorrow().map_err(|_| TimeError::BadTime(h, m))?, 0) } else { (date, h) };
-    let dt = DateTime::from_parts(date, jiff::civil::Time::new(h, m, 0, 0).map_err(|_| TimeError::BadTime(h, m))?);
+    let (date, h) = if h == 24 {
+        (date.tomorrow().map_err(|_| TimeError::BadTime(h, m))?, 0)
+    } else {
+        (date, h)
+    };
+    let dt = DateTime::from_parts(
+        date,
+        jiff::civil::Time::new(h, m, 0, 0).map_err(|_| TimeError::BadTime(h, m))?,
+    );
     let tz = match zone {
         Zone::Utc => TimeZone::UTC,
         Zone::Fixed(h) => TimeZone::fixed(Offset::constant(h)),
         Zone::Cst => TimeZone::fixed(Offset::constant(if ctx.china { 8 } else { -6 })),
-        Zone::Pacific => TimeZone::get("America/Los_Angeles").unwrap_or(TimeZone::fixed(Offset::constant(-8))),
-        Zone::Eastern => TimeZone::get("America/New_York").unwrap_or(TimeZone::fixed(Offset::constant(-5))),
+        Zone::Pacific => {
+            TimeZone::get("America/Los_Angeles").unwrap_or(TimeZone::fixed(Offset::constant(-8)))
+        }
+        Zone::Eastern => {
+            TimeZone::get("America/New_York").unwrap_or(TimeZone::fixed(Offset::constant(-5)))
+        }
     };
     tz.to_timestamp(dt).map_err(|_| TimeError::BadTime(h, m))
 }
@@ -384,7 +448,11 @@ pub fn resolve_window(w: &WindowMatch, text: &str, ctx: &TimeContext) -> Result<
         .find(|(_, d)| d.year.is_some())
         .map(|(_, d)| d);
     let end_date_parts = w.end.and_then(|e| e.date);
-    let zone_a = w.start.zone.or(w.end.and_then(|e| e.zone)).unwrap_or(ctx.default_zone);
+    let zone_a = w
+        .start
+        .zone
+        .or(w.end.and_then(|e| e.zone))
+        .unwrap_or(ctx.default_zone);
     let fallback_a = end_date_parts.or(before);
     let date_a = resolve_date(&w.start, fallback_a, ctx)?;
     let start_time = w.start.time.unwrap_or((0, 0));
@@ -394,15 +462,27 @@ pub fn resolve_window(w: &WindowMatch, text: &str, ctx: &TimeContext) -> Result<
         None => None,
         Some(e) => {
             let zone_b = e.zone.or(w.start.zone).unwrap_or(ctx.default_zone);
-            let a_parts = DateParts { year: Some(date_a.year()), month: date_a.month(), day: date_a.day() };
+            let a_parts = DateParts {
+                year: Some(date_a.year()),
+                month: date_a.month(),
+                day: date_a.day(),
+            };
             let date_b = resolve_date(&e, Some(a_parts), ctx)?;
             let end = to_timestamp(date_b, e.time.unwrap_or((0, 0)), zone_b, ctx)?;
             if a_borrowed_end_date && end < start {
                 // The start took the end's date but is the evening before.
-                start = to_timestamp(date_a.yesterday().map_err(|_| TimeError::BadTime(0, 0))?, start_time, zone_a, ctx)?;
+                start = to_timestamp(
+                    date_a.yesterday().map_err(|_| TimeError::BadTime(0, 0))?,
+                    start_time,
+                    zone_a,
+                    ctx,
+                )?;
             } else if e.date.is_none() && end < start {
                 // "from 23:10 to 01:05": the end is past midnight.
-                return Ok(Window { start, end: Some(end + 24.hours()) });
+                return Ok(Window {
+                    start,
+                    end: Some(end + 24.hours()),
+                });
             }
             Some(end)
         }
@@ -443,7 +523,9 @@ pub fn leading_point(line: &str) -> Option<(Point, &str)> {
 }
 
 fn strip_separator(s: &str) -> &str {
-    s.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '—' | ':' | ',' | ']' | '|' | '>'))
+    s.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '-' | '–' | '—' | ':' | ',' | ']' | '|' | '>')
+    })
 }
 
 #[cfg(test)]
@@ -462,13 +544,28 @@ mod tests {
 
     #[test]
     fn windows_in_the_shapes_the_corpus_uses() {
-        let w = window("Between 23:20 UTC on 9 March and 19:32 UTC on 10 March 2026, a platform issue");
-        assert_eq!((w.start, w.end), (ts("2026-03-09T23:20:00Z"), Some(ts("2026-03-10T19:32:00Z"))));
-        let w = window("Summary of Impact: Between 09:00 and 10:48 UTC on 07 Feb 2024 (first occurrence)");
-        assert_eq!((w.start, w.end), (ts("2024-02-07T09:00:00Z"), Some(ts("2024-02-07T10:48:00Z"))));
-        let w = window("in the Australia East region, between 0:55 UTC and 06:28 UTC on 12 July 2024.");
-        assert_eq!((w.start, w.end), (ts("2024-07-12T00:55:00Z"), Some(ts("2024-07-12T06:28:00Z"))));
-        let w = window("Between 18:03 UTC on 02 February 2026 and approximately 00:30 UTC on 03 February 2026, a");
+        let w =
+            window("Between 23:20 UTC on 9 March and 19:32 UTC on 10 March 2026, a platform issue");
+        assert_eq!(
+            (w.start, w.end),
+            (ts("2026-03-09T23:20:00Z"), Some(ts("2026-03-10T19:32:00Z")))
+        );
+        let w = window(
+            "Summary of Impact: Between 09:00 and 10:48 UTC on 07 Feb 2024 (first occurrence)",
+        );
+        assert_eq!(
+            (w.start, w.end),
+            (ts("2024-02-07T09:00:00Z"), Some(ts("2024-02-07T10:48:00Z")))
+        );
+        let w =
+            window("in the Australia East region, between 0:55 UTC and 06:28 UTC on 12 July 2024.");
+        assert_eq!(
+            (w.start, w.end),
+            (ts("2024-07-12T00:55:00Z"), Some(ts("2024-07-12T06:28:00Z")))
+        );
+        let w = window(
+            "Between 18:03 UTC on 02 February 2026 and approximately 00:30 UTC on 03 February 2026, a",
+        );
         assert_eq!(w.end, Some(ts("2026-02-03T00:30:00Z")));
         let w = window("Between 05:15 and 05:53 on 26 Nov 2016, a subset");
         assert_eq!(w.start, ts("2016-11-26T05:15:00Z"));
@@ -486,26 +583,38 @@ mod tests {
     fn pacific_time_follows_daylight_saving() {
         let text = "Incident began at 2015-08-12 11:05 and ended at 2015-08-12 11:46 (all times are US/Pacific ).";
         let w = window(text);
-        assert_eq!((w.start, w.end), (ts("2015-08-12T18:05:00Z"), Some(ts("2015-08-12T18:46:00Z"))));
+        assert_eq!(
+            (w.start, w.end),
+            (ts("2015-08-12T18:05:00Z"), Some(ts("2015-08-12T18:46:00Z")))
+        );
         let text = "Incident began at 2016-01-12 11:05 and ended at 2016-01-12 11:46 (all times are US/Pacific ).";
         assert_eq!(window(text).start, ts("2016-01-12T19:05:00Z"));
     }
 
     #[test]
     fn a_window_takes_its_date_from_the_sentence_before() {
-        let text = "On Wednesday, 12 August 2015 from 11:05am to 11:45am PDT, the Search API service";
+        let text =
+            "On Wednesday, 12 August 2015 from 11:05am to 11:45am PDT, the Search API service";
         let w = window(text);
-        assert_eq!((w.start, w.end), (ts("2015-08-12T18:05:00Z"), Some(ts("2015-08-12T18:45:00Z"))));
+        assert_eq!(
+            (w.start, w.end),
+            (ts("2015-08-12T18:05:00Z"), Some(ts("2015-08-12T18:45:00Z")))
+        );
     }
 
     #[test]
     fn notes_after_the_zone_and_an_article_before_the_date() {
         // Oddities of ../shared/corpus/azure: 2024-10-22_0MMR-5V0, 2019-10-16_0_0D-VP8, 2016-12-11_rca-...
-        let w = window("Starting at 12:30 CST (China Standard Time) on 22 October 2024, Microsoft identified");
+        let w = window(
+            "Starting at 12:30 CST (China Standard Time) on 22 October 2024, Microsoft identified",
+        );
         assert_eq!(w.start, ts("2024-10-22T04:30:00Z"));
-        let w = window("Between 13:45 and 14:59 UTC (approx.) on 16 Oct 2019, a subset of customers");
+        let w =
+            window("Between 13:45 and 14:59 UTC (approx.) on 16 Oct 2019, a subset of customers");
         assert_eq!(w.end, Some(ts("2019-10-16T14:59:00Z")));
-        let w = window("Between 22:29 and 23:45 UTC on the 10 Dec 2016, customers in the West Europe region");
+        let w = window(
+            "Between 22:29 and 23:45 UTC on the 10 Dec 2016, customers in the West Europe region",
+        );
         assert_eq!(w.start, ts("2016-12-10T22:29:00Z"));
     }
 
@@ -517,16 +626,26 @@ mod tests {
 
     #[test]
     fn leading_points_of_timeline_lines() {
-        let (p, rest) = leading_point("21 January 2024 @ 01:30 UTC – Initial customer impact").unwrap();
+        let (p, rest) =
+            leading_point("21 January 2024 @ 01:30 UTC – Initial customer impact").unwrap();
         assert_eq!(p.time, Some((1, 30)));
         assert_eq!(rest, "Initial customer impact");
-        let (p, rest) = leading_point("~04:33 UTC on 13 July 2024 – Service partially restored").unwrap();
+        let (p, rest) =
+            leading_point("~04:33 UTC on 13 July 2024 – Service partially restored").unwrap();
         assert_eq!((p.time, p.date.unwrap().day), (Some((4, 33)), 13));
         assert_eq!(rest, "Service partially restored");
-        let (p, _) = leading_point("Between 03:41 and 12:15 UTC on 19 July 2024 – Services recovered").unwrap();
-        assert_eq!((p.time, p.zone, p.date.unwrap().day), (Some((3, 41)), Some(Zone::Utc), 19));
+        let (p, _) =
+            leading_point("Between 03:41 and 12:15 UTC on 19 July 2024 – Services recovered")
+                .unwrap();
+        assert_eq!(
+            (p.time, p.zone, p.date.unwrap().day),
+            (Some((3, 41)), Some(Zone::Utc), 19)
+        );
         let (p, _) = leading_point("4:00PM PST, February 28th (00:00 UST February 29th)").unwrap();
-        assert_eq!((p.time, p.zone, p.date.unwrap().month), (Some((16, 0)), Some(Zone::Fixed(-8)), 2));
+        assert_eq!(
+            (p.time, p.zone, p.date.unwrap().month),
+            (Some((16, 0)), Some(Zone::Fixed(-8)), 2)
+        );
         assert!(leading_point("GPT-4 recovered in all regions").is_none());
         assert!(leading_point("99.9% of requests").is_none());
     }
@@ -535,9 +654,15 @@ mod tests {
     fn impossible_dates_and_times_are_errors_not_panics() {
         let ctx = TimeContext::default();
         let p = scan_point("10:00 UTC on 31 February 2024").unwrap().0;
-        assert!(matches!(resolve_date(&p, None, &ctx), Err(TimeError::BadDate(_))));
+        assert!(matches!(
+            resolve_date(&p, None, &ctx),
+            Err(TimeError::BadDate(_))
+        ));
         let d = Date::new(2024, 1, 1).unwrap();
-        assert!(matches!(to_timestamp(d, (25, 99), Zone::Utc, &ctx), Err(TimeError::BadTime(25, 99))));
+        assert!(matches!(
+            to_timestamp(d, (25, 99), Zone::Utc, &ctx),
+            Err(TimeError::BadTime(25, 99))
+        ));
     }
 
     #[test]

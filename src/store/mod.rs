@@ -22,7 +22,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Open, Status::InProgress, Status::Completed, Status::WontDo];
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::InProgress,
+        Status::Completed,
+        Status::WontDo,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,7 +48,11 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_").replace('\'', "");
+        let s = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .replace('\'', "");
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
@@ -97,11 +106,13 @@ pub struct RepairRecord {
 impl RepairRecord {
     /// The status that counts: what a person set, else what the review reports.
     pub fn status(&self) -> Status {
-        self.tracking.status.unwrap_or(if self.reported_status == ReportedStatus::Completed {
-            Status::Completed
-        } else {
-            Status::Open
-        })
+        self.tracking
+            .status
+            .unwrap_or(if self.reported_status == ReportedStatus::Completed {
+                Status::Completed
+            } else {
+                Status::Open
+            })
     }
 
     /// Late: its last due month has passed and it is not closed.
@@ -122,7 +133,9 @@ pub struct Change {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest")]
+    #[error(
+        "tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest"
+    )]
     Locked { path: String },
     #[error("tracking store at {path}: {source}")]
     Sled { path: String, source: sled::Error },
@@ -130,7 +143,9 @@ pub enum StoreError {
     Corrupt { key: String, message: String },
     #[error("no repair item with id `{0}`")]
     NotFound(String),
-    #[error("repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again")]
+    #[error(
+        "repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again"
+    )]
     Conflict { id: String, current: u64 },
 }
 
@@ -151,16 +166,32 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let p = path.display().to_string();
-        let db = sled::Config::new().path(path).open().map_err(|source| match &source {
-            sled::Error::Io(e) if e.to_string().contains("lock") => StoreError::Locked { path: p.clone() },
-            _ => StoreError::Sled { path: p.clone(), source },
-        })?;
-        let items = db.open_tree("repair_items").map_err(|source| StoreError::Sled { path: p.clone(), source })?;
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(e) if e.to_string().contains("lock") => {
+                    StoreError::Locked { path: p.clone() }
+                }
+                _ => StoreError::Sled {
+                    path: p.clone(),
+                    source,
+                },
+            })?;
+        let items = db
+            .open_tree("repair_items")
+            .map_err(|source| StoreError::Sled {
+                path: p.clone(),
+                source,
+            })?;
         Ok(Store { db, items, path: p })
     }
 
     fn sled_err(&self) -> impl Fn(sled::Error) -> StoreError + '_ {
-        move |source| StoreError::Sled { path: self.path.clone(), source }
+        move |source| StoreError::Sled {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Make every acknowledged write durable.
@@ -196,7 +227,11 @@ impl Store {
     /// Bring the reported side of the store in line with the incidents' current reviews. What
     /// people set is kept; a reported status that changes is an event; items that left their
     /// review are retired, not deleted. Flushed before it returns.
-    pub fn sync_reported(&self, incidents: &[Incident], now: Timestamp) -> Result<SyncStats, StoreError> {
+    pub fn sync_reported(
+        &self,
+        incidents: &[Incident],
+        now: Timestamp,
+    ) -> Result<SyncStats, StoreError> {
         let mut stats = SyncStats::default();
         let mut live = std::collections::HashSet::new();
         for incident in incidents {
@@ -258,7 +293,10 @@ impl Store {
         }
         for record in self.all()? {
             if !record.retired && !live.contains(&record.id) {
-                self.write_merged(RepairRecord { retired: true, ..record })?;
+                self.write_merged(RepairRecord {
+                    retired: true,
+                    ..record
+                })?;
                 stats.retired += 1;
             }
         }
@@ -274,7 +312,8 @@ impl Store {
         self.items
             .fetch_and_update(key.as_bytes(), |old| {
                 let mut next = record.clone();
-                if let Some(old) = old.and_then(|b| serde_json::from_slice::<RepairRecord>(b).ok()) {
+                if let Some(old) = old.and_then(|b| serde_json::from_slice::<RepairRecord>(b).ok())
+                {
                     next.tracking = old.tracking;
                     next.version = old.version + 1;
                     let mut history = old.history;
@@ -321,23 +360,33 @@ impl Store {
                 let mut r: RepairRecord = match serde_json::from_slice(bytes) {
                     Ok(r) => r,
                     Err(e) => {
-                        outcome = Err(StoreError::Corrupt { key: id.to_string(), message: e.to_string() });
+                        outcome = Err(StoreError::Corrupt {
+                            key: id.to_string(),
+                            message: e.to_string(),
+                        });
                         return Some(bytes.to_vec());
                     }
                 };
-                if let Some(v) = expected_version {
-                    if v != r.version {
-                        outcome = Err(StoreError::Conflict { id: id.to_string(), current: r.version });
-                        return Some(bytes.to_vec());
-                    }
+                if let Some(v) = expected_version
+                    && v != r.version
+                {
+                    outcome = Err(StoreError::Conflict {
+                        id: id.to_string(),
+                        current: r.version,
+                    });
+                    return Some(bytes.to_vec());
                 }
                 outcome = Ok(());
                 let mut events = Vec::new();
-                if let Some(status) = change.status {
-                    if status != r.status() || r.tracking.status.is_none() {
-                        events.push(("status", Some(r.status().as_str().to_string()), Some(status.as_str().to_string())));
-                        r.tracking.status = Some(status);
-                    }
+                if let Some(status) = change.status
+                    && (status != r.status() || r.tracking.status.is_none())
+                {
+                    events.push((
+                        "status",
+                        Some(r.status().as_str().to_string()),
+                        Some(status.as_str().to_string()),
+                    ));
+                    r.tracking.status = Some(status);
                 }
                 for (field, new, slot) in [
                     ("owner", &change.owner, &mut r.tracking.owner),
@@ -356,7 +405,13 @@ impl Store {
                 }
                 r.version += 1;
                 for (field, from, to) in events {
-                    r.history.push(Event { at: now, who: who.to_string(), field: field.into(), from, to });
+                    r.history.push(Event {
+                        at: now,
+                        who: who.to_string(),
+                        field: field.into(),
+                        from,
+                        to,
+                    });
                 }
                 serde_json::to_vec(&r).ok().or_else(|| Some(bytes.to_vec()))
             })

@@ -40,7 +40,10 @@ impl RepairFilter {
                 StatusFilter::Overdue => r.overdue(today),
             });
         let any = |wanted: &[String], have: &[String]| {
-            wanted.is_empty() || wanted.iter().any(|w| have.iter().any(|h| h.eq_ignore_ascii_case(w)))
+            wanted.is_empty()
+                || wanted
+                    .iter()
+                    .any(|w| have.iter().any(|h| h.eq_ignore_ascii_case(w)))
         };
         (self.include_retired || !r.retired || r.tracking != Default::default())
             && status_ok
@@ -53,8 +56,15 @@ impl RepairFilter {
 
 /// The records that pass the filter: overdue first, then open before closed, then by due month
 /// and incident date (newest first).
-pub fn list(records: Vec<RepairRecord>, filter: &RepairFilter, today: jiff::civil::Date) -> Vec<RepairRecord> {
-    let mut out: Vec<RepairRecord> = records.into_iter().filter(|r| filter.matches(r, today)).collect();
+pub fn list(
+    records: Vec<RepairRecord>,
+    filter: &RepairFilter,
+    today: jiff::civil::Date,
+) -> Vec<RepairRecord> {
+    let mut out: Vec<RepairRecord> = records
+        .into_iter()
+        .filter(|r| filter.matches(r, today))
+        .collect();
     out.sort_by(|a, b| {
         b.overdue(today)
             .cmp(&a.overdue(today))

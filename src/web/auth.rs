@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -75,12 +75,19 @@ pub fn hash_password(password: &str) -> String {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).expect("16 bytes make a salt");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes")
+        .to_string()
 }
 
 /// Compare secrets without leaking where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[derive(Debug, Clone)]
@@ -96,8 +103,11 @@ pub struct Auth {
     tokens: Vec<(String, String)>,
     pub private: bool,
     sessions: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<(String, Option<IpAddr>), Vec<Instant>>>,
+    failures: Mutex<HashMap<LoginKey, Vec<Instant>>>,
 }
+
+/// Failed logins are counted per user name and client address.
+type LoginKey = (String, Option<IpAddr>);
 
 /// Why a login failed.
 #[derive(Debug, PartialEq, Eq)]
@@ -109,8 +119,16 @@ pub enum LoginError {
 impl Auth {
     pub fn new(file: UsersFile) -> Auth {
         Auth {
-            users: file.user.into_iter().map(|u| (u.name, u.password_hash)).collect(),
-            tokens: file.token.into_iter().map(|t| (t.name, t.token_sha256.to_ascii_lowercase())).collect(),
+            users: file
+                .user
+                .into_iter()
+                .map(|u| (u.name, u.password_hash))
+                .collect(),
+            tokens: file
+                .token
+                .into_iter()
+                .map(|t| (t.name, t.token_sha256.to_ascii_lowercase()))
+                .collect(),
             private: file.private,
             sessions: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
@@ -119,16 +137,24 @@ impl Auth {
 
     /// Read a users file; every password hash must be a valid Argon2 string.
     pub fn load(path: &Path) -> Result<Auth, AuthConfigError> {
-        let invalid = |message: String| AuthConfigError::Invalid { path: path.display().to_string(), message };
+        let invalid = |message: String| AuthConfigError::Invalid {
+            path: path.display().to_string(),
+            message,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
-        let file: UsersFile = toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
+        let file: UsersFile =
+            toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
         for u in &file.user {
             PasswordHash::new(&u.password_hash)
                 .map_err(|e| invalid(format!("user `{}`: password_hash is not an Argon2 hash ({e}); make one with `ikb hash-password`", u.name)))?;
         }
         for t in &file.token {
-            if t.token_sha256.len() != 64 || !t.token_sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(invalid(format!("token `{}`: token_sha256 must be 64 hex digits; make it with `ikb hash-token`", t.name)));
+            if t.token_sha256.len() != 64 || !t.token_sha256.chars().all(|c| c.is_ascii_hexdigit())
+            {
+                return Err(invalid(format!(
+                    "token `{}`: token_sha256 must be 64 hex digits; make it with `ikb hash-token`",
+                    t.name
+                )));
             }
         }
         Ok(Auth::new(file))
@@ -139,7 +165,7 @@ impl Auth {
         !self.users.is_empty() || !self.tokens.is_empty()
     }
 
-    fn recent_failures(&self, key: &(String, Option<IpAddr>)) -> usize {
+    fn recent_failures(&self, key: &LoginKey) -> usize {
         let mut failures = self.failures.lock().expect("failures lock");
         let list = failures.entry(key.clone()).or_default();
         list.retain(|t| t.elapsed() < LOCKOUT_WINDOW);
@@ -147,21 +173,42 @@ impl Auth {
     }
 
     /// Check a password; on success a new session id.
-    pub fn login(&self, user: &str, password: &str, ip: Option<IpAddr>) -> Result<String, LoginError> {
+    pub fn login(
+        &self,
+        user: &str,
+        password: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<String, LoginError> {
         let key = (user.to_string(), ip);
         if self.recent_failures(&key) >= MAX_FAILED_LOGINS {
             return Err(LoginError::TooManyAttempts);
         }
         let ok = self.users.get(user).is_some_and(|hash| {
-            PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            PasswordHash::new(hash).is_ok_and(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
         });
         if !ok {
-            self.failures.lock().expect("failures lock").entry(key).or_default().push(Instant::now());
+            self.failures
+                .lock()
+                .expect("failures lock")
+                .entry(key)
+                .or_default()
+                .push(Instant::now());
             return Err(LoginError::Invalid);
         }
         let id = random_token();
-        let session = Session { user: user.to_string(), csrf: random_token(), last_seen: Instant::now() };
-        self.sessions.lock().expect("sessions lock").insert(sha256_hex(&id), session);
+        let session = Session {
+            user: user.to_string(),
+            csrf: random_token(),
+            last_seen: Instant::now(),
+        };
+        self.sessions
+            .lock()
+            .expect("sessions lock")
+            .insert(sha256_hex(&id), session);
         Ok(id)
     }
 
@@ -175,13 +222,19 @@ impl Auth {
     }
 
     pub fn logout(&self, cookie: &str) {
-        self.sessions.lock().expect("sessions lock").remove(&sha256_hex(cookie));
+        self.sessions
+            .lock()
+            .expect("sessions lock")
+            .remove(&sha256_hex(cookie));
     }
 
     /// The name of the API token presented as `Authorization: Bearer TOKEN`.
     pub fn token_user(&self, token: &str) -> Option<String> {
         let digest = sha256_hex(token.trim());
-        self.tokens.iter().find(|(_, h)| constant_time_eq(h, &digest)).map(|(n, _)| format!("token:{n}"))
+        self.tokens
+            .iter()
+            .find(|(_, h)| constant_time_eq(h, &digest))
+            .map(|(n, _)| format!("token:{n}"))
     }
 }
 
@@ -191,8 +244,14 @@ mod tests {
 
     fn auth() -> Auth {
         Auth::new(UsersFile {
-            user: vec![UserEntry { name: "alice".into(), password_hash: hash_password("correct horse") }],
-            token: vec![TokenEntry { name: "bot".into(), token_sha256: sha256_hex("s3cret-token") }],
+            user: vec![UserEntry {
+                name: "alice".into(),
+                password_hash: hash_password("correct horse"),
+            }],
+            token: vec![TokenEntry {
+                name: "bot".into(),
+                token_sha256: sha256_hex("s3cret-token"),
+            }],
             private: false,
         })
     }
@@ -201,7 +260,10 @@ mod tests {
     fn logins_sessions_and_tokens() {
         let a = auth();
         assert_eq!(a.login("alice", "wrong", None), Err(LoginError::Invalid));
-        assert_eq!(a.login("mallory", "correct horse", None), Err(LoginError::Invalid));
+        assert_eq!(
+            a.login("mallory", "correct horse", None),
+            Err(LoginError::Invalid)
+        );
         let id = a.login("alice", "correct horse", None).unwrap();
         assert_eq!(a.session(&id).unwrap().user, "alice");
         a.logout(&id);
@@ -216,7 +278,10 @@ mod tests {
         for _ in 0..MAX_FAILED_LOGINS {
             assert_eq!(a.login("alice", "nope", None), Err(LoginError::Invalid));
         }
-        assert_eq!(a.login("alice", "correct horse", None), Err(LoginError::TooManyAttempts));
+        assert_eq!(
+            a.login("alice", "correct horse", None),
+            Err(LoginError::TooManyAttempts)
+        );
         let other_ip: IpAddr = "127.0.0.2".parse().unwrap();
         assert!(a.login("alice", "correct horse", Some(other_ip)).is_ok());
     }

@@ -67,7 +67,9 @@ impl ResponseError for WebError {
             layout: super::Layout::default(),
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());
-        HttpResponse::build(status).content_type(ContentType::html()).body(body)
+        HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(body)
     }
 }
 

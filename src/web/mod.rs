@@ -61,7 +61,10 @@ pub enum ServeError {
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// Open the data (building the index from the corpus when there is none) into the app state.
@@ -70,11 +73,22 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     let (index, fresh) = SearchIndex::open_or_create(&options.data.search())?;
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
-        let summary = ingest::ingest_into(&store, &index, true, &options.corpus, &options.catalogue, |_, _, _| {})?;
+        let summary = ingest::ingest_into(
+            &store,
+            &index,
+            true,
+            &options.corpus,
+            &options.catalogue,
+            |_, _, _| {},
+        )?;
         for f in &summary.failures {
             tracing::warn!(file = %f.path, reason = %f.reason, "report skipped");
         }
-        tracing::info!(incidents = summary.incidents, repair_items = summary.repair_items, "index built");
+        tracing::info!(
+            incidents = summary.incidents,
+            repair_items = summary.repair_items,
+            "index built"
+        );
     }
     let state = AppState {
         index,
@@ -120,8 +134,14 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
         })
         .workers(2)
         .bind(&addr)
-        .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
         tracing::info!("serving on http://{addr}");
-        server.run().await.map_err(|source| ServeError::Bind { addr, source })
+        server
+            .run()
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })
     })
 }

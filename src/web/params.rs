@@ -8,15 +8,27 @@ pub struct Params {
 
 impl Params {
     pub fn parse(query: &str) -> Params {
-        Params { pairs: form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+        Params {
+            pairs: form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.pairs.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.clone()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn pairs(&self) -> &[(String, String)] {
@@ -40,8 +52,12 @@ impl Params {
 
     /// These parameters with `key` set to `value` (replacing any).
     pub fn with(&self, key: &str, value: &str) -> String {
-        let mut pairs: Vec<(&str, &str)> =
-            self.pairs.iter().filter(|(k, v)| k != key && !v.is_empty()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut pairs: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .filter(|(k, v)| k != key && !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         pairs.push((key, value));
         encode(&pairs)
     }

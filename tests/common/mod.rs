@@ -16,7 +16,11 @@ pub fn shared_corpus() -> PathBuf {
     let dir = std::env::var_os("IKB_SHARED_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    assert!(dir.is_dir(), "the shared corpus is missing at {} (set IKB_SHARED_CORPUS)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the shared corpus is missing at {} (set IKB_SHARED_CORPUS)",
+        dir.display()
+    );
     dir
 }
 

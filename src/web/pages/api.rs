@@ -18,19 +18,32 @@ fn read_access(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
 /// Who is writing: a bearer token's name, or a logged-in user whose request carries the
 /// session's CSRF token.
 fn writer(req: &HttpRequest, state: &AppState) -> Result<String, ApiError> {
-    if let Some(auth) = req.headers().get("authorization").and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
         let token = auth.strip_prefix("Bearer ").unwrap_or("");
-        return state
-            .auth
-            .token_user(token)
-            .ok_or_else(|| ApiError(WebError::Unauthorized("the bearer token is not valid".into())));
+        return state.auth.token_user(token).ok_or_else(|| {
+            ApiError(WebError::Unauthorized(
+                "the bearer token is not valid".into(),
+            ))
+        });
     }
     let Some(session) = viewer(req, state) else {
-        return Err(ApiError(WebError::Unauthorized("writes need `Authorization: Bearer TOKEN` or a login session".into())));
+        return Err(ApiError(WebError::Unauthorized(
+            "writes need `Authorization: Bearer TOKEN` or a login session".into(),
+        )));
     };
-    let header = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let header = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !super::super::auth::constant_time_eq(header, &session.csrf) {
-        return Err(ApiError(WebError::Forbidden("a session write needs the X-CSRF-Token header".into())));
+        return Err(ApiError(WebError::Forbidden(
+            "a session write needs the X-CSRF-Token header".into(),
+        )));
     }
     Ok(session.user)
 }
@@ -39,7 +52,10 @@ fn record_fn(state: &AppState) -> impl Fn(&str) -> Option<crate::store::RepairRe
     move |id| state.store.get(id).ok().flatten()
 }
 
-pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
     let params = Params::parse(req.query_string());
     let (mut request, _) = super::search::search_request(&params, &state.catalogue)?;
@@ -48,34 +64,70 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
             .parse::<usize>()
             .ok()
             .filter(|l| (1..=crate::index::search::MAX_LIMIT).contains(l))
-            .ok_or_else(|| ApiError(WebError::BadRequest("`limit` must be a number from 1 to 100".into())))?;
-        request.offset = params.get("page").and_then(|p| p.parse::<usize>().ok()).map_or(0, |p| (p - 1) * request.limit);
+            .ok_or_else(|| {
+                ApiError(WebError::BadRequest(
+                    "`limit` must be a number from 1 to 100".into(),
+                ))
+            })?;
+        request.offset = params
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .map_or(0, |p| (p - 1) * request.limit);
     }
-    let results = state.index.search(&request).map_err(|e| ApiError(WebError::internal(e)))?;
+    let results = state
+        .index
+        .search(&request)
+        .map_err(|e| ApiError(WebError::internal(e)))?;
     let record = record_fn(&state);
-    Ok(HttpResponse::Ok().json(crate::view::search_json(&request.query, &results, &record, today())))
+    Ok(HttpResponse::Ok().json(crate::view::search_json(
+        &request.query,
+        &results,
+        &record,
+        today(),
+    )))
 }
 
-pub async fn incident(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn incident(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
     let incident = state.index.get(&id).map_err(|e| match e {
-        crate::index::IndexError::NotFound(id) => ApiError(WebError::NotFound(format!("no incident with id `{id}`"))),
+        crate::index::IndexError::NotFound(id) => {
+            ApiError(WebError::NotFound(format!("no incident with id `{id}`")))
+        }
         e => ApiError(WebError::internal(e)),
     })?;
     let record = record_fn(&state);
-    Ok(HttpResponse::Ok().json(crate::view::incident_json(&incident, incident.current(), &record, today())))
+    Ok(HttpResponse::Ok().json(crate::view::incident_json(
+        &incident,
+        incident.current(),
+        &record,
+        today(),
+    )))
 }
 
-pub async fn repairs(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn repairs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
     let filter = super::repairs::filter_from(&Params::parse(req.query_string()))?;
     let today = today();
     let items = crate::store::query::list(super::repairs::all_records(&state)?, &filter, today);
-    let json: Vec<_> = items.iter().map(|r| crate::view::repair_json(r, today)).collect();
+    let json: Vec<_> = items
+        .iter()
+        .map(|r| crate::view::repair_json(r, today))
+        .collect();
     Ok(HttpResponse::Ok().json(json))
 }
 
-pub async fn repair(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn repair(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
     let record = state
         .store
@@ -104,28 +156,56 @@ pub async fn update_repair(
 ) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let body = body.into_inner();
-    let change = super::repairs::validate(body.status.as_deref(), body.owner.as_deref(), body.note.as_deref(), body.link.as_deref())
-        .map_err(|errors| ApiError(WebError::BadRequest(errors.join(" "))))?;
+    let change = super::repairs::validate(
+        body.status.as_deref(),
+        body.owner.as_deref(),
+        body.note.as_deref(),
+        body.link.as_deref(),
+    )
+    .map_err(|errors| ApiError(WebError::BadRequest(errors.join(" "))))?;
     let st = state.clone();
     let id = id.into_inner();
-    let record = blocking(move || super::repairs::apply_change(&st, &id, &change, &who, body.version)).await?;
+    let record =
+        blocking(move || super::repairs::apply_change(&st, &id, &change, &who, body.version))
+            .await?;
     Ok(HttpResponse::Ok().json(crate::view::repair_json(&record, today())))
 }
 
-pub fn related_json(req: &HttpRequest, state: &AppState, text: &str, limit: usize) -> Result<HttpResponse, ApiError> {
+pub fn related_json(
+    req: &HttpRequest,
+    state: &AppState,
+    text: &str,
+    limit: usize,
+) -> Result<HttpResponse, ApiError> {
     read_access(req, state)?;
     if text.trim().is_empty() {
-        return Err(ApiError(WebError::BadRequest("give the alert's text as `text`".into())));
+        return Err(ApiError(WebError::BadRequest(
+            "give the alert's text as `text`".into(),
+        )));
     }
     let request = super::search::related_request(text, limit);
-    let results = state.index.search(&request).map_err(|e| ApiError(WebError::internal(e)))?;
+    let results = state
+        .index
+        .search(&request)
+        .map_err(|e| ApiError(WebError::internal(e)))?;
     let record = record_fn(state);
-    Ok(HttpResponse::Ok().json(crate::view::search_json(&request.query, &results, &record, today())))
+    Ok(HttpResponse::Ok().json(crate::view::search_json(
+        &request.query,
+        &results,
+        &record,
+        today(),
+    )))
 }
 
-pub async fn related_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn related_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    let limit = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(5);
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(5);
     related_json(&req, &state, params.get("text").unwrap_or(""), limit)
 }
 
@@ -135,17 +215,32 @@ pub struct RelatedBody {
     pub limit: Option<usize>,
 }
 
-pub async fn related_post(req: HttpRequest, state: web::Data<AppState>, body: web::Json<RelatedBody>) -> Result<HttpResponse, ApiError> {
+pub async fn related_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<RelatedBody>,
+) -> Result<HttpResponse, ApiError> {
     related_json(&req, &state, &body.text, body.limit.unwrap_or(5))
 }
 
 /// Re-read the corpus (the server holds the index and store, so ingest runs here).
-pub async fn ingest(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn ingest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let st = state.clone();
     let summary = blocking(move || {
         let _guard = st.index_writer.lock().map_err(WebError::internal)?;
-        crate::ingest::ingest_into(&st.store, &st.index, false, &st.corpus, &st.catalogue, |_, _, _| {}).map_err(WebError::internal)
+        crate::ingest::ingest_into(
+            &st.store,
+            &st.index,
+            false,
+            &st.corpus,
+            &st.catalogue,
+            |_, _, _| {},
+        )
+        .map_err(WebError::internal)
     })
     .await?;
     tracing::info!(user = %who, incidents = summary.incidents, "re-ingested");

@@ -95,9 +95,15 @@ fn blocks(text: &str) -> Vec<Block> {
         match bullet(line) {
             Some((_, t)) => match out.last_mut() {
                 Some(b) if b.para.is_empty() => b.items.push(t.to_string()),
-                _ => out.push(Block { para: String::new(), items: vec![t.to_string()] }),
+                _ => out.push(Block {
+                    para: String::new(),
+                    items: vec![t.to_string()],
+                }),
             },
-            None => out.push(Block { para: line.trim().to_string(), items: Vec::new() }),
+            None => out.push(Block {
+                para: line.trim().to_string(),
+                items: Vec::new(),
+            }),
         }
     }
     out
@@ -123,10 +129,20 @@ pub fn section_anchors(review: &Review) -> Vec<String> {
 
 fn svg(review: &Review) -> Option<Svg> {
     let start = review.impact_start?;
-    let times: Vec<i64> = review.timeline.iter().filter_map(|t| t.at).map(|t| t.as_second()).collect();
+    let times: Vec<i64> = review
+        .timeline
+        .iter()
+        .filter_map(|t| t.at)
+        .map(|t| t.as_second())
+        .collect();
     let end = review.impact_end.map(|t| t.as_second());
     let lo = times.iter().copied().chain([start.as_second()]).min()?;
-    let hi = times.iter().copied().chain([start.as_second()]).chain(end).max()?;
+    let hi = times
+        .iter()
+        .copied()
+        .chain([start.as_second()])
+        .chain(end)
+        .max()?;
     let span = (hi - lo).max(60) as f64;
     let x = |t: i64| 10.0 + 700.0 * (t - lo) as f64 / span;
     let bar_x = x(start.as_second());
@@ -141,13 +157,21 @@ fn svg(review: &Review) -> Option<Svg> {
                 let at = t.at?;
                 Some(Mark {
                     x: format!("{:.1}", x(at.as_second())),
-                    label: format!("{} – {}", utc(at), t.text.chars().take(120).collect::<String>()),
+                    label: format!(
+                        "{} – {}",
+                        utc(at),
+                        t.text.chars().take(120).collect::<String>()
+                    ),
                     warn: t.warning.is_some(),
                 })
             })
             .collect(),
-        start_label: jiff::Timestamp::from_second(lo).map(utc).unwrap_or_default(),
-        end_label: jiff::Timestamp::from_second(hi).map(utc).unwrap_or_default(),
+        start_label: jiff::Timestamp::from_second(lo)
+            .map(utc)
+            .unwrap_or_default(),
+        end_label: jiff::Timestamp::from_second(hi)
+            .map(utc)
+            .unwrap_or_default(),
     })
 }
 
@@ -155,17 +179,31 @@ fn offset(start: Option<jiff::Timestamp>, at: Option<jiff::Timestamp>) -> String
     match (start, at) {
         (Some(s), Some(a)) => {
             let minutes = (a.as_second() - s.as_second()) / 60;
-            if minutes < 0 { format!("−{}", format_minutes(-minutes)) } else { format!("+{}", format_minutes(minutes)) }
+            if minutes < 0 {
+                format!("−{}", format_minutes(-minutes))
+            } else {
+                format!("+{}", format_minutes(minutes))
+            }
         }
         _ => String::new(),
     }
 }
 
-pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Option<usize>) -> Result<IncidentPage, WebError> {
+pub fn build(
+    state: &AppState,
+    layout: Layout,
+    incident: &Incident,
+    revision: Option<usize>,
+) -> Result<IncidentPage, WebError> {
     let shown = match revision {
         None => incident.reviews.len() - 1,
         Some(n) if (1..=incident.reviews.len()).contains(&n) => n - 1,
-        Some(n) => return Err(WebError::NotFound(format!("incident {} has no revision {n}", incident.id))),
+        Some(n) => {
+            return Err(WebError::NotFound(format!(
+                "incident {} has no revision {n}",
+                incident.id
+            )));
+        }
     };
     let review = &incident.reviews[shown];
     let today = today();
@@ -182,7 +220,12 @@ pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Op
                 status,
                 status_label: crate::store::Status::parse(status).map_or("Open", |s| s.label()),
                 overdue,
-                due: i.due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                due: i
+                    .due
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 reported: i.reported_status.as_str(),
             }
         })
@@ -200,18 +243,29 @@ pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Op
             (Some(s), None) => format!("from {}", utc(s)),
             _ => "not stated".into(),
         },
-        duration: review.impact_minutes().map(format_minutes).unwrap_or_default(),
+        duration: review
+            .impact_minutes()
+            .map(format_minutes)
+            .unwrap_or_default(),
         services: review.services.clone(),
         regions: review.regions.clone(),
-        causes: review.causes.iter().map(|c| state.catalogue.cause_label(c).to_string()).collect(),
+        causes: review
+            .causes
+            .iter()
+            .map(|c| state.catalogue.cause_label(c).to_string())
+            .collect(),
         sections: review
             .sections
             .iter()
             .zip(anchors)
-            .filter(|(s, _)| !(s.kind == SectionKind::RepairItems && !review.repair_items.is_empty()))
+            .filter(|(s, _)| s.kind != SectionKind::RepairItems || review.repair_items.is_empty())
             .map(|(s, anchor)| SectionView {
                 anchor,
-                heading: if s.heading.is_empty() { s.kind.label().to_string() } else { s.heading.clone() },
+                heading: if s.heading.is_empty() {
+                    s.kind.label().to_string()
+                } else {
+                    s.heading.clone()
+                },
                 blocks: blocks(&s.text),
             })
             .collect(),
@@ -226,14 +280,22 @@ pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Op
             })
             .collect(),
         svg: svg(review),
-        progress: if items.is_empty() { String::new() } else { format!("{done} of {} completed", items.len()) },
+        progress: if items.is_empty() {
+            String::new()
+        } else {
+            format!("{done} of {} completed", items.len())
+        },
         items,
         revisions: incident
             .reviews
             .iter()
             .enumerate()
             .map(|(n, r)| RevisionView {
-                label: format!("{} ({})", r.stage.label(), r.source.rsplit('/').next().unwrap_or(&r.source)),
+                label: format!(
+                    "{} ({})",
+                    r.stage.label(),
+                    r.source.rsplit('/').next().unwrap_or(&r.source)
+                ),
                 url: if n + 1 == incident.reviews.len() {
                     format!("/incidents/{}", incident.id)
                 } else {
@@ -248,15 +310,24 @@ pub fn build(state: &AppState, layout: Layout, incident: &Incident, revision: Op
     })
 }
 
-pub async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let revision = match params.get("revision") {
         None => None,
-        Some(r) => Some(r.parse::<usize>().map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?),
+        Some(r) => Some(
+            r.parse::<usize>()
+                .map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?,
+        ),
     };
     let incident = state.index.get(&id).map_err(|e| match e {
-        crate::index::IndexError::NotFound(id) => WebError::NotFound(format!("There is no incident `{id}`. It may have been renamed; try searching for it.")),
+        crate::index::IndexError::NotFound(id) => WebError::NotFound(format!(
+            "There is no incident `{id}`. It may have been renamed; try searching for it."
+        )),
         e => WebError::internal(e),
     })?;
     html(&build(&state, layout, &incident, revision)?)

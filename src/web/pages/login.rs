@@ -6,10 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::super::auth::{LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq, random_token};
+use super::super::auth::{
+    LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq, random_token,
+};
 use super::super::params::Params;
 use super::super::{AppState, Layout};
-use super::{viewer};
+use super::viewer;
 use crate::web::error::WebError;
 
 #[derive(Template)]
@@ -40,10 +42,19 @@ fn cookie<'a>(state: &AppState, name: &'a str, value: String) -> Cookie<'a> {
         .finish()
 }
 
-fn render(state: &AppState, next: String, user: String, error: Option<String>, status: actix_web::http::StatusCode) -> Result<HttpResponse, WebError> {
+fn render(
+    state: &AppState,
+    next: String,
+    user: String,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, WebError> {
     let csrf = random_token();
     let page = LoginPage {
-        layout: Layout { asset_version: super::ops::asset_version(), ..Layout::default() },
+        layout: Layout {
+            asset_version: super::ops::asset_version(),
+            ..Layout::default()
+        },
         csrf: csrf.clone(),
         next,
         user,
@@ -61,9 +72,17 @@ fn render(state: &AppState, next: String, user: String, error: Option<String>, s
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let next = safe_next(Params::parse(req.query_string()).get("next"));
     if viewer(&req, &state).is_some() {
-        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", next))
+            .finish());
     }
-    render(&state, next, String::new(), None, actix_web::http::StatusCode::OK)
+    render(
+        &state,
+        next,
+        String::new(),
+        None,
+        actix_web::http::StatusCode::OK,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,9 +93,16 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
     let next = safe_next(form.next.as_deref());
-    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
         return Err(WebError::Forbidden("The login form has expired or did not come from this site. Reload the login page and try again.".into()));
     }
@@ -102,12 +128,24 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         Err(LoginError::Invalid) => {
             tracing::warn!(%user, "failed login");
             let msg = "Wrong user name or password.".to_string();
-            render(&state, next, user, Some(msg), actix_web::http::StatusCode::UNAUTHORIZED)
+            render(
+                &state,
+                next,
+                user,
+                Some(msg),
+                actix_web::http::StatusCode::UNAUTHORIZED,
+            )
         }
         Err(LoginError::TooManyAttempts) => {
             tracing::warn!(%user, "login refused: too many failed attempts");
             let msg = "Too many failed attempts: wait 15 minutes before trying again.".to_string();
-            render(&state, next, user, Some(msg), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+            render(
+                &state,
+                next,
+                user,
+                Some(msg),
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            )
         }
     }
 }
@@ -117,15 +155,27 @@ pub struct LogoutForm {
     pub csrf: String,
 }
 
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LogoutForm>) -> Result<HttpResponse, WebError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, WebError> {
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         let session = state.auth.session(c.value());
-        if session.as_ref().is_some_and(|s| !constant_time_eq(&s.csrf, &form.csrf)) {
-            return Err(WebError::Forbidden("The logout form did not come from this site.".into()));
+        if session
+            .as_ref()
+            .is_some_and(|s| !constant_time_eq(&s.csrf, &form.csrf))
+        {
+            return Err(WebError::Forbidden(
+                "The logout form did not come from this site.".into(),
+            ));
         }
         state.auth.logout(c.value());
     }
     let mut gone = cookie(&state, SESSION_COOKIE, String::new());
     gone.set_max_age(Duration::ZERO);
-    Ok(HttpResponse::SeeOther().cookie(gone).insert_header(("Location", "/")).finish())
+    Ok(HttpResponse::SeeOther()
+        .cookie(gone)
+        .insert_header(("Location", "/"))
+        .finish())
 }

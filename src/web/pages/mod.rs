@@ -16,13 +16,27 @@ use super::error::{ApiError, WebError};
 use super::{AppState, Layout};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::FormConfig::default().limit(16 * 1024).error_handler(|e, _| {
-        WebError::BadRequest(format!("the form could not be read: {e}")).into()
-    }))
-    .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|e, _| {
-        ApiError(WebError::BadRequest(format!("the JSON body could not be read: {e}"))).into()
-    }))
-    .app_data(web::PathConfig::default().error_handler(|e, _| WebError::NotFound(format!("no such page: {e}")).into()))
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(16 * 1024)
+            .error_handler(|e, _| {
+                WebError::BadRequest(format!("the form could not be read: {e}")).into()
+            }),
+    )
+    .app_data(
+        web::JsonConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| {
+                ApiError(WebError::BadRequest(format!(
+                    "the JSON body could not be read: {e}"
+                )))
+                .into()
+            }),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|e, _| WebError::NotFound(format!("no such page: {e}")).into()),
+    )
     .route("/", web::get().to(search::page))
     .route("/search", web::get().to(search::page))
     .route("/opensearch.xml", web::get().to(search::opensearch))
@@ -60,7 +74,9 @@ pub fn viewer(req: &HttpRequest, state: &AppState) -> Option<super::auth::Sessio
 pub fn layout(req: &HttpRequest, state: &AppState) -> Result<Layout, WebError> {
     let session = viewer(req, state);
     if state.auth.private && session.is_none() {
-        return Err(WebError::Unauthorized("this knowledge base is private: log in at /login to read it".into()));
+        return Err(WebError::Unauthorized(
+            "this knowledge base is private: log in at /login to read it".into(),
+        ));
     }
     Ok(Layout {
         user: session.as_ref().map(|s| s.user.clone()),
@@ -72,11 +88,15 @@ pub fn layout(req: &HttpRequest, state: &AppState) -> Result<Layout, WebError> {
 
 pub fn html<T: Template>(page: &T) -> Result<HttpResponse, WebError> {
     let body = page.render().map_err(WebError::internal)?;
-    Ok(HttpResponse::Ok().content_type(ContentType::html()).body(body))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(body))
 }
 
 /// Run blocking work (index writes, fsync) off the async workers.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, WebError> + Send + 'static) -> Result<T, WebError> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
     web::block(f).await.map_err(WebError::internal)?
 }
 

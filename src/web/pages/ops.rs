@@ -12,13 +12,17 @@ const SCRIPT: &str = include_str!("../../../static/app.js");
 
 /// A short hash of the assets: their URLs carry it, so they can be cached for a year.
 pub fn asset_version() -> &'static str {
-    static VERSION: LazyLock<String> = LazyLock::new(|| crate::web::auth::sha256_hex(&format!("{STYLE}{SCRIPT}"))[..10].to_string());
+    static VERSION: LazyLock<String> = LazyLock::new(|| {
+        crate::web::auth::sha256_hex(&format!("{STYLE}{SCRIPT}"))[..10].to_string()
+    });
     &VERSION
 }
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let incidents = state.index.reader.searcher().num_docs();
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "status": "ok", "incidents": incidents }))
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "status": "ok", "incidents": incidents }))
 }
 
 pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, WebError> {
@@ -28,7 +32,12 @@ pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
         _ => return Err(WebError::NotFound(format!("There is no asset `{file}`."))),
     };
     let etag = format!("\"{}\"", asset_version());
-    if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if req
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         return Ok(HttpResponse::NotModified().finish());
     }
     Ok(HttpResponse::Ok()
@@ -41,7 +50,10 @@ pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, WebError> {
     let path: String = req.path().chars().take(200).collect();
     if path.starts_with("/api/") {
-        return Ok(HttpResponse::NotFound().json(serde_json::json!({"error": format!("no API route {path}"), "status": 404})));
+        return Ok(HttpResponse::NotFound()
+            .json(serde_json::json!({"error": format!("no API route {path}"), "status": 404})));
     }
-    Err(WebError::NotFound(format!("There is no page at {path}. Search for what you need instead.")))
+    Err(WebError::NotFound(format!(
+        "There is no page at {path}. Search for what you need instead."
+    )))
 }

@@ -25,14 +25,19 @@ pub fn filter_from(params: &Params) -> Result<RepairFilter, WebError> {
     let mut f = RepairFilter::default();
     for s in params.all("status") {
         f.statuses.push(StatusFilter::parse(&s).ok_or_else(|| {
-            WebError::BadRequest(format!("unknown status `{}`: use open, in_progress, overdue, completed or wont_do", s.chars().take(30).collect::<String>()))
+            WebError::BadRequest(format!(
+                "unknown status `{}`: use open, in_progress, overdue, completed or wont_do",
+                s.chars().take(30).collect::<String>()
+            ))
         })?);
     }
     f.services = params.all("service");
     f.regions = params.all("region");
     f.incident = params.get("incident").map(str::to_string);
     if let Some(d) = params.get("due") {
-        f.due = Some(d.parse::<DueMonth>().map_err(|e| WebError::BadRequest(format!("`due` must be a month like 2024-09: {e}")))?);
+        f.due = Some(d.parse::<DueMonth>().map_err(|e| {
+            WebError::BadRequest(format!("`due` must be a month like 2024-09: {e}"))
+        })?);
     }
     Ok(f)
 }
@@ -94,23 +99,43 @@ fn row(r: &RepairRecord, today: jiff::civil::Date) -> RowView {
         status: r.status().as_str(),
         status_label: r.status().label(),
         overdue: r.overdue(today),
-        due: r.due.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        due: r
+            .due
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         incident_url: format!("/incidents/{}", r.incident_id),
         incident_title: r.incident_title.clone(),
         owner: r.tracking.owner.clone().unwrap_or_default(),
     }
 }
 
-pub async fn list_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn list_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let filter = filter_from(&params)?;
     let today = today();
     let records = all_records(&state)?;
     // Counts per status for everything else the filter asks.
-    let without_status = RepairFilter { statuses: Vec::new(), ..filter.clone() };
-    let scope: Vec<&RepairRecord> = records.iter().filter(|r| without_status.matches(r, today)).collect();
-    let base = |qs: String| if qs.is_empty() { "/repairs".to_string() } else { format!("/repairs?{qs}") };
+    let without_status = RepairFilter {
+        statuses: Vec::new(),
+        ..filter.clone()
+    };
+    let scope: Vec<&RepairRecord> = records
+        .iter()
+        .filter(|r| without_status.matches(r, today))
+        .collect();
+    let base = |qs: String| {
+        if qs.is_empty() {
+            "/repairs".to_string()
+        } else {
+            format!("/repairs?{qs}")
+        }
+    };
     let mut counts: Vec<CountView> = vec![CountView {
         label: "Overdue",
         count: scope.iter().filter(|r| r.overdue(today)).count(),
@@ -127,7 +152,10 @@ pub async fn list_page(req: HttpRequest, state: web::Data<AppState>) -> Result<H
     }
     let mut per_incident: BTreeMap<String, (String, usize, usize)> = BTreeMap::new();
     for r in &scope {
-        let e = per_incident.entry(r.incident_id.clone()).or_insert((r.incident_title.clone(), 0, 0));
+        let e =
+            per_incident
+                .entry(r.incident_id.clone())
+                .or_insert((r.incident_title.clone(), 0, 0));
         e.2 += 1;
         if r.status() == Status::Completed {
             e.1 += 1;
@@ -136,7 +164,10 @@ pub async fn list_page(req: HttpRequest, state: web::Data<AppState>) -> Result<H
     let mut progress: Vec<ProgressView> = per_incident
         .into_iter()
         .map(|(id, (title, done, total))| ProgressView {
-            url: format!("/repairs?incident={}", super::super::params::encode(&[("", &id)]).trim_start_matches('=')),
+            url: format!(
+                "/repairs?incident={}",
+                super::super::params::encode(&[("", &id)]).trim_start_matches('=')
+            ),
             title,
             done,
             total,
@@ -152,8 +183,16 @@ pub async fn list_page(req: HttpRequest, state: web::Data<AppState>) -> Result<H
         total: items.len(),
         rows: items.iter().map(|r| row(r, today)).collect(),
         progress,
-        csv_url: if qs.is_empty() { "/repairs.csv".into() } else { format!("/repairs.csv?{qs}") },
-        json_url: if qs.is_empty() { "/repairs.json".into() } else { format!("/repairs.json?{qs}") },
+        csv_url: if qs.is_empty() {
+            "/repairs.csv".into()
+        } else {
+            format!("/repairs.csv?{qs}")
+        },
+        json_url: if qs.is_empty() {
+            "/repairs.json".into()
+        } else {
+            format!("/repairs.json?{qs}")
+        },
         service: params.get("service").unwrap_or("").into(),
         region: params.get("region").unwrap_or("").into(),
         incident: params.get("incident").unwrap_or("").into(),
@@ -164,17 +203,31 @@ pub async fn list_page(req: HttpRequest, state: web::Data<AppState>) -> Result<H
 
 /// A CSV cell: quoted, and never read as a formula by a spreadsheet.
 fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-pub async fn export_csv(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn export_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
     let filter = filter_from(&Params::parse(req.query_string()))?;
     let today = today();
-    let mut out = String::from("id,incident_id,incident_title,text,status,overdue,reported_status,due,owner,link,note\n");
+    let mut out = String::from(
+        "id,incident_id,incident_title,text,status,overdue,reported_status,due,owner,link,note\n",
+    );
     for r in list(all_records(&state)?, &filter, today) {
-        let due = r.due.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+        let due = r
+            .due
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
         let cells = [
             r.id.as_str(),
             &r.incident_id,
@@ -193,16 +246,25 @@ pub async fn export_csv(req: HttpRequest, state: web::Data<AppState>) -> Result<
     }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"repair-items.csv\""))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"repair-items.csv\"",
+        ))
         .body(out))
 }
 
-pub async fn export_json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn export_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
     let filter = filter_from(&Params::parse(req.query_string()))?;
     let today = today();
     let items = list(all_records(&state)?, &filter, today);
-    let json: Vec<_> = items.iter().map(|r| crate::view::repair_json(r, today)).collect();
+    let json: Vec<_> = items
+        .iter()
+        .map(|r| crate::view::repair_json(r, today))
+        .collect();
     Ok(HttpResponse::Ok().json(json))
 }
 
@@ -238,7 +300,13 @@ pub struct RepairPage {
     pub saved: bool,
 }
 
-fn item_page_for(layout: Layout, state: &AppState, r: &RepairRecord, errors: Vec<String>, saved: bool) -> RepairPage {
+fn item_page_for(
+    layout: Layout,
+    state: &AppState,
+    r: &RepairRecord,
+    errors: Vec<String>,
+    saved: bool,
+) -> RepairPage {
     let today = today();
     RepairPage {
         can_edit: layout.user.is_some(),
@@ -264,7 +332,11 @@ fn item_page_for(layout: Layout, state: &AppState, r: &RepairRecord, errors: Vec
             .collect(),
         options: Status::ALL
             .into_iter()
-            .map(|s| OptionView { value: s.as_str(), label: s.label(), selected: s == r.status() })
+            .map(|s| OptionView {
+                value: s.as_str(),
+                label: s.label(),
+                selected: s == r.status(),
+            })
             .collect(),
         errors,
         saved,
@@ -279,7 +351,11 @@ fn get_record(state: &AppState, id: &str) -> Result<RepairRecord, WebError> {
         .ok_or_else(|| WebError::NotFound(format!("There is no repair item `{id}`.")))
 }
 
-pub async fn item_page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+pub async fn item_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let record = get_record(&state, &id)?;
     let saved = Params::parse(req.query_string()).get("saved").is_some();
@@ -298,33 +374,53 @@ pub struct UpdateForm {
 }
 
 /// Check a change; each problem is one clear message.
-pub fn validate(status: Option<&str>, owner: Option<&str>, note: Option<&str>, link: Option<&str>) -> Result<Change, Vec<String>> {
+pub fn validate(
+    status: Option<&str>,
+    owner: Option<&str>,
+    note: Option<&str>,
+    link: Option<&str>,
+) -> Result<Change, Vec<String>> {
     let mut errors = Vec::new();
     let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match Status::parse(s) {
             Some(st) => Some(st),
             None => {
-                errors.push(format!("Unknown status `{}`: choose open, in progress, completed or won't do.", s.chars().take(30).collect::<String>()));
+                errors.push(format!(
+                    "Unknown status `{}`: choose open, in progress, completed or won't do.",
+                    s.chars().take(30).collect::<String>()
+                ));
                 None
             }
         },
     };
-    if let Some(o) = owner {
-        if o.chars().count() > MAX_OWNER_CHARS {
-            errors.push(format!("The owner is longer than {MAX_OWNER_CHARS} characters."));
-        }
+    if let Some(o) = owner
+        && o.chars().count() > MAX_OWNER_CHARS
+    {
+        errors.push(format!(
+            "The owner is longer than {MAX_OWNER_CHARS} characters."
+        ));
     }
-    if let Some(n) = note {
-        if n.chars().count() > MAX_NOTE_CHARS {
-            errors.push(format!("The note is {} characters; the limit is {MAX_NOTE_CHARS}.", n.chars().count()));
-        }
+    if let Some(n) = note
+        && n.chars().count() > MAX_NOTE_CHARS
+    {
+        errors.push(format!(
+            "The note is {} characters; the limit is {MAX_NOTE_CHARS}.",
+            n.chars().count()
+        ));
     }
     if let Some(l) = link.map(str::trim).filter(|l| !l.is_empty()) {
         let scheme_ok = l.starts_with("https://") || l.starts_with("http://");
-        let host_ok = l.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-        if !scheme_ok || !host_ok || l.chars().any(char::is_whitespace) || l.len() > MAX_LINK_CHARS {
-            errors.push("The link must be an http:// or https:// address (a ticket URL), without spaces.".into());
+        let host_ok = l
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        if !scheme_ok || !host_ok || l.chars().any(char::is_whitespace) || l.len() > MAX_LINK_CHARS
+        {
+            errors.push(
+                "The link must be an http:// or https:// address (a ticket URL), without spaces."
+                    .into(),
+            );
         }
     }
     if errors.is_empty() {
@@ -340,17 +436,31 @@ pub fn validate(status: Option<&str>, owner: Option<&str>, note: Option<&str>, l
 }
 
 /// Write a change and refresh the incident's repair facets in the index.
-pub fn apply_change(state: &AppState, id: &str, change: &Change, who: &str, version: Option<u64>) -> Result<RepairRecord, WebError> {
-    let record = state.store.update(id, change, who, version, jiff::Timestamp::now()).map_err(|e| match e {
-        StoreError::NotFound(id) => WebError::NotFound(format!("There is no repair item `{id}`.")),
-        e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
-        e => WebError::internal(e),
-    })?;
+pub fn apply_change(
+    state: &AppState,
+    id: &str,
+    change: &Change,
+    who: &str,
+    version: Option<u64>,
+) -> Result<RepairRecord, WebError> {
+    let record = state
+        .store
+        .update(id, change, who, version, jiff::Timestamp::now())
+        .map_err(|e| match e {
+            StoreError::NotFound(id) => {
+                WebError::NotFound(format!("There is no repair item `{id}`."))
+            }
+            e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
+            e => WebError::internal(e),
+        })?;
     if let Ok(incident) = state.index.get(&record.incident_id) {
         let _guard = state.index_writer.lock().map_err(WebError::internal)?;
         let records = crate::ingest::records_by_id(&state.store).map_err(WebError::internal)?;
         let facets = crate::ingest::repair_facets(&incident, &records, today());
-        state.index.refresh(&incident, &facets).map_err(WebError::internal)?;
+        state
+            .index
+            .refresh(&incident, &facets)
+            .map_err(WebError::internal)?;
     }
     tracing::info!(item = %id, user = %who, "repair item updated");
     Ok(record)
@@ -363,19 +473,28 @@ pub async fn update(
     form: web::Form<UpdateForm>,
 ) -> Result<HttpResponse, WebError> {
     let Some(session) = viewer(&req, &state) else {
-        return Err(WebError::Unauthorized("Log in to change repair items.".into()));
+        return Err(WebError::Unauthorized(
+            "Log in to change repair items.".into(),
+        ));
     };
     if !super::super::auth::constant_time_eq(&form.csrf, &session.csrf) {
         return Err(WebError::Forbidden("The form has expired or did not come from this site (CSRF check failed). Reload the page and try again.".into()));
     }
     let record = get_record(&state, &id)?;
     let layout = layout(&req, &state)?;
-    let change = match validate(form.status.as_deref(), form.owner.as_deref(), form.note.as_deref(), form.link.as_deref()) {
+    let change = match validate(
+        form.status.as_deref(),
+        form.owner.as_deref(),
+        form.note.as_deref(),
+        form.link.as_deref(),
+    ) {
         Ok(c) => c,
         Err(errors) => {
             let page = item_page_for(layout, &state, &record, errors, false);
             let body = page.render().map_err(WebError::internal)?;
-            return Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(body));
+            return Ok(HttpResponse::UnprocessableEntity()
+                .content_type("text/html; charset=utf-8")
+                .body(body));
         }
     };
     let id = id.into_inner();
@@ -383,5 +502,7 @@ pub async fn update(
     let version = form.version;
     let item = id.clone();
     blocking(move || apply_change(&st, &item, &change, &session.user, version)).await?;
-    Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/repairs/{id}?saved=1"))).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", format!("/repairs/{id}?saved=1")))
+        .finish())
 }

@@ -18,16 +18,21 @@ pub const MAX_PAGE: usize = 500;
 fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, WebError> {
     match params.get(key) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<jiff::civil::Date>()
-            .map(Some)
-            .map_err(|_| WebError::BadRequest(format!("`{key}` must be a date like 2024-07-13, not `{}`", v.chars().take(40).collect::<String>()))),
+        Some(v) => v.parse::<jiff::civil::Date>().map(Some).map_err(|_| {
+            WebError::BadRequest(format!(
+                "`{key}` must be a date like 2024-07-13, not `{}`",
+                v.chars().take(40).collect::<String>()
+            ))
+        }),
     }
 }
 
 /// Read a search from query parameters (shared with the API): q, service, region, cause,
 /// status, year, stage, from, to, sort, page.
-pub fn search_request(params: &Params, catalogue: &Catalogue) -> Result<(SearchRequest, usize), WebError> {
+pub fn search_request(
+    params: &Params,
+    catalogue: &Catalogue,
+) -> Result<(SearchRequest, usize), WebError> {
     let page = match params.get("page") {
         None => 1,
         Some(p) => match p.parse::<usize>() {
@@ -42,12 +47,32 @@ pub fn search_request(params: &Params, catalogue: &Catalogue) -> Result<(SearchR
     };
     let sort = Sort::parse(params.get("sort").unwrap_or(""))
         .ok_or_else(|| WebError::BadRequest("`sort` must be relevance, newest or oldest".into()))?;
-    let to_ts = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).ok();
+    let to_ts = |d: jiff::civil::Date| {
+        d.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .ok()
+    };
     let from = date_param(params, "from")?.and_then(to_ts);
-    let to = date_param(params, "to")?.and_then(|d| d.tomorrow().ok()).and_then(to_ts);
+    let to = date_param(params, "to")?
+        .and_then(|d| d.tomorrow().ok())
+        .and_then(to_ts);
     let filters = vec![
-        ("service".to_string(), params.all("service").iter().map(|s| catalogue.canonical_service(s)).collect()),
-        ("region".to_string(), params.all("region").iter().map(|s| catalogue.canonical_region(s)).collect()),
+        (
+            "service".to_string(),
+            params
+                .all("service")
+                .iter()
+                .map(|s| catalogue.canonical_service(s))
+                .collect(),
+        ),
+        (
+            "region".to_string(),
+            params
+                .all("region")
+                .iter()
+                .map(|s| catalogue.canonical_region(s))
+                .collect(),
+        ),
         ("cause".to_string(), params.all("cause")),
         ("status".to_string(), params.all("status")),
         ("year".to_string(), params.all("year")),
@@ -131,7 +156,8 @@ fn facet_label(name: &str) -> &'static str {
 fn value_label(state: &AppState, facet: &str, value: &str) -> String {
     match facet {
         "cause" => state.catalogue.cause_label(value).to_string(),
-        "stage" => crate::incident::Stage::parse(value).map_or(value.to_string(), |s| s.label().to_string()),
+        "stage" => crate::incident::Stage::parse(value)
+            .map_or(value.to_string(), |s| s.label().to_string()),
         "status" => match value {
             "open" => "Open items".into(),
             "completed" => "All completed".into(),
@@ -153,11 +179,20 @@ pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
                 url: format!("/incidents/{}", h.incident.id),
                 section_url: format!("/incidents/{}#{}", h.incident.id, h.section.anchor()),
                 title: r.title.clone(),
-                date: r.impact_start.map(utc).unwrap_or_else(|| "date unknown".into()),
+                date: r
+                    .impact_start
+                    .map(utc)
+                    .unwrap_or_else(|| "date unknown".into()),
                 duration: r.impact_minutes().map(format_minutes).unwrap_or_default(),
                 stage: r.stage.as_str(),
                 stage_label: r.stage.label(),
-                services: r.services.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+                services: r
+                    .services
+                    .iter()
+                    .take(4)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 regions: match r.regions.len() {
                     0 => String::new(),
                     1..=3 => r.regions.join(", "),
@@ -175,7 +210,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let params = Params::parse(req.query_string());
     let (request, page) = search_request(&params, &state.catalogue)?;
     let results = state.index.search(&request).map_err(WebError::internal)?;
-    let base = |qs: String| if qs.is_empty() { "/search".to_string() } else { format!("/search?{qs}") };
+    let base = |qs: String| {
+        if qs.is_empty() {
+            "/search".to_string()
+        } else {
+            format!("/search?{qs}")
+        }
+    };
     let facets = results
         .facets
         .iter()
@@ -206,7 +247,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let current_sort = params.get("sort").unwrap_or("relevance");
     let sorts = ["relevance", "newest", "oldest"]
         .into_iter()
-        .map(|s| LinkView { label: s.to_string(), url: base(params.with("sort", s)), active: current_sort == s })
+        .map(|s| LinkView {
+            label: s.to_string(),
+            url: base(params.with("sort", s)),
+            active: current_sort == s,
+        })
         .collect();
     let pages = results.total.div_ceil(PAGE_SIZE).clamp(1, MAX_PAGE);
     let q = request.query.clone();
@@ -236,10 +281,25 @@ pub fn related_request(text: &str, limit: usize) -> SearchRequest {
     let words: String = text
         .chars()
         .take(2000)
-        .map(|c| if c.is_alphanumeric() || c == '.' || c == '-' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
-    let words: Vec<&str> = words.split_whitespace().map(|w| w.trim_matches(['.', '-'])).filter(|w| !w.is_empty()).take(60).collect();
-    SearchRequest { query: words.join(" "), limit: limit.clamp(1, 20), ..Default::default() }
+    let words: Vec<&str> = words
+        .split_whitespace()
+        .map(|w| w.trim_matches(['.', '-']))
+        .filter(|w| !w.is_empty())
+        .take(60)
+        .collect();
+    SearchRequest {
+        query: words.join(" "),
+        limit: limit.clamp(1, 20),
+        ..Default::default()
+    }
 }
 
 #[derive(Template)]
@@ -250,7 +310,10 @@ pub struct RelatedPage {
     pub hits: Vec<HitView>,
 }
 
-pub async fn related_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn related_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let text = params.get("text").unwrap_or("").to_string();
@@ -265,7 +328,12 @@ pub async fn related_page(req: HttpRequest, state: web::Data<AppState>) -> Resul
     let hits = if text.trim().is_empty() {
         Vec::new()
     } else {
-        hit_views(&state.index.search(&related_request(&text, 5)).map_err(WebError::internal)?)
+        hit_views(
+            &state
+                .index
+                .search(&related_request(&text, 5))
+                .map_err(WebError::internal)?,
+        )
     };
     html(&RelatedPage { layout, text, hits })
 }
@@ -285,5 +353,7 @@ pub async fn opensearch(req: HttpRequest) -> HttpResponse {
 </OpenSearchDescription>
 "#
     );
-    HttpResponse::Ok().content_type("application/opensearchdescription+xml").body(body)
+    HttpResponse::Ok()
+        .content_type("application/opensearchdescription+xml")
+        .body(body)
 }

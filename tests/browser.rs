@@ -1,0 +1,332 @@
+//! End-to-end in real headless Chromium (Debian's chromium and chromium-driver): search for a
+//! symptom, click a facet, open an incident, follow a section anchor, log in, change a repair
+//! item's status, restart the server, and see the change on /repairs. Screenshots of the main
+//! pages are saved under target/screenshots/.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PASSWORD: &str = "browser-test-password";
+
+/// A child process killed when the test ends, pass or fail.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP GET on loopback: (status line, body).
+fn http_get(port: u16, path: &str) -> Option<(String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_string(), body.to_string()))
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} did not come up within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn serve(dir: &Path, port: u16) -> Proc {
+    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ikb"))
+        .arg("--index")
+        .arg(dir.join("index"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--corpus"])
+        .arg(dir.join("corpus"))
+        .arg("--users")
+        .arg(dir.join("users.toml"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("ikb serve starts");
+    let proc = Proc(child);
+    wait_until("ikb serve", || {
+        http_get(port, "/healthz").is_some_and(|(s, _)| s.contains("200"))
+    });
+    proc
+}
+
+fn chromedriver() -> (Proc, u16) {
+    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("chromedriver is missing: run ./scripts/test, which installs Debian's chromium and chromium-driver");
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let proc = Proc(child);
+    wait_until("chromedriver", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (proc, port)
+}
+
+async fn browser(driver_port: u16, profile: &Path) -> Client {
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session in headless Chromium")
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(dir.join(name), png).unwrap();
+    println!("screenshot: target/screenshots/{name}");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn an_engineer_searches_reads_logs_in_and_tracks_a_repair_item() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("corpus")).unwrap();
+    for e in std::fs::read_dir(common::seeds_dir()).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join("corpus").join(p.file_name().unwrap())).unwrap();
+    }
+    let hash = incident_kb::web::auth::hash_password(PASSWORD);
+    std::fs::write(
+        dir.join("users.toml"),
+        format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\n"),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut server = serve(dir, port);
+    let (_driver, driver_port) = chromedriver();
+    let c = browser(driver_port, &dir.join("profile")).await;
+    let base = format!("http://127.0.0.1:{port}");
+
+    // "/" focuses the search box; a symptom search ranks the right incident first.
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.active_element()
+            .await
+            .unwrap()
+            .attr("id")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("q")
+    );
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("VMs restarted\n")
+        .await
+        .unwrap();
+    let first = text(&c, ".hit h3 a").await;
+    assert!(first.contains("Virtual Machines – Central US"), "{first}");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("q=VMs+restarted")
+    );
+    screenshot(&c, "search.png").await;
+
+    // A facet click filters, and shows itself as active.
+    c.goto(&format!("{base}/search?q=deleted+resources"))
+        .await
+        .unwrap();
+    c.find(Locator::Css(".facets a[href*='service=Azure+OpenAI']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".facets a.active"))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("service=Azure+OpenAI")
+    );
+    for meta in c.find_all(Locator::Css(".hit .meta")).await.unwrap() {
+        assert!(meta.text().await.unwrap().contains("Azure OpenAI"));
+    }
+
+    // Open the incident, follow a section anchor.
+    c.find(Locator::Css(".hit h3 a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = text(&c, "article.incident h1").await;
+    assert!(title.contains("Azure OpenAI"), "{title}");
+    screenshot(&c, "incident.png").await;
+    c.find(Locator::Css(".toc a[href='#root-cause']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().fragment(),
+        Some("root-cause")
+    );
+    assert!(
+        c.find(Locator::Id("root-cause"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+
+    // Log in and change a repair item's status.
+    let (_, json) = http_get(
+        port,
+        "/api/v1/repairs?incident=2024-01-21-azure-resource-manager&status=open",
+    )
+    .unwrap();
+    let json = json.trim_start_matches(|ch: char| ch != '[');
+    let json = &json[..json.rfind(']').unwrap() + 1];
+    let items: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+    let item_id = items[0]["id"].as_str().unwrap().to_string();
+    let item_text = items[0]["text"].as_str().unwrap().to_string();
+    c.goto(&format!("{base}/login?next=/repairs/{item_id}"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("user"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("status-select"))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with(&item_id));
+    c.find(Locator::Id("status-select"))
+        .await
+        .unwrap()
+        .select_by_value("completed")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name='owner']"))
+        .await
+        .unwrap()
+        .send_keys("arm-team")
+        .await
+        .unwrap();
+    c.find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "p.saved").await, "Saved.");
+    assert_eq!(text(&c, "#status").await, "Completed");
+    screenshot(&c, "repair.png").await;
+
+    // Restart the server: the change is still there.
+    drop(server);
+    server = serve(dir, port);
+    c.goto(&format!("{base}/repairs?status=completed"))
+        .await
+        .unwrap();
+    let table = text(&c, "table.repairs").await;
+    assert!(
+        table.contains(&item_text),
+        "the completed item is listed after a restart"
+    );
+    screenshot(&c, "repairs.png").await;
+    c.goto(&format!("{base}/repairs/{item_id}")).await.unwrap();
+    let history = text(&c, "table.history").await;
+    assert!(
+        history.contains("alice") && history.contains("completed"),
+        "{history}"
+    );
+    c.close().await.unwrap();
+    drop(server);
+}
