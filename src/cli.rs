@@ -46,6 +46,20 @@ pub enum Command {
     Repairs(RepairsArgs),
     /// Serve the web app (builds the index from the corpus first if there is none).
     Serve(ServeArgs),
+    /// Write the tracking state (statuses, owners, notes, links, history) as JSON.
+    Backup {
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Replace the tracking state with a backup made by `ikb backup`.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace a store that is not empty.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Read a password on standard input and print its Argon2 hash for the users file.
     HashPassword,
     /// Make a new random API token; print it, and the line for the users file.
@@ -188,6 +202,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auth,
                 secure_cookies: args.secure_cookies,
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { out } => {
+            let store = Store::open(&data.tracking())?;
+            let json = serde_json::to_vec_pretty(&store.backup()?)?;
+            match out {
+                Some(path) => {
+                    let tmp = path.with_extension("tmp");
+                    let mut f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+                    f.write_all(&json)?;
+                    f.sync_all()?;
+                    std::fs::rename(&tmp, path)?;
+                    eprintln!("backed up {} repair items to {}", store.all()?.len(), path.display());
+                }
+                None => std::io::stdout().lock().write_all(&json)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, replace } => {
+            let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let backup: incident_kb::store::Backup =
+                serde_json::from_slice(&text).with_context(|| format!("{} is not a backup made by `ikb backup`", file.display()))?;
+            let store = Store::open(&data.tracking())?;
+            if !store.is_empty() && !replace {
+                bail!("the tracking store at {} is not empty; pass --replace to replace it with the backup", data.tracking().display());
+            }
+            let n = store.restore(&backup)?;
+            println!("restored {n} repair items");
             Ok(ExitCode::SUCCESS)
         }
         Command::HashPassword => {

@@ -5,79 +5,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use common::server::{Proc, free_port, http_get, prepare, serve, wait_until};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const PASSWORD: &str = "browser-test-password";
-
-/// A child process killed when the test ends, pass or fail.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A plain HTTP GET on loopback: (status line, body).
-fn http_get(port: u16, path: &str) -> Option<(String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let (head, body) = out.split_once("\r\n\r\n")?;
-    Some((head.lines().next()?.to_string(), body.to_string()))
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{what} did not come up within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn serve(dir: &Path, port: u16) -> Proc {
-    let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ikb"))
-        .arg("--index")
-        .arg(dir.join("index"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--corpus"])
-        .arg(dir.join("corpus"))
-        .arg("--users")
-        .arg(dir.join("users.toml"))
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("ikb serve starts");
-    let proc = Proc(child);
-    wait_until("ikb serve", || {
-        http_get(port, "/healthz").is_some_and(|(s, _)| s.contains("200"))
-    });
-    proc
-}
 
 fn chromedriver() -> (Proc, u16) {
     let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]

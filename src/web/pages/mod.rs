@@ -8,6 +8,7 @@ mod ops;
 mod repairs;
 mod search;
 
+use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -15,22 +16,37 @@ use askama::Template;
 use super::error::{ApiError, WebError};
 use super::{AppState, Layout};
 
+/// The largest form body accepted (a note is at most 4,000 characters).
+pub const FORM_LIMIT: usize = 16 * 1024;
+/// The largest JSON body accepted.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::FormConfig::default()
-            .limit(16 * 1024)
+            .limit(FORM_LIMIT)
             .error_handler(|e, _| {
-                WebError::BadRequest(format!("the form could not be read: {e}")).into()
+                match e {
+                    UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge(format!(
+                        "the form is over the {FORM_LIMIT}-byte limit"
+                    )),
+                    e => WebError::BadRequest(format!("the form could not be read: {e}")),
+                }
+                .into()
             }),
     )
     .app_data(
         web::JsonConfig::default()
-            .limit(64 * 1024)
+            .limit(JSON_LIMIT)
             .error_handler(|e, _| {
-                ApiError(WebError::BadRequest(format!(
-                    "the JSON body could not be read: {e}"
-                )))
-                .into()
+                let e = match e {
+                    JsonPayloadError::Overflow { .. }
+                    | JsonPayloadError::OverflowKnownLength { .. } => WebError::PayloadTooLarge(
+                        format!("the JSON body is over the {JSON_LIMIT}-byte limit"),
+                    ),
+                    e => WebError::BadRequest(format!("the JSON body could not be read: {e}")),
+                };
+                ApiError(e).into()
             }),
     )
     .app_data(
