@@ -153,8 +153,10 @@ pub fn init_logging(cli: &Cli) {
             "incident_kb={level},ikb={level},actix_web=info,warn"
         ))
     });
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
@@ -210,23 +212,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match out {
                 Some(path) => {
                     let tmp = path.with_extension("tmp");
-                    let mut f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+                    let mut f = std::fs::File::create(&tmp)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
                     f.write_all(&json)?;
                     f.sync_all()?;
                     std::fs::rename(&tmp, path)?;
-                    eprintln!("backed up {} repair items to {}", store.all()?.len(), path.display());
+                    eprintln!(
+                        "backed up {} repair items to {}",
+                        store.all()?.len(),
+                        path.display()
+                    );
                 }
                 None => std::io::stdout().lock().write_all(&json)?,
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file, replace } => {
-            let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let text =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
             let backup: incident_kb::store::Backup =
-                serde_json::from_slice(&text).with_context(|| format!("{} is not a backup made by `ikb backup`", file.display()))?;
+                serde_json::from_slice(&text).with_context(|| {
+                    format!("{} is not a backup made by `ikb backup`", file.display())
+                })?;
             let store = Store::open(&data.tracking())?;
             if !store.is_empty() && !replace {
-                bail!("the tracking store at {} is not empty; pass --replace to replace it with the backup", data.tracking().display());
+                bail!(
+                    "the tracking store at {} is not empty; pass --replace to replace it with the backup",
+                    data.tracking().display()
+                );
             }
             let n = store.restore(&backup)?;
             println!("restored {n} repair items");

@@ -437,7 +437,11 @@ pub const BACKUP_FORMAT: &str = "incident-kb tracking backup";
 impl Store {
     /// Every record, for `ikb backup`.
     pub fn backup(&self) -> Result<Backup, StoreError> {
-        Ok(Backup { format: BACKUP_FORMAT.to_string(), version: 1, records: self.all()? })
+        Ok(Backup {
+            format: BACKUP_FORMAT.to_string(),
+            version: 1,
+            records: self.all()?,
+        })
     }
 
     /// Whether the store holds any record.
@@ -450,7 +454,10 @@ impl Store {
         if backup.format != BACKUP_FORMAT || backup.version != 1 {
             return Err(StoreError::Corrupt {
                 key: "backup".into(),
-                message: format!("not an incident-kb backup (format `{}`, version {})", backup.format, backup.version),
+                message: format!(
+                    "not an incident-kb backup (format `{}`, version {})",
+                    backup.format, backup.version
+                ),
             });
         }
         let mut batch = sled::Batch::default();
@@ -459,7 +466,10 @@ impl Store {
             batch.remove(k);
         }
         for r in &backup.records {
-            let bytes = serde_json::to_vec(r).map_err(|e| StoreError::Corrupt { key: r.id.clone(), message: e.to_string() })?;
+            let bytes = serde_json::to_vec(r).map_err(|e| StoreError::Corrupt {
+                key: r.id.clone(),
+                message: e.to_string(),
+            })?;
             batch.insert(r.id.as_bytes(), bytes);
         }
         self.items.apply_batch(batch).map_err(self.sled_err())?;
@@ -493,18 +503,35 @@ mod tests {
         let (_t, a) = store();
         a.sync_reported(&incidents(), Timestamp::now()).unwrap();
         let id = a.all().unwrap()[3].id.clone();
-        let change = Change { status: Some(Status::InProgress), note: Some("ünïcode ✓ \"quoted\"".into()), ..Default::default() };
-        a.update(&id, &change, "alice", None, Timestamp::now()).unwrap();
+        let change = Change {
+            status: Some(Status::InProgress),
+            note: Some("ünïcode ✓ \"quoted\"".into()),
+            ..Default::default()
+        };
+        a.update(&id, &change, "alice", None, Timestamp::now())
+            .unwrap();
         let backup = a.backup().unwrap();
         let json = serde_json::to_string_pretty(&backup).unwrap();
         let (_t2, b) = store();
-        b.sync_reported(&incidents()[..2], Timestamp::now()).unwrap();
-        assert_eq!(b.restore(&serde_json::from_str(&json).unwrap()).unwrap(), 41);
+        b.sync_reported(&incidents()[..2], Timestamp::now())
+            .unwrap();
+        assert_eq!(
+            b.restore(&serde_json::from_str(&json).unwrap()).unwrap(),
+            41
+        );
         let again = serde_json::to_string_pretty(&b.backup().unwrap()).unwrap();
         assert_eq!(json, again);
-        let wrong = Backup { format: "something else".into(), version: 1, records: vec![] };
+        let wrong = Backup {
+            format: "something else".into(),
+            version: 1,
+            records: vec![],
+        };
         assert!(b.restore(&wrong).is_err());
-        assert_eq!(b.all().unwrap().len(), 41, "a refused restore changes nothing");
+        assert_eq!(
+            b.all().unwrap().len(),
+            41,
+            "a refused restore changes nothing"
+        );
     }
 
     #[test]
@@ -518,8 +545,12 @@ mod tests {
                 let (s, id) = (&s, &id);
                 scope.spawn(move || {
                     for n in 0..10 {
-                        let change = Change { note: Some(format!("writer {t} note {n}")), ..Default::default() };
-                        s.update(id, &change, &format!("user{t}"), None, Timestamp::now()).unwrap();
+                        let change = Change {
+                            note: Some(format!("writer {t} note {n}")),
+                            ..Default::default()
+                        };
+                        s.update(id, &change, &format!("user{t}"), None, Timestamp::now())
+                            .unwrap();
                     }
                 });
             }
@@ -534,10 +565,23 @@ mod tests {
         let (_t, s) = store();
         s.sync_reported(&incidents(), Timestamp::now()).unwrap();
         let id = s.all().unwrap()[0].id.clone();
-        let change = Change { owner: Some("a".into()), ..Default::default() };
-        s.update(&id, &change, "a", Some(0), Timestamp::now()).unwrap();
-        let stale = Change { owner: Some("b".into()), ..Default::default() };
-        assert!(matches!(s.update(&id, &stale, "b", Some(0), Timestamp::now()), Err(StoreError::Conflict { current: 1, .. })));
-        assert!(matches!(s.update("nope", &stale, "b", None, Timestamp::now()), Err(StoreError::NotFound(_))));
+        let change = Change {
+            owner: Some("a".into()),
+            ..Default::default()
+        };
+        s.update(&id, &change, "a", Some(0), Timestamp::now())
+            .unwrap();
+        let stale = Change {
+            owner: Some("b".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            s.update(&id, &stale, "b", Some(0), Timestamp::now()),
+            Err(StoreError::Conflict { current: 1, .. })
+        ));
+        assert!(matches!(
+            s.update("nope", &stale, "b", None, Timestamp::now()),
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

@@ -17,7 +17,11 @@ impl Drop for Proc {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Send raw bytes as one request on a new connection: (status code, body).
@@ -29,12 +33,17 @@ pub fn http_raw(port: u16, request: &[u8]) -> Option<(u16, String)> {
     let _ = s.read_to_end(&mut out);
     let out = String::from_utf8_lossy(&out).into_owned();
     let status = out.split_whitespace().nth(1)?.parse().ok()?;
-    let body = out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
+    let body = out
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
     Some((status, body))
 }
 
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    http_raw(port, format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes())
+    http_raw(
+        port,
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
 }
 
 pub fn http_post_json(port: u16, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
@@ -48,7 +57,10 @@ pub fn http_post_json(port: u16, path: &str, token: &str, body: &str) -> Option<
 pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let started = Instant::now();
     while !ready() {
-        assert!(started.elapsed() < Duration::from_secs(60), "{what} did not come up within 60 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} did not come up within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -71,7 +83,11 @@ pub fn prepare(dir: &Path, password: &str, token: &str) {
 
 /// Start `ikb serve` on `dir/index` with `dir/corpus` and `dir/users.toml`, without waiting.
 pub fn spawn_serve(dir: &Path, port: u16) -> Proc {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("serve.log")).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("serve.log"))
+        .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_ikb"))
         .arg("--index")
         .arg(dir.join("index"))
@@ -90,6 +106,8 @@ pub fn spawn_serve(dir: &Path, port: u16) -> Proc {
 /// Start `ikb serve` and wait until it answers /healthz.
 pub fn serve(dir: &Path, port: u16) -> Proc {
     let proc = spawn_serve(dir, port);
-    wait_until("ikb serve", || http_get(port, "/healthz").is_some_and(|(s, _)| s == 200));
+    wait_until("ikb serve", || {
+        http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
     proc
 }

@@ -1,0 +1,183 @@
+//! Crash safety: `ikb ingest` and `ikb serve` are killed with SIGKILL at random moments (20
+//! times each, with a fixed seed) while they ingest and while repair statuses are written.
+//! After each restart the index opens, every acknowledged write is in the store, and a
+//! re-ingest completes.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::server::{Proc, free_port, http_get, http_post_json, prepare, spawn_serve, wait_until};
+use rand::{Rng, SeedableRng};
+
+const KILLS: usize = 20;
+const TOKEN: &str = "crash-test-token";
+
+fn ingest(dir: &Path, corpus: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_ikb"))
+        .arg("--index")
+        .arg(dir.join("index"))
+        .arg("ingest")
+        .arg("--corpus")
+        .arg(corpus)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn ingest_to_the_end(dir: &Path, corpus: &Path) {
+    let out = ingest(dir, corpus).wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "re-ingest after a kill: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn killing_ingest_at_random_moments_never_breaks_the_index_or_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = common::shared_corpus().join("gcp");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    // How long a full ingest takes here, to aim the kills inside it.
+    let started = Instant::now();
+    ingest_to_the_end(dir, &corpus);
+    let full = started.elapsed();
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    let mut killed_while_running = 0;
+    for _ in 0..KILLS {
+        let mut child = ingest(dir, &corpus);
+        std::thread::sleep(full.mul_f64(rng.random_range(0.0..1.0)));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Sometimes the index is lost as well; the store must not care.
+        if rng.random_bool(0.2) {
+            let _ = std::fs::remove_dir_all(dir.join("index/search"));
+        }
+        ingest_to_the_end(dir, &corpus);
+        let out = Command::new(env!("CARGO_BIN_EXE_ikb"))
+            .arg("--index")
+            .arg(dir.join("index"))
+            .args(["search", "--json", "latency"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["total"].as_u64().unwrap() > 0);
+    }
+    println!(
+        "ingest: {KILLS} kills, {killed_while_running} while it was running (full ingest {:.2} s)",
+        full.as_secs_f64()
+    );
+    assert!(
+        killed_while_running >= KILLS / 2,
+        "the kills landed while ingest ran"
+    );
+}
+
+#[test]
+fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    prepare(dir, "crash-password", TOKEN);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let port = free_port();
+    // First start builds the index; list the items to write to.
+    let server = spawn_serve(dir, port);
+    wait_until("ikb serve", || {
+        http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+    let (_, json) = http_get(port, "/api/v1/repairs").unwrap();
+    let items: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&json)
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(items.len(), 41);
+    drop(server);
+
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    let mut sent = 0usize;
+    for round in 0..KILLS {
+        let mut server: Proc = spawn_serve(dir, port);
+        wait_until("ikb serve after a kill", || {
+            http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+        });
+        let stop = AtomicBool::new(false);
+        let kill_after = Duration::from_millis(rng.random_range(50..600));
+        let picks: Vec<usize> = (0..1000)
+            .map(|_| rng.random_range(0..items.len()))
+            .collect();
+        let acked_this_round = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let mut acked = Vec::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) && n < picks.len() {
+                    let item = &items[picks[n]];
+                    let note = format!("round {round} write {n}");
+                    let status = ["open", "in_progress", "completed", "wont_do"][n % 4];
+                    let body = format!("{{\"note\": \"{note}\", \"status\": \"{status}\"}}");
+                    n += 1;
+                    match http_post_json(port, &format!("/api/v1/repairs/{item}"), TOKEN, &body) {
+                        Some((200, _)) => acked.push((item.clone(), note)),
+                        _ => break,
+                    }
+                }
+                (acked, n)
+            });
+            std::thread::sleep(kill_after);
+            server.0.kill().unwrap();
+            server.0.wait().unwrap();
+            stop.store(true, Ordering::Relaxed);
+            writer.join().unwrap()
+        });
+        sent += acked_this_round.1;
+        acknowledged.extend(acked_this_round.0);
+        drop(server);
+    }
+    // Restart once more and check every acknowledged write through the API.
+    let _server = spawn_serve(dir, port);
+    wait_until("ikb serve at the end", || {
+        http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    });
+    let (_, json) = http_get(port, "/api/v1/repairs").unwrap();
+    let records: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let mut notes: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in &records {
+        let history = r["history"].as_array().unwrap();
+        let ns: Vec<&str> = history
+            .iter()
+            .filter(|e| e["field"] == "note")
+            .filter_map(|e| e["to"].as_str())
+            .collect();
+        notes.insert(r["id"].as_str().unwrap(), ns);
+    }
+    for (item, note) in &acknowledged {
+        assert!(
+            notes[item.as_str()].contains(&note.as_str()),
+            "acknowledged write lost: {item} {note}"
+        );
+    }
+    println!(
+        "serve: {KILLS} kills, {sent} writes sent, {} acknowledged, all {} found after restart",
+        acknowledged.len(),
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= KILLS,
+        "writes were acknowledged between the kills"
+    );
+    drop(_server);
+    // And a re-ingest completes on what the kills left.
+    ingest_to_the_end(dir, &dir.join("corpus"));
+}
