@@ -78,17 +78,7 @@ async fn text(c: &Client, css: &str) -> String {
 async fn an_engineer_searches_reads_logs_in_and_tracks_a_repair_item() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::create_dir(dir.join("corpus")).unwrap();
-    for e in std::fs::read_dir(common::seeds_dir()).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join("corpus").join(p.file_name().unwrap())).unwrap();
-    }
-    let hash = incident_kb::web::auth::hash_password(PASSWORD);
-    std::fs::write(
-        dir.join("users.toml"),
-        format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\n"),
-    )
-    .unwrap();
+    prepare(dir, PASSWORD, "unused-token");
     let port = free_port();
     let mut server = serve(dir, port);
     let (_driver, driver_port) = chromedriver();
@@ -191,9 +181,7 @@ async fn an_engineer_searches_reads_logs_in_and_tracks_a_repair_item() {
         "/api/v1/repairs?incident=2024-01-21-azure-resource-manager&status=open",
     )
     .unwrap();
-    let json = json.trim_start_matches(|ch: char| ch != '[');
-    let json = &json[..json.rfind(']').unwrap() + 1];
-    let items: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let item_id = items[0]["id"].as_str().unwrap().to_string();
     let item_text = items[0]["text"].as_str().unwrap().to_string();
     c.goto(&format!("{base}/login?next=/repairs/{item_id}"))
