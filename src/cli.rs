@@ -46,6 +46,21 @@ pub enum Command {
     Repairs(RepairsArgs),
     /// Serve the web app (builds the index from the corpus first if there is none).
     Serve(ServeArgs),
+    /// Generate a synthetic corpus for benchmarks, recombined from real reports.
+    Gen {
+        /// How many reports.
+        #[arg(long)]
+        count: usize,
+        /// The same seed (and sources) give the same reports.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write the reports to.
+        #[arg(long)]
+        out: PathBuf,
+        /// Folders of real reports to recombine (default: corpus/).
+        #[arg(long = "from", value_name = "DIR")]
+        from: Vec<PathBuf>,
+    },
     /// Write the tracking state (statuses, owners, notes, links, history) as JSON.
     Backup {
         /// Write to this file (atomically) instead of standard output.
@@ -204,6 +219,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auth,
                 secure_cookies: args.secure_cookies,
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            count,
+            seed,
+            out,
+            from,
+        } => {
+            let catalogue = catalogue(&cli)?;
+            let read =
+                incident_kb::corpus::read(&corpus_or_default(from), &catalogue, |_, _, _| {})
+                    .map_err(|f| anyhow::anyhow!("{f}"))?;
+            let pools = incident_kb::synthetic::Pools::from_incidents(&read.incidents);
+            let bytes = incident_kb::synthetic::write_corpus(&pools, *seed, *count, out)?;
+            println!("{count} reports, {bytes} bytes, in {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => {

@@ -92,20 +92,61 @@ pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, Re
 }
 
 /// Read every report under the roots; `progress(done, total, file)` is called once per file.
+/// Files are parsed on all cores; the result does not depend on how they were split.
 pub fn read(
     roots: &[PathBuf],
     catalogue: &Catalogue,
-    mut progress: impl FnMut(usize, usize, &Path),
+    progress: impl FnMut(usize, usize, &Path),
 ) -> Result<CorpusRead, Failure> {
     let files = report_files(roots)?;
+    read_files(&files, catalogue, progress)
+}
+
+/// Parse the given report files (see `read`).
+pub fn read_files(
+    files: &[PathBuf],
+    catalogue: &Catalogue,
+    mut progress: impl FnMut(usize, usize, &Path),
+) -> Result<CorpusRead, Failure> {
     let mut read = CorpusRead {
         files: files.len(),
         ..CorpusRead::default()
     };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<usize>();
+    let results: Vec<Vec<Result<Vec<Review>, ReportError>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                let tx = done_tx.clone();
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, path)| {
+                            let r = read_report(path, catalogue);
+                            let _ = tx.send(c * chunk + i);
+                            r
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        drop(done_tx);
+        for (n, i) in done_rx.iter().enumerate() {
+            progress(n, files.len(), &files[i]);
+        }
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a parser thread panicked"))
+            .collect()
+    });
     let mut reviews = Vec::new();
-    for (n, path) in files.iter().enumerate() {
-        progress(n, files.len(), path);
-        match read_report(path, catalogue) {
+    for (path, result) in files.iter().zip(results.into_iter().flatten()) {
+        match result {
             Ok(r) => reviews.extend(r),
             Err(e) => read.failures.push(Failure {
                 path: path.display().to_string(),

@@ -115,6 +115,8 @@ pub struct Cause {
 /// Services, regions and causes, with their matchers.
 #[derive(Debug)]
 pub struct Catalogue {
+    /// A hash of the catalogue texts: a change means stored incidents need their facets anew.
+    pub fingerprint: String,
     services: Vec<(String, String)>,
     service_matcher: Matcher,
     regions: Vec<(String, String)>,
@@ -165,10 +167,11 @@ impl Catalogue {
     }
 
     pub fn from_texts(
-        services: &str,
-        regions: &str,
-        causes: &str,
+        services_text: &str,
+        regions_text: &str,
+        causes_text: &str,
     ) -> Result<Catalogue, CatalogueError> {
+        let (services, regions, causes) = (services_text, regions_text, causes_text);
         let services: ServiceFile = parse("services.toml", services)?;
         let regions: RegionFile = parse("regions.toml", regions)?;
         let causes: CauseFile = parse("causes.toml", causes)?;
@@ -193,7 +196,17 @@ impl Catalogue {
         for p in &mut cause_matcher.patterns {
             p.1 = false;
         }
+        let fingerprint = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::new()
+                .chain_update(services_text)
+                .chain_update(regions_text)
+                .chain_update(causes_text)
+                .finalize();
+            digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        };
         Ok(Catalogue {
+            fingerprint,
             service_matcher: Matcher::new(names(&services.service)),
             region_matcher: Matcher::new(names(&regions.region)),
             services: services

@@ -96,7 +96,9 @@ pub fn apply(
     index: &SearchIndex,
     incidents: &[Incident],
 ) -> Result<(SyncStats, SyncReport), IngestError> {
+    let started = std::time::Instant::now();
     let stats = store.sync_reported(incidents, Timestamp::now())?;
+    tracing::debug!(elapsed = ?started.elapsed(), "tracking store synced");
     let records = records_by_id(store)?;
     let today = today();
     let report = index.sync(incidents, &|i| repair_facets(i, &records, today))?;
@@ -124,10 +126,21 @@ pub fn ingest_into(
     catalogue: &Catalogue,
     progress: impl FnMut(usize, usize, &Path),
 ) -> Result<IngestSummary, IngestError> {
-    let read = corpus::read(roots, catalogue, progress).map_err(IngestError::Corpus)?;
+    let started = std::time::Instant::now();
+    let files = corpus::report_files(roots).map_err(IngestError::Corpus)?;
+    let stamp = manifest_stamp(&files, catalogue, store);
+    if !rebuilt {
+        if let Some(m) = Manifest::read(&index.path).filter(|m| m.stamp == stamp) {
+            tracing::debug!(elapsed = ?started.elapsed(), "nothing changed since the last ingest");
+            return Ok(m.summary());
+        }
+    }
+    let read = corpus::read_files(&files, catalogue, progress).map_err(IngestError::Corpus)?;
+    tracing::debug!(elapsed = ?started.elapsed(), files = read.files, "reports read");
     let (store_stats, index_report) = apply(store, index, &read.incidents)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "store and index in line");
     let current = || read.incidents.iter().map(Incident::current);
-    Ok(IngestSummary {
+    let summary = IngestSummary {
         files: read.files,
         reviews: read.reviews,
         incidents: read.incidents.len(),
@@ -143,5 +156,113 @@ pub fn ingest_into(
         index: index_report,
         store: store_stats,
         rebuilt,
-    })
+    };
+    // The stamp again: the store grew if this ingest added items.
+    let manifest = Manifest::new(manifest_stamp(&files, catalogue, store), &summary);
+    if let Err(e) = manifest.write(&index.path) {
+        tracing::warn!(error = %e, "could not write the ingest manifest; the next ingest reads everything again");
+    }
+    Ok(summary)
+}
+
+/// What an unchanged corpus looks like: the files (path, size, modification time), the
+/// catalogues, the schema, this month (due months pass) and the size of the tracking store.
+fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &Store) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(format!(
+        "{}|{}|{}|{}|{}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::index::SCHEMA_VERSION,
+        catalogue.fingerprint,
+        today().strftime("%Y-%m"),
+        store.len()
+    ));
+    for f in files {
+        let meta = std::fs::metadata(f).ok();
+        let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
+        let modified = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(format!("{}|{len}|{modified}\n", f.display()));
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The last ingest's stamp and summary, kept beside the index (derived data: a rebuilt index
+/// has none, so the next ingest reads everything).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    stamp: String,
+    files: usize,
+    reviews: usize,
+    incidents: usize,
+    sections: usize,
+    repair_items: usize,
+    warnings: usize,
+    failures: Vec<(String, String)>,
+}
+
+const MANIFEST_FILE: &str = "ikb-manifest.json";
+
+impl Manifest {
+    fn new(stamp: String, s: &IngestSummary) -> Manifest {
+        Manifest {
+            stamp,
+            files: s.files,
+            reviews: s.reviews,
+            incidents: s.incidents,
+            sections: s.sections,
+            repair_items: s.repair_items,
+            warnings: s.warnings,
+            failures: s
+                .failures
+                .iter()
+                .map(|f| (f.path.clone(), f.reason.clone()))
+                .collect(),
+        }
+    }
+
+    fn read(dir: &Path) -> Option<Manifest> {
+        serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()
+    }
+
+    fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(tmp, dir.join(MANIFEST_FILE))
+    }
+
+    /// The summary of an ingest that found nothing to do.
+    fn summary(&self) -> IngestSummary {
+        IngestSummary {
+            files: self.files,
+            reviews: self.reviews,
+            incidents: self.incidents,
+            sections: self.sections,
+            repair_items: self.repair_items,
+            warnings: self.warnings,
+            failures: self
+                .failures
+                .iter()
+                .map(|(path, reason)| Failure {
+                    path: path.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            index: SyncReport {
+                unchanged: self.incidents,
+                ..SyncReport::default()
+            },
+            store: SyncStats::default(),
+            rebuilt: false,
+        }
+    }
 }

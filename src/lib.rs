@@ -13,5 +13,6 @@ pub mod index;
 pub mod ingest;
 pub mod report;
 pub mod store;
+pub mod synthetic;
 pub mod view;
 pub mod web;

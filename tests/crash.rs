@@ -53,6 +53,12 @@ fn killing_ingest_at_random_moments_never_breaks_the_index_or_store() {
     std::fs::remove_dir_all(dir.join("index")).unwrap();
     let mut killed_while_running = 0;
     for _ in 0..KILLS {
+        // Make the ingest do real work: without the manifest it reads every report again, and
+        // without the search index it rebuilds it.
+        let _ = std::fs::remove_file(dir.join("index/search/ikb-manifest.json"));
+        if rng.random_bool(0.5) {
+            let _ = std::fs::remove_dir_all(dir.join("index/search"));
+        }
         let mut child = ingest(dir, &corpus);
         std::thread::sleep(full.mul_f64(rng.random_range(0.0..1.0)));
         if child.try_wait().unwrap().is_none() {

@@ -417,3 +417,25 @@ fn unreadable_reports_are_named_and_the_rest_ingest() {
     assert!(named[2].0 == "empty.md" && named[2].1.contains("empty"));
     assert!(named[3].0 == "latin1.txt" && named[3].1.contains("not UTF-8"));
 }
+
+#[test]
+fn an_unchanged_corpus_is_not_read_again_but_a_lost_store_is_refilled() {
+    let e = env();
+    run(&e);
+    let again = run(&e);
+    assert_eq!((again.index.unchanged, again.store.added), (10, 0));
+    // The tracking store is gone: the next ingest notices and fills it again.
+    std::fs::remove_dir_all(e.data.tracking()).unwrap();
+    let refilled = run(&e);
+    assert_eq!(refilled.store.added, 41);
+    // A touched file is read again.
+    let f = e.corpus.join("azure-2012-02-29-leap-day.txt");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("{text}\n")).unwrap();
+    let touched = run(&e);
+    assert_eq!(touched.incidents, 10);
+    assert_eq!(
+        touched.index.added + touched.index.replaced + touched.index.unchanged,
+        10
+    );
+}

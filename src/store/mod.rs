@@ -444,6 +444,11 @@ impl Store {
         })
     }
 
+    /// How many records the store holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Whether the store holds any record.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
