@@ -129,11 +129,9 @@ pub fn ingest_into(
     let started = std::time::Instant::now();
     let files = corpus::report_files(roots).map_err(IngestError::Corpus)?;
     let stamp = manifest_stamp(&files, catalogue, store);
-    if !rebuilt {
-        if let Some(m) = Manifest::read(&index.path).filter(|m| m.stamp == stamp) {
-            tracing::debug!(elapsed = ?started.elapsed(), "nothing changed since the last ingest");
-            return Ok(m.summary());
-        }
+    if !rebuilt && let Some(m) = Manifest::read(&index.path).filter(|m| m.stamp == stamp) {
+        tracing::debug!(elapsed = ?started.elapsed(), "nothing changed since the last ingest");
+        return Ok(m.summary());
     }
     let read = corpus::read_files(&files, catalogue, progress).map_err(IngestError::Corpus)?;
     tracing::debug!(elapsed = ?started.elapsed(), files = read.files, "reports read");

@@ -215,7 +215,7 @@ pub fn report(pools: &Pools, seed: u64, n: usize) -> String {
     out.push_str("## Timeline\n\n");
     let steps = rng.random_range(3..12);
     for k in 0..steps {
-        let at = start + jiff::Span::new().minutes(minutes * k / steps.max(1) as i64);
+        let at = start + jiff::Span::new().minutes(minutes * k / steps.max(1));
         out.push_str(&format!(
             "- {} – {}\n",
             fmt(at),
