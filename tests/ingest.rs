@@ -439,3 +439,39 @@ fn an_unchanged_corpus_is_not_read_again_but_a_lost_store_is_refilled() {
         10
     );
 }
+
+#[test]
+fn every_incident_is_found_by_its_own_words_with_a_snippet() {
+    // Regression: choosing the matching section from the postings once panicked when a term's
+    // first document came after the hit.
+    let e = env();
+    run(&e);
+    let index = SearchIndex::open(&e.data.search()).unwrap();
+    for incident in index.all().unwrap() {
+        let r = incident.current();
+        for section in &r.sections {
+            let words: Vec<&str> = section
+                .text
+                .split_whitespace()
+                .filter(|w| w.len() > 6)
+                .take(3)
+                .collect();
+            if words.is_empty() {
+                continue;
+            }
+            let found = index
+                .search(&SearchRequest {
+                    query: words.join(" "),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert!(
+                found.hits.iter().any(|h| h.incident.id == incident.id),
+                "{} by {words:?}",
+                incident.id
+            );
+            assert!(found.hits.iter().all(|h| !h.snippet_text.is_empty()));
+        }
+    }
+}

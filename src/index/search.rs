@@ -12,7 +12,7 @@ use tantivy::collector::{
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
 use super::schema::FACETS;
 use super::{IndexError, SearchIndex, tantivy_err};
@@ -124,6 +124,36 @@ fn render_snippet(s: &Snippet) -> (String, String) {
     (html.trim().to_string(), text.trim().to_string())
 }
 
+/// The part of a section worth tokenizing for its snippet: around the first place one of the
+/// (stemmed, lowercase) query words starts, or `None` when none does. Stems are mostly prefixes
+/// of the words they come from, so this finds the match without tokenizing the whole section.
+fn around_first<'a>(text: &'a str, words: &[String]) -> Option<&'a str> {
+    const BEFORE: usize = 120;
+    const AFTER: usize = 320;
+    let lower = text.to_ascii_lowercase();
+    let at = words
+        .iter()
+        .filter(|w| w.len() > 1)
+        .filter_map(|w| lower.find(w.as_str()))
+        .min()?;
+    let (start, end) = (at.saturating_sub(BEFORE), (at + AFTER).min(text.len()));
+    let start = (0..=start)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    // Start on a word, not inside one.
+    let start = match start {
+        0 => 0,
+        s => text[s..at]
+            .find(char::is_whitespace)
+            .map_or(s, |w| s + w + 1),
+    };
+    let end = (end..=text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    Some(&text[start..end])
+}
+
 fn opening(text: &str, chars: usize) -> String {
     let t: String = text.chars().take(chars).collect();
     if t.len() < text.len() {
@@ -176,6 +206,18 @@ pub fn expand_query(q: &str) -> String {
     out.join(" ")
 }
 
+/// How much a match in each kind of section counts (the title counts 3).
+fn section_boost(kind: SectionKind) -> f32 {
+    match kind {
+        SectionKind::WhatHappened => 2.0,
+        SectionKind::RootCause => 1.5,
+        SectionKind::RepairItems => 1.0,
+        SectionKind::Other => 0.8,
+        SectionKind::Response => 0.6,
+        SectionKind::CustomerGuidance => 0.5,
+    }
+}
+
 impl SearchIndex {
     fn query_parser(&self) -> QueryParser {
         let f = &self.fields;
@@ -183,15 +225,8 @@ impl SearchIndex {
         fields.extend(f.sections);
         let mut parser = QueryParser::for_index(&self.index, fields);
         parser.set_field_boost(f.title, 3.0);
-        for (kind, boost) in [
-            (SectionKind::WhatHappened, 2.0),
-            (SectionKind::RootCause, 1.5),
-            (SectionKind::RepairItems, 1.0),
-            (SectionKind::Other, 0.8),
-            (SectionKind::Response, 0.6),
-            (SectionKind::CustomerGuidance, 0.5),
-        ] {
-            parser.set_field_boost(f.section(kind), boost);
+        for kind in SectionKind::ALL {
+            parser.set_field_boost(f.section(kind), section_boost(kind));
         }
         parser
     }
@@ -374,34 +409,66 @@ impl SearchIndex {
         addresses: &[(f32, DocAddress)],
     ) -> Result<Vec<Hit>, IndexError> {
         let err = tantivy_err(&self.path);
-        let generators: Vec<(SectionKind, SnippetGenerator)> = match text {
-            Some(q) => SectionKind::ALL
-                .iter()
-                .map(|&k| {
-                    let mut g = SnippetGenerator::create(searcher, q, self.fields.section(k))?;
-                    g.set_max_num_chars(220);
-                    Ok((k, g))
-                })
-                .collect::<tantivy::Result<_>>()
-                .map_err(&err)?,
-            None => Vec::new(),
-        };
+        // The query's terms per section field: which sections of a hit match is read from the
+        // postings (cheap), and only the best section is tokenized for its snippet.
+        let mut terms: Vec<(SectionKind, Vec<Term>)> =
+            SectionKind::ALL.iter().map(|&k| (k, Vec::new())).collect();
+        if let Some(q) = text {
+            q.query_terms(&mut |term, _| {
+                if let Some((_, list)) = terms
+                    .iter_mut()
+                    .find(|(k, _)| self.fields.section(*k) == term.field())
+                    && !list.contains(term)
+                {
+                    list.push(term.clone());
+                }
+            });
+        }
+        let mut generators: Vec<(SectionKind, SnippetGenerator)> = Vec::new();
         let mut out = Vec::with_capacity(addresses.len());
         for &(score, address) in addresses {
             let incident = self.load(searcher, address)?;
             let review = incident.current();
-            let mut best: Option<(usize, SectionKind, Snippet)> = None;
-            for (kind, g) in &generators {
-                for s in review.sections_of(*kind) {
-                    let snippet = g.snippet(&s.text);
-                    let n = snippet.highlighted().len();
-                    if n > 0 && best.as_ref().is_none_or(|(m, _, _)| n > *m) {
-                        best = Some((n, *kind, snippet));
+            let mut best: Option<(SectionKind, Snippet)> = None;
+            for kind in self
+                .sections_by_match(searcher, &terms, address)
+                .map_err(&err)?
+            {
+                let g = match generators.iter().position(|(k, _)| *k == kind) {
+                    Some(i) => &generators[i].1,
+                    None => {
+                        let mut g = SnippetGenerator::create(
+                            searcher,
+                            text.expect("terms come from a query"),
+                            self.fields.section(kind),
+                        )
+                        .map_err(&err)?;
+                        g.set_max_num_chars(220);
+                        generators.push((kind, g));
+                        &generators.last().expect("just pushed").1
                     }
+                };
+                let words: Vec<String> = terms
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, list)| {
+                        list.iter()
+                            .filter_map(|t| t.value().as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                best = review
+                    .sections_of(kind)
+                    .filter_map(|s| around_first(&s.text, &words))
+                    .map(|window| g.snippet(window))
+                    .find(|snippet| !snippet.highlighted().is_empty())
+                    .map(|snippet| (kind, snippet));
+                if best.is_some() {
+                    break;
                 }
             }
             let (section, snippet_html, snippet_text) = match best {
-                Some((_, kind, snippet)) => {
+                Some((kind, snippet)) => {
                     let (h, t) = render_snippet(&snippet);
                     (kind, h, t)
                 }
@@ -424,6 +491,39 @@ impl SearchIndex {
             });
         }
         Ok(out)
+    }
+
+    /// The hit's sections that contain query terms, best first: most distinct terms, weighted
+    /// like the field boosts.
+    fn sections_by_match(
+        &self,
+        searcher: &Searcher,
+        terms: &[(SectionKind, Vec<Term>)],
+        address: DocAddress,
+    ) -> tantivy::Result<Vec<SectionKind>> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let mut scored: Vec<(f32, SectionKind)> = Vec::new();
+        for (kind, list) in terms.iter().filter(|(_, l)| !l.is_empty()) {
+            let inverted = segment.inverted_index(self.fields.section(*kind))?;
+            let mut found = 0;
+            for term in list {
+                if let Some(mut postings) =
+                    inverted.read_postings(term, IndexRecordOption::Basic)?
+                {
+                    // A fresh cursor stands on its first document; seek only moves forward.
+                    if postings.doc() <= address.doc_id
+                        && postings.seek(address.doc_id) == address.doc_id
+                    {
+                        found += 1;
+                    }
+                }
+            }
+            if found > 0 {
+                scored.push((found as f32 * section_boost(*kind), *kind));
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(scored.into_iter().map(|(_, k)| k).collect())
     }
 
     fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Incident, IndexError> {

@@ -74,10 +74,7 @@ pub async fn search(
             .and_then(|p| p.parse::<usize>().ok())
             .map_or(0, |p| (p - 1) * request.limit);
     }
-    let results = state
-        .index
-        .search(&request)
-        .map_err(|e| ApiError(WebError::internal(e)))?;
+    let results = super::search::search_off_the_worker(&state, request.clone()).await?;
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
@@ -171,9 +168,9 @@ pub async fn update_repair(
     Ok(HttpResponse::Ok().json(crate::view::repair_json(&record, today())))
 }
 
-pub fn related_json(
+pub async fn related_json(
     req: &HttpRequest,
-    state: &AppState,
+    state: &web::Data<AppState>,
     text: &str,
     limit: usize,
 ) -> Result<HttpResponse, ApiError> {
@@ -184,10 +181,7 @@ pub fn related_json(
         )));
     }
     let request = super::search::related_request(text, limit);
-    let results = state
-        .index
-        .search(&request)
-        .map_err(|e| ApiError(WebError::internal(e)))?;
+    let results = super::search::search_off_the_worker(state, request.clone()).await?;
     let record = record_fn(state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
@@ -206,7 +200,7 @@ pub async fn related_get(
         .get("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(5);
-    related_json(&req, &state, params.get("text").unwrap_or(""), limit)
+    related_json(&req, &state, params.get("text").unwrap_or(""), limit).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,7 +214,7 @@ pub async fn related_post(
     state: web::Data<AppState>,
     body: web::Json<RelatedBody>,
 ) -> Result<HttpResponse, ApiError> {
-    related_json(&req, &state, &body.text, body.limit.unwrap_or(5))
+    related_json(&req, &state, &body.text, body.limit.unwrap_or(5)).await
 }
 
 /// Re-read the corpus (the server holds the index and store, so ingest runs here).

@@ -29,6 +29,16 @@ fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, W
 
 /// Read a search from query parameters (shared with the API): q, service, region, cause,
 /// status, year, stage, from, to, sort, page.
+/// Run a search on the blocking pool: the async worker stays free, and a panic in the search
+/// becomes a 500 for this request instead of taking the worker down.
+pub async fn search_off_the_worker(
+    state: &web::Data<AppState>,
+    request: SearchRequest,
+) -> Result<SearchResults, WebError> {
+    let st = state.clone();
+    super::blocking(move || st.index.search(&request).map_err(WebError::internal)).await
+}
+
 pub fn search_request(
     params: &Params,
     catalogue: &Catalogue,
@@ -209,7 +219,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let mut layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let (request, page) = search_request(&params, &state.catalogue)?;
-    let results = state.index.search(&request).map_err(WebError::internal)?;
+    let results = search_off_the_worker(&state, request.clone()).await?;
     let base = |qs: String| {
         if qs.is_empty() {
             "/search".to_string()
@@ -323,17 +333,14 @@ pub async fn related_page(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
     if wants_json {
-        return super::api::related_json(&req, &state, &text, 5).map_err(|e| e.0);
+        return super::api::related_json(&req, &state, &text, 5)
+            .await
+            .map_err(|e| e.0);
     }
     let hits = if text.trim().is_empty() {
         Vec::new()
     } else {
-        hit_views(
-            &state
-                .index
-                .search(&related_request(&text, 5))
-                .map_err(WebError::internal)?,
-        )
+        hit_views(&search_off_the_worker(&state, related_request(&text, 5)).await?)
     };
     html(&RelatedPage { layout, text, hits })
 }

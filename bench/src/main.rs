@@ -1,0 +1,557 @@
+//! `ikb-bench`: incident-kb measured at several corpus sizes, side by side with SQLite FTS5.
+//! `ikb-bench run` does it all and prints BENCHMARKS.md's tables; `ingest` and `serve` are the
+//! child processes it measures (the same library calls as `ikb ingest` and `ikb serve`).
+
+mod fts;
+mod load;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use incident_kb::facet::Catalogue;
+use incident_kb::index::SearchIndex;
+use incident_kb::index::search::SearchRequest;
+use incident_kb::ingest::DataDir;
+use incident_kb::store::{Change, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "ikb-bench",
+    about = "Benchmarks of incident-kb against SQLite FTS5"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate corpora, ingest, search, load the server, write; print the figures.
+    Run {
+        /// Corpus sizes, comma-separated.
+        #[arg(long, default_value = "1000,10000,100000", value_delimiter = ',')]
+        sizes: Vec<usize>,
+        /// Work folder (corpora, indexes, databases). Default: a temporary folder.
+        #[arg(long)]
+        work: Option<PathBuf>,
+        /// Real reports to recombine.
+        #[arg(long = "from", default_values = ["corpus", "../shared/corpus"])]
+        from: Vec<PathBuf>,
+        #[arg(long, default_value = "bench/queries.tsv")]
+        queries: PathBuf,
+        /// Passes over the query file (interleaved: incident-kb, then FTS5, per query).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Seconds per load run against the server.
+        #[arg(long, default_value_t = 8)]
+        load_seconds: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Child process: ingest a corpus (what `ikb ingest` does).
+    Ingest { index: PathBuf, corpus: PathBuf },
+    /// Child process: serve an index (what `ikb serve` does).
+    Serve {
+        index: PathBuf,
+        corpus: PathBuf,
+        addr: String,
+    },
+}
+
+fn main() {
+    match Cli::parse().command {
+        Cmd::Ingest { index, corpus } => {
+            let s = incident_kb::ingest::ingest(
+                &DataDir::new(index),
+                &[corpus],
+                &Catalogue::bundled(),
+                |_, _, _| {},
+            )
+            .expect("ingest");
+            assert!(s.failures.is_empty(), "{:?}", s.failures);
+        }
+        Cmd::Serve {
+            index,
+            corpus,
+            addr,
+        } => {
+            incident_kb::web::serve(incident_kb::web::ServeOptions {
+                addr,
+                data: DataDir::new(index),
+                corpus: vec![corpus],
+                catalogue: Catalogue::bundled(),
+                auth: incident_kb::web::Auth::new(Default::default()),
+                secure_cookies: false,
+            })
+            .expect("serve");
+        }
+        Cmd::Run {
+            sizes,
+            work,
+            from,
+            queries,
+            rounds,
+            load_seconds,
+            seed,
+            json,
+        } => {
+            let tmp;
+            let work = match work {
+                Some(w) => w,
+                None => {
+                    tmp = tempfile::tempdir().expect("temp dir");
+                    tmp.path().to_path_buf()
+                }
+            };
+            let queries = read_queries(&queries);
+            let from: Vec<PathBuf> = from.into_iter().filter(|p| p.exists()).collect();
+            let read = incident_kb::corpus::read(&from, &Catalogue::bundled(), |_, _, _| {})
+                .expect("source reports");
+            let pools = incident_kb::synthetic::Pools::from_incidents(&read.incidents);
+            let mut all = Vec::new();
+            print_machine();
+            for n in sizes {
+                let r = run_size(
+                    &work.join(n.to_string()),
+                    n,
+                    seed,
+                    &pools,
+                    &queries,
+                    rounds,
+                    Duration::from_secs(load_seconds),
+                );
+                print_size(&r);
+                all.push(r);
+            }
+            if let Some(path) = json {
+                std::fs::write(path, serde_json::to_vec_pretty(&all).expect("json"))
+                    .expect("write json");
+            }
+        }
+    }
+}
+
+type Query = (String, Vec<(String, Vec<String>)>);
+
+fn read_queries(path: &Path) -> Vec<Query> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (q, f) = l.split_once('\t').unwrap_or((l, ""));
+            let mut filters: Vec<(String, Vec<String>)> = Vec::new();
+            for pair in f.split(';').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').expect("name=value");
+                filters.push((k.to_string(), vec![v.to_string()]));
+            }
+            (q.to_string(), filters)
+        })
+        .collect()
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort();
+    let i = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i].as_secs_f64() * 1000.0
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    let m = e.metadata().expect("metadata");
+                    if m.is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        m.len()
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Peak RSS of the children waited for so far, in MB.
+fn children_peak_rss_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn proc_status_mb(pid: u32, key: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn me() -> PathBuf {
+    std::env::current_exe().expect("own path")
+}
+
+fn print_machine() {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "machine: {cores} cores, {cpu}; {}",
+        jiff::Timestamp::now().strftime("%Y-%m-%d")
+    );
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct SizeResult {
+    incidents: usize,
+    raw_text_mb: f64,
+    ingest_s: f64,
+    ingest_per_s: f64,
+    reingest_s: f64,
+    ingest_peak_rss_mb: f64,
+    index_mb: f64,
+    fts_build_s: f64,
+    fts_mb: f64,
+    ikb_p50_ms: f64,
+    ikb_p99_ms: f64,
+    fts_p50_ms: f64,
+    fts_p99_ms: f64,
+    search_work_qps: f64,
+    write_p50_ms: f64,
+    write_p99_ms: f64,
+    fsync_p50_ms: f64,
+    start_to_first_result_ms: f64,
+    max_qps_search_page: f64,
+    max_qps_api_search: f64,
+    max_qps_trivial: f64,
+    fixed_rate: Vec<(f64, f64, f64, f64)>,
+    serving_rss_mb: f64,
+    server_errors: usize,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_size(
+    dir: &Path,
+    n: usize,
+    seed: u64,
+    pools: &incident_kb::synthetic::Pools,
+    queries: &[Query],
+    rounds: usize,
+    load: Duration,
+) -> SizeResult {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("work dir");
+    let corpus = dir.join("corpus");
+    let index_dir = dir.join("index");
+    let bytes = incident_kb::synthetic::write_corpus(pools, seed, n, &corpus).expect("generate");
+    let mut r = SizeResult {
+        incidents: n,
+        raw_text_mb: bytes as f64 / 1e6,
+        ..SizeResult::default()
+    };
+    eprintln!("[{n}] generated {:.1} MB", r.raw_text_mb);
+
+    // Ingest and re-ingest, each in its own process.
+    let ingest = || {
+        let t = Instant::now();
+        let status = Command::new(me())
+            .arg("ingest")
+            .arg(&index_dir)
+            .arg(&corpus)
+            .status()
+            .expect("ingest runs");
+        assert!(status.success(), "ingest failed");
+        t.elapsed().as_secs_f64()
+    };
+    r.ingest_s = ingest();
+    r.ingest_per_s = n as f64 / r.ingest_s;
+    r.ingest_peak_rss_mb = children_peak_rss_mb();
+    r.reingest_s = ingest();
+    r.index_mb = dir_size(&index_dir.join("search")) as f64 / 1e6;
+    eprintln!(
+        "[{n}] ingest {:.2} s, re-ingest {:.2} s",
+        r.ingest_s, r.reingest_s
+    );
+
+    // The same documents in FTS5.
+    let data = DataDir::new(&index_dir);
+    let index = SearchIndex::open(&data.search()).expect("index opens");
+    let incidents = index.all().expect("incidents");
+    let t = Instant::now();
+    let db = fts::Fts::build(&dir.join("fts.db"), &incidents).expect("fts build");
+    r.fts_build_s = t.elapsed().as_secs_f64();
+    r.fts_mb = (dir_size(dir) - dir_size(&corpus) - dir_size(&index_dir)) as f64 / 1e6;
+    drop(incidents);
+
+    // Search latency, interleaved per query.
+    let request = |q: &Query| SearchRequest {
+        query: q.0.clone(),
+        filters: q.1.clone(),
+        limit: 10,
+        ..Default::default()
+    };
+    for q in queries {
+        index.search(&request(q)).expect("warm-up");
+        db.search(&q.0, &q.1).expect("warm-up");
+    }
+    let (mut ikb, mut sql) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for q in queries {
+            let req = request(q);
+            let t = Instant::now();
+            std::hint::black_box(index.search(&req).expect("search"));
+            ikb.push(t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(db.search(&q.0, &q.1).expect("fts search"));
+            sql.push(t.elapsed());
+        }
+    }
+    r.ikb_p50_ms = percentile(&mut ikb, 0.5);
+    r.ikb_p99_ms = percentile(&mut ikb, 0.99);
+    r.fts_p50_ms = percentile(&mut sql, 0.5);
+    r.fts_p99_ms = percentile(&mut sql, 0.99);
+    // What the search work alone allows, on every core.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let t = Instant::now();
+    let done: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..cores)
+            .map(|c| {
+                let index = &index;
+                s.spawn(move || {
+                    let mut k = 0;
+                    while t.elapsed() < load {
+                        let q = &queries[(k * cores + c) % queries.len()];
+                        std::hint::black_box(index.search(&request(q)).expect("search"));
+                        k += 1;
+                    }
+                    k
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("search worker"))
+            .sum()
+    });
+    r.search_work_qps = done as f64 / t.elapsed().as_secs_f64();
+    drop(index);
+    drop(db);
+    eprintln!(
+        "[{n}] search p50 {:.3} ms vs FTS5 {:.3} ms",
+        r.ikb_p50_ms, r.fts_p50_ms
+    );
+
+    // Flushed repair-status writes against an fsync floor on the same disk.
+    {
+        let store = Store::open(&data.tracking()).expect("store");
+        let ids: Vec<String> = store
+            .all()
+            .expect("records")
+            .into_iter()
+            .take(200)
+            .map(|x| x.id)
+            .collect();
+        let mut writes = Vec::new();
+        for (k, id) in ids.iter().cycle().take(200).enumerate() {
+            let change = Change {
+                note: Some(format!("bench note {k}")),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            store
+                .update(id, &change, "bench", None, jiff::Timestamp::now())
+                .expect("write");
+            writes.push(t.elapsed());
+        }
+        r.write_p50_ms = percentile(&mut writes, 0.5);
+        r.write_p99_ms = percentile(&mut writes, 0.99);
+        let mut floor = Vec::new();
+        let mut f = std::fs::File::create(dir.join("fsync-floor")).expect("floor file");
+        for k in 0..200u32 {
+            let t = Instant::now();
+            f.write_all(&k.to_le_bytes()).expect("write");
+            f.sync_data().expect("fsync");
+            floor.push(t.elapsed());
+        }
+        r.fsync_p50_ms = percentile(&mut floor, 0.5);
+    }
+
+    // The server: start to first result, then load.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let started = Instant::now();
+    let mut server = Command::new(me())
+        .args(["serve"])
+        .arg(&index_dir)
+        .arg(&corpus)
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    loop {
+        if let Ok(mut c) = load::Conn::open(port)
+            && c.get("/search?q=latency").is_ok_and(|s| s == 200)
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "server did not answer"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    r.start_to_first_result_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let enc = |q: &str| {
+        q.replace('%', "%25")
+            .replace(' ', "+")
+            .replace('&', "%26")
+            .replace('#', "%23")
+    };
+    let path_of = |prefix: &str, q: &Query| {
+        let mut p = format!("{prefix}?q={}", enc(&q.0));
+        for (k, vs) in &q.1 {
+            for v in vs {
+                p.push_str(&format!("&{k}={}", enc(v)));
+            }
+        }
+        p
+    };
+    let pages: Vec<String> = queries.iter().map(|q| path_of("/search", q)).collect();
+    let api: Vec<String> = queries
+        .iter()
+        .map(|q| path_of("/api/v1/search", q))
+        .collect();
+    let trivial = vec!["/healthz".to_string()];
+    let conns = 16;
+    let page_run = load::closed_loop(port, &pages, conns, load);
+    let api_run = load::closed_loop(port, &api, conns, load);
+    let trivial_run = load::closed_loop(port, &trivial, conns, load);
+    r.max_qps_search_page = page_run.qps();
+    r.max_qps_api_search = api_run.qps();
+    r.max_qps_trivial = trivial_run.qps();
+    r.server_errors = page_run.server_errors + api_run.server_errors + trivial_run.server_errors;
+    for share in [0.25, 0.5, 0.75] {
+        let rate = (r.max_qps_search_page * share).max(1.0);
+        let mut run = load::open_loop(port, &pages, rate, conns.min(rate as usize).max(1), load);
+        r.server_errors += run.server_errors;
+        let achieved = run.qps();
+        r.fixed_rate.push((
+            share,
+            achieved,
+            percentile(&mut run.latencies, 0.5),
+            percentile(&mut run.latencies, 0.99),
+        ));
+    }
+    r.serving_rss_mb = proc_status_mb(server.id(), "VmHWM:");
+    let _ = server.kill();
+    let _ = server.wait();
+    eprintln!("[{n}] /search max {:.0} QPS", r.max_qps_search_page);
+    r
+}
+
+fn print_size(r: &SizeResult) {
+    println!(
+        "\n### {} incidents ({:.1} MB of report text)\n",
+        r.incidents, r.raw_text_mb
+    );
+    println!("| measure | incident-kb | SQLite FTS5 | ratio |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| search p50, full results page (ms) | {:.3} | {:.3} | {:.1}× faster |",
+        r.ikb_p50_ms,
+        r.fts_p50_ms,
+        r.fts_p50_ms / r.ikb_p50_ms
+    );
+    println!(
+        "| search p99 (ms) | {:.3} | {:.3} | {:.1}× faster |",
+        r.ikb_p99_ms,
+        r.fts_p99_ms,
+        r.fts_p99_ms / r.ikb_p99_ms
+    );
+    println!(
+        "| build (s) | {:.2} (ingest) | {:.2} (insert) | |",
+        r.ingest_s, r.fts_build_s
+    );
+    println!(
+        "| size on disk (MB) | {:.1} ({:.2}× text) | {:.1} ({:.2}× text) | |",
+        r.index_mb,
+        r.index_mb / r.raw_text_mb,
+        r.fts_mb,
+        r.fts_mb / r.raw_text_mb
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!(
+        "| ingest | {:.2} s, {:.0} incidents/s |",
+        r.ingest_s, r.ingest_per_s
+    );
+    println!(
+        "| re-ingest, unchanged corpus | {:.3} s ({:.1}% of a full ingest) |",
+        r.reingest_s,
+        100.0 * r.reingest_s / r.ingest_s
+    );
+    println!(
+        "| peak RSS while ingesting | {:.0} MB |",
+        r.ingest_peak_rss_mb
+    );
+    println!(
+        "| search work alone, all cores | {:.0} QPS |",
+        r.search_work_qps
+    );
+    println!(
+        "| `/search` page, max | {:.0} QPS ({:.0}% of the search work alone) |",
+        r.max_qps_search_page,
+        100.0 * r.max_qps_search_page / r.search_work_qps
+    );
+    println!(
+        "| `/api/v1/search`, max | {:.0} QPS |",
+        r.max_qps_api_search
+    );
+    println!(
+        "| `/healthz` (trivial route), max | {:.0} QPS (search page at {:.1}% of it) |",
+        r.max_qps_trivial,
+        100.0 * r.max_qps_search_page / r.max_qps_trivial
+    );
+    for (share, qps, p50, p99) in &r.fixed_rate {
+        println!(
+            "| `/search` at {:.0}% of max ({qps:.0} QPS) p50 / p99 | {p50:.2} / {p99:.2} ms |",
+            share * 100.0
+        );
+    }
+    println!("| 5xx answers during load | {} |", r.server_errors);
+    println!("| serving peak RSS | {:.0} MB |", r.serving_rss_mb);
+    println!(
+        "| start to first search result (existing index) | {:.0} ms |",
+        r.start_to_first_result_ms
+    );
+    println!(
+        "| flushed repair write p50 / p99 | {:.2} / {:.2} ms ({:.1}× the fsync floor of {:.2} ms) |",
+        r.write_p50_ms,
+        r.write_p99_ms,
+        r.write_p50_ms / r.fsync_p50_ms,
+        r.fsync_p50_ms
+    );
+}

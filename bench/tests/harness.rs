@@ -1,0 +1,58 @@
+//! The benchmark harness runs end to end on a tiny corpus, so it cannot rot. (Figures from a
+//! run this small mean nothing; BENCHMARKS.md has the real ones.)
+
+use std::process::Command;
+
+#[test]
+fn the_harness_runs_on_a_tiny_corpus() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("figures.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
+        .current_dir(&root)
+        .args([
+            "run",
+            "--sizes",
+            "40",
+            "--rounds",
+            "1",
+            "--load-seconds",
+            "1",
+            "--from",
+            "corpus",
+            "--work",
+        ])
+        .arg(work.path().join("w"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("### 40 incidents"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    let r = &v[0];
+    assert_eq!(r["incidents"], 40);
+    for key in [
+        "ikb_p50_ms",
+        "fts_p50_ms",
+        "max_qps_search_page",
+        "write_p50_ms",
+        "fsync_p50_ms",
+        "start_to_first_result_ms",
+    ] {
+        assert!(
+            r[key].as_f64().is_some_and(|x| x > 0.0),
+            "{key} = {}",
+            r[key]
+        );
+    }
+    assert_eq!(r["server_errors"], 0);
+}
