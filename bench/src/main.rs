@@ -4,6 +4,7 @@
 
 mod fts;
 mod load;
+mod soak;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,16 @@ enum Cmd {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// A bounded soak of `ikb serve` on loopback: many requests, 10% malformed, concurrent writes.
+    Soak {
+        #[arg(long, default_value_t = 200_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// The reports to serve (the bundled seeds: the soak's requests name their incidents).
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
     /// Child process: ingest a corpus (what `ikb ingest` does).
     Ingest { index: PathBuf, corpus: PathBuf },
     /// Child process: serve an index (what `ikb serve` does).
@@ -61,6 +72,9 @@ enum Cmd {
         index: PathBuf,
         corpus: PathBuf,
         addr: String,
+        /// Users and tokens allowed to write.
+        #[arg(long)]
+        users: Option<PathBuf>,
     },
 }
 
@@ -80,16 +94,94 @@ fn main() {
             index,
             corpus,
             addr,
+            users,
         } => {
+            let auth = match users {
+                Some(path) => incident_kb::web::Auth::load(&path).expect("users file"),
+                None => incident_kb::web::Auth::new(Default::default()),
+            };
             incident_kb::web::serve(incident_kb::web::ServeOptions {
                 addr,
                 data: DataDir::new(index),
                 corpus: vec![corpus],
                 catalogue: Catalogue::bundled(),
-                auth: incident_kb::web::Auth::new(Default::default()),
+                auth,
                 secure_cookies: false,
             })
             .expect("serve");
+        }
+        Cmd::Soak {
+            requests,
+            connections,
+            corpus,
+        } => {
+            let tmp = tempfile::tempdir().expect("temp dir");
+            let token = "soak-token-0123456789";
+            let users = tmp.path().join("users.toml");
+            let sha = incident_kb::web::auth::sha256_hex(token);
+            std::fs::write(
+                &users,
+                format!("[[token]]\nname = \"soak\"\ntoken_sha256 = \"{sha}\"\n"),
+            )
+            .expect("users file");
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .expect("port")
+                .local_addr()
+                .expect("addr")
+                .port();
+            let mut server = Command::new(me())
+                .arg("serve")
+                .arg(tmp.path().join("index"))
+                .arg(&corpus)
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--users")
+                .arg(&users)
+                .env("RUST_LOG", "error")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("server starts");
+            let started = Instant::now();
+            while !load::Conn::open(port)
+                .and_then(|mut c| c.get("/healthz"))
+                .is_ok_and(|s| s == 200)
+            {
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "server did not start"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let item = {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                write!(
+                    s,
+                    "GET /api/v1/repairs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                .expect("request");
+                let mut out = String::new();
+                std::io::Read::read_to_string(&mut s, &mut out).expect("response");
+                let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("[]");
+                let items: Vec<serde_json::Value> =
+                    serde_json::from_str(body).expect("repairs JSON");
+                items[0]["id"].as_str().expect("an item").to_string()
+            };
+            let result = soak::run(port, server.id(), token, &item, requests, connections);
+            let alive = server.try_wait().expect("server status").is_none();
+            soak::print(&result);
+            println!(
+                "| server still running at the end | {} |",
+                if alive { "yes" } else { "no" }
+            );
+            let _ = server.kill();
+            let _ = server.wait();
+            let first = result.rss_quarters_mb.first().copied().unwrap_or(1.0);
+            let last = result.rss_quarters_mb.last().copied().unwrap_or(1.0);
+            let ok = alive
+                && result.server_errors == 0
+                && result.writes_acknowledged == result.writes_in_history
+                && last < first * 1.10;
+            std::process::exit(if ok { 0 } else { 1 });
         }
         Cmd::Run {
             sizes,
@@ -181,15 +273,25 @@ fn dir_size(p: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Peak RSS of the children waited for so far, in MB.
-fn children_peak_rss_mb() -> f64 {
+/// Run a child to its end; returns (seconds, its peak RSS in MB, success).
+fn run_measured(cmd: &mut Command) -> (f64, f64, bool) {
+    let started = Instant::now();
+    let child = cmd.spawn().expect("child starts");
+    let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+    // SAFETY: wait4 on our own child's pid fills `status` and `usage`; the child is not waited
+    // for anywhere else.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    (
+        started.elapsed().as_secs_f64(),
+        usage.ru_maxrss as f64 / 1024.0,
+        ok,
+    )
 }
 
-fn proc_status_mb(pid: u32, key: &str) -> f64 {
+pub(crate) fn proc_status_mb(pid: u32, key: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -271,20 +373,18 @@ fn run_size(
 
     // Ingest and re-ingest, each in its own process.
     let ingest = || {
-        let t = Instant::now();
-        let status = Command::new(me())
-            .arg("ingest")
-            .arg(&index_dir)
-            .arg(&corpus)
-            .status()
-            .expect("ingest runs");
-        assert!(status.success(), "ingest failed");
-        t.elapsed().as_secs_f64()
+        let (seconds, rss, ok) = run_measured(
+            Command::new(me())
+                .arg("ingest")
+                .arg(&index_dir)
+                .arg(&corpus),
+        );
+        assert!(ok, "ingest failed");
+        (seconds, rss)
     };
-    r.ingest_s = ingest();
+    (r.ingest_s, r.ingest_peak_rss_mb) = ingest();
     r.ingest_per_s = n as f64 / r.ingest_s;
-    r.ingest_peak_rss_mb = children_peak_rss_mb();
-    r.reingest_s = ingest();
+    r.reingest_s = ingest().0;
     r.index_mb = dir_size(&index_dir.join("search")) as f64 / 1e6;
     eprintln!(
         "[{n}] ingest {:.2} s, re-ingest {:.2} s",

@@ -56,3 +56,41 @@ fn the_harness_runs_on_a_tiny_corpus() {
     }
     assert_eq!(r["server_errors"], 0);
 }
+
+#[test]
+fn the_soak_runs_briefly_without_errors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
+        .current_dir(&root)
+        .args(["soak", "--requests", "3000", "--connections", "8"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("| 5xx answers | 0 |"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("| malformed among them | 300 |"),
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("acknowledged / in its history"))
+        .unwrap();
+    let nums: Vec<&str> = line
+        .split('|')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        nums[0], nums[1],
+        "every acknowledged write is in the history: {line}"
+    );
+}

@@ -18,6 +18,12 @@ use super::schema::FACETS;
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
 
+/// A text query as every word and as any word.
+struct TextQuery {
+    all: Option<Box<dyn Query>>,
+    any: Box<dyn Query>,
+}
+
 /// The longest query read; the rest is cut off, with a hint.
 pub const MAX_QUERY_CHARS: usize = 500;
 /// The most hits on one page.
@@ -164,7 +170,7 @@ fn opening(text: &str, chars: usize) -> String {
 }
 
 /// Words people type that reports spell out: each bare word gains its long form ("config" →
-/// "config configuration"), and plural error codes lose their "s" ("429s" → "429").
+/// "(config OR configuration)"), and plural error codes lose their "s" ("429s" → "429").
 const QUERY_VOCABULARY: &[(&str, &str)] = &[
     ("config", "configuration"),
     ("configs", "configuration"),
@@ -176,6 +182,12 @@ const QUERY_VOCABULARY: &[(&str, &str)] = &[
     ("perf", "performance"),
     ("deploy", "deployment"),
     ("oom", "memory"),
+    ("vm", "\"virtual machine\""),
+    ("vms", "\"virtual machines\""),
+    ("aoai", "\"azure openai\""),
+    ("arm", "\"resource manager\""),
+    ("msi", "\"managed identity\""),
+    ("afd", "\"front door\""),
 ];
 
 pub fn expand_query(q: &str) -> String {
@@ -198,7 +210,7 @@ pub fn expand_query(q: &str) -> String {
         if let Some(code) = digits {
             out.push(code.to_string());
         } else if let Some((_, long)) = QUERY_VOCABULARY.iter().find(|(short, _)| *short == lower) {
-            out.push(format!("{word} {long}"));
+            out.push(format!("({word} OR {long})"));
         } else {
             out.push(word.to_string());
         }
@@ -232,7 +244,10 @@ impl SearchIndex {
     }
 
     /// The text query, leniently: a syntax error never fails a search, it becomes a hint.
-    fn text_query(&self, raw: &str) -> (Option<Box<dyn Query>>, Option<String>) {
+    /// The text query in two forms, leniently: every word (tried first, for precision) and any
+    /// word (when no incident has them all). A syntax error never fails a search, it becomes a
+    /// hint and the words are searched plainly.
+    fn text_query(&self, raw: &str) -> (Option<TextQuery>, Option<String>) {
         let mut hint = None;
         let mut q: String = raw.chars().filter(|c| !c.is_control()).collect();
         if q.chars().count() > MAX_QUERY_CHARS {
@@ -244,11 +259,17 @@ impl SearchIndex {
         if q.trim().is_empty() {
             return (None, hint);
         }
-        let q = expand_query(&q);
-        let parser = self.query_parser();
-        let (query, errors) = parser.parse_query_lenient(&q);
+        let mut q = expand_query(&q);
+        let any = self.query_parser();
+        let mut all = self.query_parser();
+        all.set_conjunction_by_default();
+        let errors = any.parse_query_lenient(&q).1;
         if !errors.is_empty() {
-            let words: String = q
+            hint = Some(format!(
+                "Part of the query could not be read as search syntax ({}); it was searched as plain words. Quote phrases with \"…\", and use field:value only with known fields (title, root_cause, …).",
+                errors[0]
+            ));
+            q = q
                 .chars()
                 .map(|c| {
                     if c.is_alphanumeric() || c == '-' {
@@ -258,14 +279,21 @@ impl SearchIndex {
                     }
                 })
                 .collect();
-            let plain = parser.parse_query_lenient(&words).0;
-            hint = Some(format!(
-                "Part of the query could not be read as search syntax ({}); it was searched as plain words. Quote phrases with \"…\", and use field:value only with known fields (title, root_cause, …).",
-                errors[0]
-            ));
-            return (Some(plain), hint);
+            q = expand_query(&q);
         }
-        (Some(query), hint)
+        let words = q
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "OR" | "AND"))
+            .count();
+        let any_query = any.parse_query_lenient(&q).0;
+        let all_query = (words > 1).then(|| all.parse_query_lenient(&q).0);
+        (
+            Some(TextQuery {
+                all: all_query,
+                any: any_query,
+            }),
+            hint,
+        )
     }
 
     fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
@@ -309,6 +337,38 @@ impl SearchIndex {
         let started = Instant::now();
         let searcher = self.reader.searcher();
         let (text, hint) = self.text_query(&req.query);
+        let (total, hits, facets) = match text {
+            None => self.run(&searcher, None, req)?,
+            Some(TextQuery {
+                all: Some(all),
+                any,
+            }) => {
+                let first = self.run(&searcher, Some(all), req)?;
+                if first.0 > 0 {
+                    first
+                } else {
+                    self.run(&searcher, Some(any), req)?
+                }
+            }
+            Some(TextQuery { all: None, any }) => self.run(&searcher, Some(any), req)?,
+        };
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            hint,
+            took: started.elapsed(),
+        })
+    }
+
+    /// One pass of a search with one text query: total, the page of hits, facet counts.
+    #[allow(clippy::type_complexity)]
+    fn run(
+        &self,
+        searcher: &Searcher,
+        text: Option<Box<dyn Query>>,
+        req: &SearchRequest,
+    ) -> Result<(usize, Vec<Hit>, Vec<(&'static str, Vec<FacetCount>)>), IndexError> {
         let mut clauses = self.filter_query(req);
         let has_text = text.is_some();
         if let Some(t) = text.as_ref() {
@@ -393,13 +453,7 @@ impl SearchIndex {
                 (*name, values)
             })
             .collect();
-        Ok(SearchResults {
-            total,
-            hits,
-            facets,
-            hint,
-            took: started.elapsed(),
-        })
+        Ok((total, hits, facets))
     }
 
     fn hits(
@@ -580,7 +634,7 @@ mod tests {
     fn queries_gain_the_long_forms_reports_use() {
         assert_eq!(
             expand_query("429s after a config rollout"),
-            "429 after a config configuration rollout"
+            "429 after a (config OR configuration) rollout"
         );
         assert_eq!(
             expand_query("\"config rollout\" title:config"),

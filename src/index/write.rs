@@ -155,9 +155,13 @@ impl SearchIndex {
         if pending.is_empty() && removed.is_empty() && trust_known {
             return Ok(report);
         }
+        // One indexing thread per core (up to four), 64 MB of buffer each.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
         let mut writer: IndexWriter<TantivyDocument> = self
             .index
-            .writer_with_num_threads(1, 64_000_000)
+            .writer_with_num_threads(threads, 64_000_000 * threads)
             .map_err(tantivy_err(path))?;
         if !trust_known {
             // The hashes were lost (a crash between commit and their write): rebuild it all.

@@ -340,7 +340,7 @@ pub fn find_windows(text: &str) -> Vec<WindowMatch> {
 
 /// The first date in the text that has a year: the report's reference date.
 pub fn first_full_date(text: &str) -> Option<Date> {
-    dates_with_offsets(text).into_iter().find_map(|(_, d)| {
+    dates(text).find_map(|(_, d)| {
         let year = d.year?;
         Date::new(year, d.month, d.day).ok()
     })
@@ -348,22 +348,20 @@ pub fn first_full_date(text: &str) -> Option<Date> {
 
 /// Every date written in the text, with its byte offset.
 pub fn dates_with_offsets(text: &str) -> Vec<(usize, DateParts)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < text.len() {
-        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if at_word_start
-            && (bytes[i].is_ascii_alphanumeric())
-            && let Some((d, n)) = scan_date(&text[i..])
-        {
-            out.push((i, d));
-            i += n;
-            continue;
-        }
-        i += text[i..].chars().next().map_or(1, char::len_utf8);
-    }
-    out
+    dates(text).collect()
+}
+
+/// The dates of a text, lazily: one linear regex pass finds where a date may start, and the
+/// date readers run only there.
+fn dates(text: &str) -> impl Iterator<Item = (usize, DateParts)> + '_ {
+    static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?MONTH|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s|MONTH\.?\s+\d)",
+        )
+    });
+    CANDIDATE
+        .find_iter(text)
+        .filter_map(|m| scan_date(&text[m.start()..]).map(|(d, _)| (m.start(), d)))
 }
 
 /// Why a point could not become a timestamp.

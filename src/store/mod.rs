@@ -234,6 +234,7 @@ impl Store {
     ) -> Result<SyncStats, StoreError> {
         let mut stats = SyncStats::default();
         let mut live = std::collections::HashSet::new();
+        let mut new_records = sled::Batch::default();
         for incident in incidents {
             let review = incident.current();
             let who = format!("review ({})", review.stage.as_str());
@@ -282,22 +283,42 @@ impl Store {
                 record.services = review.services.clone();
                 record.regions = review.regions.clone();
                 record.retired = false;
-                if existing.as_ref() != Some(&record) {
-                    match existing {
-                        None => stats.added += 1,
-                        Some(_) => stats.updated += 1,
+                match existing {
+                    // Only ingest creates records, so new ones go in one batch.
+                    None => {
+                        let bytes =
+                            serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt {
+                                key: record.id.clone(),
+                                message: e.to_string(),
+                            })?;
+                        new_records.insert(record.id.as_bytes(), bytes);
+                        stats.added += 1;
                     }
-                    self.write_merged(record)?;
+                    Some(old) if old != record => {
+                        stats.updated += 1;
+                        self.write_merged(record)?;
+                    }
+                    Some(_) => {}
                 }
             }
         }
-        for record in self.all()? {
-            if !record.retired && !live.contains(&record.id) {
-                self.write_merged(RepairRecord {
-                    retired: true,
-                    ..record
-                })?;
-                stats.retired += 1;
+        self.items
+            .apply_batch(new_records)
+            .map_err(self.sled_err())?;
+        // Retire what left the reviews; only those records are decoded.
+        for key in self.items.iter().keys() {
+            let key = key.map_err(self.sled_err())?;
+            if live.contains(std::str::from_utf8(&key).unwrap_or("")) {
+                continue;
+            }
+            if let Some(record) = self.get(&String::from_utf8_lossy(&key))? {
+                if !record.retired {
+                    self.write_merged(RepairRecord {
+                        retired: true,
+                        ..record
+                    })?;
+                    stats.retired += 1;
+                }
             }
         }
         self.flush()?;

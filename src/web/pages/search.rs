@@ -12,7 +12,8 @@ use crate::incident::format_minutes;
 use crate::index::search::{SearchRequest, SearchResults, Sort};
 use crate::web::error::WebError;
 
-pub const PAGE_SIZE: usize = 20;
+/// Hits per page: ten, like the benchmark's "results page" and most search engines.
+pub const PAGE_SIZE: usize = 10;
 pub const MAX_PAGE: usize = 500;
 
 fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, WebError> {
