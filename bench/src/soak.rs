@@ -121,7 +121,7 @@ pub fn run(
                     if n >= requests {
                         break;
                     }
-                    if n > 0 && n % (requests / 4).max(1) == 0 {
+                    if n > 0 && n.is_multiple_of((requests / 4).max(1)) {
                         quarters
                             .lock()
                             .expect("quarters")

@@ -428,7 +428,7 @@ impl SearchIndex {
                 )
             }
         };
-        let hits = self.hits(&searcher, text.as_deref(), &addresses)?;
+        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
         let facets = FACETS
             .iter()
             .zip(handles)

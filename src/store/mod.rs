@@ -311,14 +311,14 @@ impl Store {
             if live.contains(std::str::from_utf8(&key).unwrap_or("")) {
                 continue;
             }
-            if let Some(record) = self.get(&String::from_utf8_lossy(&key))? {
-                if !record.retired {
-                    self.write_merged(RepairRecord {
-                        retired: true,
-                        ..record
-                    })?;
-                    stats.retired += 1;
-                }
+            if let Some(record) = self.get(&String::from_utf8_lossy(&key))?
+                && !record.retired
+            {
+                self.write_merged(RepairRecord {
+                    retired: true,
+                    ..record
+                })?;
+                stats.retired += 1;
             }
         }
         self.flush()?;
