@@ -274,6 +274,7 @@ fn dir_size(p: &Path) -> u64 {
 }
 
 /// Run a child to its end; returns (seconds, its peak RSS in MB, success).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below
 fn run_measured(cmd: &mut Command) -> (f64, f64, bool) {
     let started = Instant::now();
     let child = cmd.spawn().expect("child starts");

@@ -28,18 +28,24 @@ fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, W
     }
 }
 
-/// Read a search from query parameters (shared with the API): q, service, region, cause,
-/// status, year, stage, from, to, sort, page.
-/// Run a search on the blocking pool: the async worker stays free, and a panic in the search
-/// becomes a 500 for this request instead of taking the worker down.
-pub async fn search_off_the_worker(
-    state: &web::Data<AppState>,
-    request: SearchRequest,
+/// Run a search on this worker (searches are short and CPU-bound; there is one worker per
+/// core), with a panic in it turned into a 500 for this request instead of taking the worker
+/// down.
+pub fn search_guarded(
+    state: &AppState,
+    request: &SearchRequest,
 ) -> Result<SearchResults, WebError> {
-    let st = state.clone();
-    super::blocking(move || st.index.search(&request).map_err(WebError::internal)).await
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.search(request))) {
+        Ok(result) => result.map_err(WebError::internal),
+        Err(_) => Err(WebError::Internal(format!(
+            "the search for {:?} panicked",
+            request.query
+        ))),
+    }
 }
 
+/// Read a search from query parameters (shared with the API): q, service, region, cause,
+/// status, year, stage, from, to, sort, page.
 pub fn search_request(
     params: &Params,
     catalogue: &Catalogue,
@@ -220,7 +226,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let mut layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let (request, page) = search_request(&params, &state.catalogue)?;
-    let results = search_off_the_worker(&state, request.clone()).await?;
+    let results = search_guarded(&state, &request)?;
     let base = |qs: String| {
         if qs.is_empty() {
             "/search".to_string()
@@ -341,7 +347,7 @@ pub async fn related_page(
     let hits = if text.trim().is_empty() {
         Vec::new()
     } else {
-        hit_views(&search_off_the_worker(&state, related_request(&text, 5)).await?)
+        hit_views(&search_guarded(&state, &related_request(&text, 5))?)
     };
     html(&RelatedPage { layout, text, hits })
 }
