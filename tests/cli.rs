@@ -217,3 +217,42 @@ fn ingest_fails_at_once_while_another_process_holds_the_data() {
         "it does not hang"
     );
 }
+
+#[test]
+fn backup_and_restore_round_trip_through_the_cli() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let first = tmp.path().join("backup.json");
+    let o = ikb(&index, &["backup", "--out", first.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let other = tmp.path().join("other");
+    let o = ikb(&other, &["restore", first.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), "restored 41 repair items\n");
+    let again = ikb(&other, &["backup"]);
+    assert_eq!(
+        again.stdout,
+        std::fs::read(&first).unwrap(),
+        "the same bytes"
+    );
+    let o = ikb(&index, &["restore", first.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a store that is not empty needs --replace"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--replace"));
+    let o = ikb(&index, &["restore", "--replace", first.to_str().unwrap()]);
+    assert!(o.status.success());
+    std::fs::write(tmp.path().join("junk.json"), "{\"not\": \"a backup\"}").unwrap();
+    let o = ikb(
+        &other,
+        &[
+            "restore",
+            "--replace",
+            tmp.path().join("junk.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a backup made by `ikb backup`"));
+}

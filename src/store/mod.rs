@@ -137,7 +137,9 @@ pub enum StoreError {
         "tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest"
     )]
     Locked { path: String },
-    #[error("tracking store at {path}: {source}")]
+    #[error(
+        "tracking store at {path}: {source}; if it does not open, restore the last `ikb backup` with `ikb restore`"
+    )]
     Sled { path: String, source: sled::Error },
     #[error("tracking store: record {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
@@ -166,18 +168,25 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let p = path.display().to_string();
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(e) if e.to_string().contains("lock") => {
-                    StoreError::Locked { path: p.clone() }
-                }
-                _ => StoreError::Sled {
-                    path: p.clone(),
-                    source,
-                },
-            })?;
+        let open = || sled::Config::new().path(path).open();
+        let db = match open() {
+            // sled 0.34 can leave an unfinished snapshot behind when it is killed while writing
+            // one, and then refuses to open (sled issues 1527 and 1533). The snapshot is only a
+            // shortcut over the log: set it aside (never delete it) and open again.
+            Err(sled::Error::Corruption { .. }) if set_aside_unfinished_snapshots(path) > 0 => {
+                open()
+            }
+            other => other,
+        }
+        .map_err(|source| match &source {
+            sled::Error::Io(e) if e.to_string().contains("lock") => {
+                StoreError::Locked { path: p.clone() }
+            }
+            _ => StoreError::Sled {
+                path: p.clone(),
+                source,
+            },
+        })?;
         let items = db
             .open_tree("repair_items")
             .map_err(|source| StoreError::Sled {
@@ -444,6 +453,26 @@ impl Store {
     }
 }
 
+/// Rename `snap.*.generating` files of a sled folder to `unfinished-snap.*`; returns how many.
+fn set_aside_unfinished_snapshots(path: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            // Not starting with "snap.", or sled would read it again.
+            let aside = path.join(format!("unfinished-{name}"));
+            if std::fs::rename(e.path(), &aside).is_ok() {
+                tracing::warn!(file = %aside.display(), "set aside an unfinished sled snapshot left by a crash");
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// A backup of the tracking store: every record with its tracking state and history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backup {
@@ -609,5 +638,25 @@ mod tests {
             s.update("nope", &stale, "b", None, Timestamp::now()),
             Err(StoreError::NotFound(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod crash_tests {
+    use super::*;
+
+    #[test]
+    fn a_store_with_an_unfinished_snapshot_left_by_a_crash_still_opens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t");
+        {
+            let s = Store::open(&path).unwrap();
+            s.items.insert(b"k", b"{}".to_vec()).unwrap();
+            s.flush().unwrap();
+        }
+        // What a kill during snapshot generation leaves behind.
+        std::fs::write(path.join("snap.00000000000DEAD.generating"), b"\x00garbage").unwrap();
+        let s = Store::open(&path).expect("opens despite the unfinished snapshot");
+        assert!(s.items.contains_key(b"k").unwrap());
     }
 }
