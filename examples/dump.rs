@@ -1,3 +1,6 @@
+//! Print the incidents parsed from report folders as JSON, to look at what the parsers make of
+//! a corpus: `cargo run --release --example dump -- ../shared/corpus/azure > incidents.json`.
+
 fn main() {
     let roots: Vec<std::path::PathBuf> = std::env::args().skip(1).map(Into::into).collect();
     let cat = incident_kb::facet::Catalogue::bundled();

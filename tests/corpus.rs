@@ -258,3 +258,18 @@ fn oddities_of_the_shared_corpus() {
     let wm = review_of("wikimedia/20110623-Performance.txt");
     assert_eq!(wm.impact_start, ts("2011-06-23T15:35:00Z"));
 }
+
+#[test]
+fn the_same_review_saved_under_two_titles_counts_once() {
+    // ../shared/corpus/azure has the Japan West network incident of 27 March 2017 twice, with
+    // two titles and the same text: one incident, one review.
+    let dir = common::shared_corpus().join("azure");
+    let files = [
+        dir.join("2017-03-27_multiple-azure-services-japan-west-mitigated.txt"),
+        dir.join("2017-03-27_multiple-azure-services-impacted-by-underlying-network.txt"),
+    ];
+    let read =
+        incident_kb::corpus::read_files(&files, &Catalogue::bundled(), |_, _, _| {}).unwrap();
+    assert_eq!((read.reviews, read.incidents.len()), (2, 1));
+    assert_eq!(read.incidents[0].reviews.len(), 1);
+}
