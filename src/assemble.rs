@@ -274,7 +274,7 @@ pub fn incidents(reviews: Vec<Review>) -> Vec<Incident> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::{ReportedStatus, Stage};
+    use crate::incident::ReportedStatus;
 
     fn item(id: &str, text: &str) -> RepairItem {
         RepairItem {
@@ -306,6 +306,5 @@ mod tests {
     fn ids_are_url_safe() {
         assert_eq!(safe_id("INC 12/34"), "INC1234");
         assert_eq!(safe_id("../../etc"), "etc");
-        let _ = Stage::Final;
     }
 }

@@ -66,16 +66,17 @@ pub fn today() -> jiff::civil::Date {
 }
 
 /// The repair facets of an incident, from the statuses that count in the store.
+/// `record` looks an item up: in a map during ingest, in the store after one tracking write.
 pub fn repair_facets(
     incident: &Incident,
-    records: &HashMap<String, RepairRecord>,
+    record: &dyn Fn(&str) -> Option<RepairRecord>,
     today: jiff::civil::Date,
 ) -> RepairFacets {
     let statuses: Vec<_> = incident
         .current()
         .repair_items
         .iter()
-        .filter_map(|i| records.get(&i.id))
+        .filter_map(|i| record(&i.id))
         .map(|r| (r.status(), r.overdue(today)))
         .collect();
     RepairFacets::from_items(&statuses)
@@ -101,7 +102,8 @@ pub fn apply(
     tracing::debug!(elapsed = ?started.elapsed(), "tracking store synced");
     let records = records_by_id(store)?;
     let today = today();
-    let report = index.sync(incidents, &|i| repair_facets(i, &records, today))?;
+    let lookup = |id: &str| records.get(id).cloned();
+    let report = index.sync(incidents, &|i| repair_facets(i, &lookup, today))?;
     Ok((stats, report))
 }
 

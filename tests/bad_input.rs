@@ -217,3 +217,11 @@ fn hostile_requests_to_the_real_server_get_4xx_and_it_keeps_serving() {
     );
     println!("hostile requests tried: {tried}, server healthy after each");
 }
+
+#[test]
+fn a_file_that_cannot_be_read_says_so_not_front_matter() {
+    let missing = std::env::temp_dir().join("ikb-no-such-report.md");
+    let e = incident_kb::corpus::read_report(&missing, &Catalogue::bundled()).unwrap_err();
+    assert!(matches!(e, ReportError::Unreadable(_)), "{e}");
+    assert!(e.to_string().starts_with("cannot read the file:"), "{e}");
+}

@@ -85,6 +85,28 @@ pub struct Run {
 }
 
 impl Run {
+    /// Send one request and record its latency counted from `since`; on a transport error,
+    /// count it and reconnect. False when the server cannot be reached any more.
+    fn request(&mut self, conn: &mut Conn, port: u16, path: &str, since: Instant) -> bool {
+        match conn.get(path) {
+            Ok(status) => {
+                self.latencies.push(since.elapsed());
+                self.server_errors += usize::from(status >= 500);
+                true
+            }
+            Err(_) => {
+                self.errors += 1;
+                match Conn::open(port) {
+                    Ok(c) => {
+                        *conn = c;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        }
+    }
+
     pub fn qps(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -105,19 +127,8 @@ pub fn closed_loop(port: u16, paths: &[String], connections: usize, duration: Du
                     };
                     let mut n = w;
                     while Instant::now() < deadline {
-                        let t = Instant::now();
-                        match conn.get(&paths[n % paths.len()]) {
-                            Ok(status) => {
-                                run.latencies.push(t.elapsed());
-                                run.server_errors += usize::from(status >= 500);
-                            }
-                            Err(_) => {
-                                run.errors += 1;
-                                match Conn::open(port) {
-                                    Ok(c) => conn = c,
-                                    Err(_) => break,
-                                }
-                            }
+                        if !run.request(&mut conn, port, &paths[n % paths.len()], Instant::now()) {
+                            break;
                         }
                         n += connections;
                     }
@@ -165,18 +176,8 @@ pub fn open_loop(
                         if let Some(wait) = due.checked_duration_since(Instant::now()) {
                             std::thread::sleep(wait);
                         }
-                        match conn.get(&paths[n % paths.len()]) {
-                            Ok(status) => {
-                                run.latencies.push(due.elapsed());
-                                run.server_errors += usize::from(status >= 500);
-                            }
-                            Err(_) => {
-                                run.errors += 1;
-                                match Conn::open(port) {
-                                    Ok(c) => conn = c,
-                                    Err(_) => break,
-                                }
-                            }
+                        if !run.request(&mut conn, port, &paths[n % paths.len()], due) {
+                            break;
                         }
                         k += 1;
                     }

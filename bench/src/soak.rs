@@ -181,7 +181,7 @@ pub fn run(
     let elapsed = started.elapsed();
     let mut rss = quarters.into_inner().expect("quarters");
     rss.push(crate::proc_status_mb(pid, "VmRSS:"));
-    let note_events = history_notes(port, item);
+    let note_events = history_len(port, item);
     SoakResult {
         requests,
         malformed: malformed.into_inner(),
@@ -207,10 +207,6 @@ fn history_len(port: u16, item: &str) -> usize {
         .iter()
         .filter(|e| e["field"] == "note")
         .count()
-}
-
-fn history_notes(port: u16, item: &str) -> usize {
-    history_len(port, item)
 }
 
 /// Print the soak's figures.

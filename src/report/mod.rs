@@ -34,6 +34,8 @@ pub enum ReportError {
     InvalidUtf8 { offset: usize },
     #[error("the file is {bytes} bytes, over the {limit}-byte limit for one report; split it")]
     TooLarge { bytes: usize, limit: usize },
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
     #[error("front matter: {0}")]
     FrontMatter(String),
     #[error("no review found: the text has no report content")]

@@ -455,8 +455,9 @@ pub fn apply_change(
         })?;
     if let Ok(incident) = state.index.get(&record.incident_id) {
         let _guard = state.index_writer.lock().map_err(WebError::internal)?;
-        let records = crate::ingest::records_by_id(&state.store).map_err(WebError::internal)?;
-        let facets = crate::ingest::repair_facets(&incident, &records, today());
+        // Only this incident's items, not the whole store.
+        let lookup = |item: &str| state.store.get(item).ok().flatten();
+        let facets = crate::ingest::repair_facets(&incident, &lookup, today());
         state
             .index
             .refresh(&incident, &facets)
