@@ -1,5 +1,5 @@
 //! Time the search work of the benchmark queries on an existing index:
-//! `cargo run --release --example search_profile -- INDEX_DIR/search bench/queries.tsv`
+//! `cargo run --release --example search_profile -- INDEX_DIR/search bench/queries.tsv [--slowest]`
 use std::time::Instant;
 
 use incident_kb::index::SearchIndex;
@@ -31,11 +31,25 @@ fn main() {
         })
         .collect();
     let mut times = Vec::new();
+    let mut per_query = vec![(0.0f64, 0usize); queries.len()];
     for _ in 0..3 {
-        for q in &queries {
+        for (i, q) in queries.iter().enumerate() {
             let t = Instant::now();
-            std::hint::black_box(index.search(q).unwrap());
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            let results = std::hint::black_box(index.search(q).unwrap());
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            times.push(ms);
+            per_query[i] = (per_query[i].0.max(ms), results.total);
+        }
+    }
+    if args.iter().any(|a| a == "--slowest") {
+        let mut order: Vec<usize> = (0..queries.len()).collect();
+        order.sort_by(|&a, &b| per_query[b].0.total_cmp(&per_query[a].0));
+        for &i in order.iter().take(25) {
+            let q = &queries[i];
+            println!(
+                "{:8.3} ms  {:7} hits  {:?} {:?}",
+                per_query[i].0, per_query[i].1, q.query, q.filters
+            );
         }
     }
     times.sort_by(f64::total_cmp);

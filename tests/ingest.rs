@@ -475,3 +475,104 @@ fn every_incident_is_found_by_its_own_words_with_a_snippet() {
         }
     }
 }
+
+/// Facet counts come from our own per-segment facet index (src/index/facet_count.rs); tantivy's
+/// `FacetCollector` is the reference. Over the shared corpus, after rewrites that leave deleted
+/// documents and new segments behind, both must agree for every facet of several queries.
+#[test]
+fn facet_counts_agree_with_tantivys_facet_collector() {
+    use incident_kb::index::write::RepairFacets;
+    use tantivy::collector::FacetCollector;
+    use tantivy::query::{AllQuery, Query, TermQuery};
+    use tantivy::schema::{Facet, IndexRecordOption};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path().join("index"));
+    ingest::ingest(
+        &data,
+        &[common::shared_corpus()],
+        &Catalogue::bundled(),
+        |_, _, _| {},
+    )
+    .unwrap();
+    let index = SearchIndex::open(&data.search()).unwrap();
+    // Rewrite every 25th incident with other repair facets: deletions, and new segments.
+    let all = index.all().unwrap();
+    assert!(
+        all.len() > 400,
+        "the shared corpus gave {} incidents",
+        all.len()
+    );
+    let completed = RepairFacets {
+        values: ["completed"].into_iter().collect(),
+    };
+    for incident in all.iter().step_by(25) {
+        index.refresh(incident, &completed).unwrap();
+    }
+    let searcher = index.reader.searcher();
+    assert!(searcher.segment_readers().len() > 1);
+    assert!(
+        searcher
+            .segment_readers()
+            .iter()
+            .any(|s| s.num_deleted_docs() > 0)
+    );
+
+    let mut analyzer = index.index.tokenizer_for_field(index.fields.text).unwrap();
+    let mut stem = |word: &str| {
+        let mut stream = analyzer.token_stream(word);
+        assert!(stream.advance(), "{word} has a stem");
+        stream.token().text.clone()
+    };
+    let mut checked = 0;
+    // Rare and common words: counting walks the matches when they are under half a segment,
+    // and the rest of the segment when they are over.
+    let mut most_but_not_all = false;
+    for word in [
+        "",
+        "network",
+        "dns",
+        "certificate",
+        "latency",
+        "restarted",
+        "impact",
+        "service",
+    ] {
+        let query: Box<dyn Query> = if word.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(TermQuery::new(
+                tantivy::Term::from_field_text(index.fields.text, &stem(word)),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let ours = index
+            .search(&SearchRequest {
+                query: word.into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(ours.total > 0, "{word:?} matches");
+        most_but_not_all |= ours.total * 3 > all.len() * 2 && ours.total < all.len();
+        for (name, counts) in &ours.facets {
+            let mut collector = FacetCollector::for_field(*name);
+            collector.add_facet(Facet::root());
+            let theirs = searcher.search(&query, &collector).unwrap();
+            let mut expected: Vec<(String, u64)> = theirs
+                .get(Facet::root())
+                .map(|(f, n)| (f.to_path()[0].to_string(), n))
+                .collect();
+            let mut got: Vec<(String, u64)> =
+                counts.iter().map(|c| (c.value.clone(), c.count)).collect();
+            expected.sort();
+            got.sort();
+            assert_eq!(got, expected, "facet {name} of {word:?}");
+            checked += got.len();
+        }
+    }
+    assert!(checked > 100, "only {checked} facet values compared");
+    assert!(
+        most_but_not_all,
+        "no query matched most but not all incidents"
+    );
+}

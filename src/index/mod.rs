@@ -1,8 +1,10 @@
 //! The search index (tantivy): one document per incident, built from incidents and the repair
 //! statuses people set; never a source of truth for tracking state.
 
+pub mod facet_count;
 pub mod schema;
 pub mod search;
+mod stem;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +44,8 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     pub path: PathBuf,
+    /// Per live segment, each document's facet values: what facet counts are read from.
+    facet_indexes: facet_count::FacetIndexes,
 }
 
 fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -91,6 +95,7 @@ impl SearchIndex {
                 reader,
                 fields,
                 path: path.to_path_buf(),
+                facet_indexes: Default::default(),
             },
             fresh,
         ))

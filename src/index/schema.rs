@@ -9,7 +9,7 @@ use tantivy::schema::{
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The analyzer of every text field: words, lowercased, English stop words out, stemmed.
 pub const TEXT_ANALYZER: &str = "en_kb";
@@ -17,8 +17,7 @@ pub const TEXT_ANALYZER: &str = "en_kb";
 /// Register the analyzers the schema names; every open of the index must call this.
 pub fn register_analyzers(index: &tantivy::Index) {
     use tantivy::tokenizer::{
-        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-        TextAnalyzer,
+        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer,
     };
     let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -27,10 +26,21 @@ pub fn register_analyzers(index: &tantivy::Index) {
     if let Some(stop) = StopWordFilter::new(Language::English) {
         builder = builder.filter_dynamic(stop);
     }
-    let analyzer = builder
-        .filter_dynamic(Stemmer::new(Language::English))
-        .build();
+    let analyzer = builder.filter_dynamic(super::stem::MemoStemmer).build();
     index.tokenizers().register(TEXT_ANALYZER, analyzer);
+}
+
+/// How many times each part of an incident is written into the `text` field that plain queries
+/// match and score: a match in the title counts three times, in what happened twice. (BM25F
+/// weights fields the same way, by scaling their term frequencies; repeating the text does that
+/// with one field, so a query is one posting list per word instead of one per word and section.)
+pub const TITLE_WEIGHT: usize = 3;
+
+pub fn text_weight(kind: SectionKind) -> usize {
+    match kind {
+        SectionKind::WhatHappened => 2,
+        _ => 1,
+    }
 }
 
 /// The facet dimensions, as field names and URL parameters.
@@ -43,6 +53,8 @@ pub struct Fields {
     pub hash: Field,
     pub tracking_id: Field,
     pub title: Field,
+    /// Title and every section, weighted: what plain queries match and score.
+    pub text: Field,
     /// One text field per section kind, in `SectionKind::ALL` order.
     pub sections: [Field; 6],
     pub impact_start: Field,
@@ -81,6 +93,7 @@ pub fn build() -> (Schema, Fields) {
     let tracking_id = b.add_text_field("tracking_id", STRING);
     let title = b.add_text_field("title", text.clone());
     let sections = SectionKind::ALL.map(|k| b.add_text_field(k.as_str(), text.clone()));
+    let all_text = b.add_text_field("text", text.clone());
     let impact_start = b.add_i64_field("impact_start", INDEXED | FAST);
     let facets = FACETS.map(|f| b.add_facet_field(f, FacetOptions::default()));
     let incident = b.add_text_field("incident", STORED);
@@ -92,6 +105,7 @@ pub fn build() -> (Schema, Fields) {
             hash,
             tracking_id,
             title,
+            text: all_text,
             sections,
             impact_start,
             facets,

@@ -2,18 +2,18 @@
 //! values within a facet, all facets together), a date range, sorting, a page of hits with the
 //! best-matching section and a highlighted snippet, and facet counts.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tantivy::collector::{
-    Count, FacetCollector, FacetCounts, FruitHandle, MultiCollector, TopDocs,
-};
+use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
+use super::facet_count::Matches;
 use super::schema::FACETS;
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
@@ -231,16 +231,12 @@ fn section_boost(kind: SectionKind) -> f32 {
 }
 
 impl SearchIndex {
+    /// Plain words go to the weighted `text` field (one posting list per word, so an
+    /// every-word query is a plain intersection) and to the exact ids; `title:` and the section
+    /// names reach single fields.
     fn query_parser(&self) -> QueryParser {
         let f = &self.fields;
-        let mut fields = vec![f.title, f.id, f.tracking_id];
-        fields.extend(f.sections);
-        let mut parser = QueryParser::for_index(&self.index, fields);
-        parser.set_field_boost(f.title, 3.0);
-        for kind in SectionKind::ALL {
-            parser.set_field_boost(f.section(kind), section_boost(kind));
-        }
-        parser
+        QueryParser::for_index(&self.index, vec![f.text, f.id, f.tracking_id])
     }
 
     /// The text query, leniently: a syntax error never fails a search, it becomes a hint.
@@ -383,65 +379,54 @@ impl SearchIndex {
         let offset = req.offset.min(100_000);
         let path = self.path.as_path();
         let err = tantivy_err(path);
-        let mut facet_collectors = MultiCollector::new();
-        let handles: Vec<FruitHandle<FacetCounts>> = FACETS
-            .iter()
-            .map(|name| {
-                let mut c = FacetCollector::for_field(*name);
-                c.add_facet(Facet::root());
-                facet_collectors.add_collector(c)
-            })
-            .collect();
+        // Where the time goes, at RUST_LOG=incident_kb=trace.
+        let t0 = Instant::now();
         let top = TopDocs::with_limit(limit).and_offset(offset);
         let sort = if req.sort == Sort::Relevance && !has_text {
             Sort::Newest
         } else {
             req.sort
         };
-        let (total, addresses, mut facet_fruit) = match sort {
-            Sort::Relevance => {
-                let (total, hits, facets) = searcher
-                    .search(&query, &(Count, top.order_by_score(), facet_collectors))
-                    .map_err(&err)?;
-                (total, hits, facets)
-            }
+        // One pass: the page's top documents, and every match as a bitmap for the total and
+        // the facet counts.
+        let (addresses, matches) = match sort {
+            Sort::Relevance => searcher
+                .search(&query, &(top.order_by_score(), Matches))
+                .map_err(&err)?,
             Sort::Newest | Sort::Oldest => {
                 let order = if sort == Sort::Newest {
                     Order::Desc
                 } else {
                     Order::Asc
                 };
-                let (total, hits, facets) = searcher
+                let (hits, matches) = searcher
                     .search(
                         &query,
                         &(
-                            Count,
                             top.order_by_fast_field::<i64>("impact_start", order),
-                            facet_collectors,
+                            Matches,
                         ),
                     )
                     .map_err(&err)?;
-                (
-                    total,
-                    hits.into_iter().map(|(_, a)| (0.0, a)).collect::<Vec<_>>(),
-                    facets,
-                )
+                (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), matches)
             }
         };
+        let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
+        let facet_indexes = self
+            .facet_indexes
+            .for_searcher(searcher, &self.fields.facets)
+            .map_err(&err)?;
+        let t1 = Instant::now();
         let hits = self.hits(searcher, text.as_deref(), &addresses)?;
+        let t2 = Instant::now();
         let facets = FACETS
             .iter()
-            .zip(handles)
-            .map(|(name, handle)| {
-                let counts = handle.extract(&mut facet_fruit);
+            .zip(facet_indexes.count(&matches, FACETS.len()))
+            .map(|(name, counts)| {
                 let mut values: Vec<FacetCount> = counts
-                    .get(Facet::root())
-                    .map(|(f, count)| FacetCount {
-                        value: f
-                            .to_path()
-                            .first()
-                            .map(|s| s.to_string())
-                            .unwrap_or_default(),
+                    .into_iter()
+                    .map(|(value, count)| FacetCount {
+                        value: value.to_string(),
                         count,
                     })
                     .collect();
@@ -453,6 +438,13 @@ impl SearchIndex {
                 (*name, values)
             })
             .collect();
+        tracing::trace!(
+            total,
+            matching = ?(t1 - t0),
+            hits = ?(t2 - t1),
+            facets = ?t2.elapsed(),
+            "search pass"
+        );
         Ok((total, hits, facets))
     }
 
@@ -463,22 +455,55 @@ impl SearchIndex {
         addresses: &[(f32, DocAddress)],
     ) -> Result<Vec<Hit>, IndexError> {
         let err = tantivy_err(&self.path);
-        // The query's terms per section field: which sections of a hit match is read from the
-        // postings (cheap), and only the best section is tokenized for its snippet.
+        // The query's words, and their terms per section field: which sections of a hit match
+        // is read from the postings (cheap), and only the best section is tokenized for its
+        // snippet. Words of plain queries are on the `text` field, which holds every section.
+        let mut words: BTreeMap<String, f32> = BTreeMap::new();
         let mut terms: Vec<(SectionKind, Vec<Term>)> =
             SectionKind::ALL.iter().map(|&k| (k, Vec::new())).collect();
         if let Some(q) = text {
-            q.query_terms(&mut |term, _| {
-                if let Some((_, list)) = terms
+            let mut add = |kind: SectionKind, word: &str| {
+                let term = Term::from_field_text(self.fields.section(kind), word);
+                let list = &mut terms
                     .iter_mut()
-                    .find(|(k, _)| self.fields.section(*k) == term.field())
-                    && !list.contains(term)
-                {
-                    list.push(term.clone());
+                    .find(|(k, _)| *k == kind)
+                    .expect("all kinds")
+                    .1;
+                if !list.contains(&term) {
+                    list.push(term);
                 }
-            });
+            };
+            let mut seen = Vec::new();
+            q.query_terms(&mut |term, _| seen.push(term.clone()));
+            for term in seen {
+                let value = term.value();
+                let Some(word) = value.as_str() else {
+                    continue;
+                };
+                let kinds: Vec<SectionKind> = if term.field() == self.fields.text {
+                    SectionKind::ALL.to_vec()
+                } else {
+                    SectionKind::ALL
+                        .into_iter()
+                        .filter(|k| self.fields.section(*k) == term.field())
+                        .collect()
+                };
+                if kinds.is_empty() {
+                    continue;
+                }
+                kinds.iter().for_each(|k| add(*k, word));
+                // Rarer words weigh more in choosing the snippet's fragment.
+                let docs = searcher
+                    .doc_freq(&Term::from_field_text(self.fields.text, word))
+                    .map_err(&err)?;
+                words.insert(word.to_string(), 1.0 / (1.0 + docs as f32));
+            }
         }
-        let mut generators: Vec<(SectionKind, SnippetGenerator)> = Vec::new();
+        let tokenizer = self
+            .index
+            .tokenizer_for_field(self.fields.text)
+            .map_err(&err)?;
+        let generator = SnippetGenerator::new(words, tokenizer, self.fields.text, 220);
         let mut out = Vec::with_capacity(addresses.len());
         for &(score, address) in addresses {
             let incident = self.load(searcher, address)?;
@@ -488,20 +513,6 @@ impl SearchIndex {
                 .sections_by_match(searcher, &terms, address)
                 .map_err(&err)?
             {
-                let g = match generators.iter().position(|(k, _)| *k == kind) {
-                    Some(i) => &generators[i].1,
-                    None => {
-                        let mut g = SnippetGenerator::create(
-                            searcher,
-                            text.expect("terms come from a query"),
-                            self.fields.section(kind),
-                        )
-                        .map_err(&err)?;
-                        g.set_max_num_chars(220);
-                        generators.push((kind, g));
-                        &generators.last().expect("just pushed").1
-                    }
-                };
                 let words: Vec<String> = terms
                     .iter()
                     .find(|(k, _)| *k == kind)
@@ -514,7 +525,7 @@ impl SearchIndex {
                 best = review
                     .sections_of(kind)
                     .filter_map(|s| around_first(&s.text, &words))
-                    .map(|window| g.snippet(window))
+                    .map(|window| generator.snippet(window))
                     .find(|snippet| !snippet.highlighted().is_empty())
                     .map(|snippet| (kind, snippet));
                 if best.is_some() {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use tantivy::schema::Facet;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
+use super::schema::{TITLE_WEIGHT, text_weight};
 use super::{Fields, IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
 
@@ -64,12 +65,21 @@ pub fn document(
         doc.add_text(fields.tracking_id, t);
     }
     doc.add_text(fields.title, &r.title);
+    for _ in 0..TITLE_WEIGHT {
+        doc.add_text(fields.text, &r.title);
+    }
+    let mut add_section = |kind: SectionKind, body: String| {
+        for _ in 0..text_weight(kind) {
+            doc.add_text(fields.text, &body);
+        }
+        doc.add_text(fields.section(kind), body);
+    };
     for s in &r.sections {
-        doc.add_text(fields.section(s.kind), format!("{}\n{}", s.heading, s.text));
+        add_section(s.kind, format!("{}\n{}", s.heading, s.text));
     }
     if !r.timeline.is_empty() {
         let steps: Vec<&str> = r.timeline.iter().map(|t| t.text.as_str()).collect();
-        doc.add_text(fields.section(SectionKind::Response), steps.join("\n"));
+        add_section(SectionKind::Response, steps.join("\n"));
     }
     doc.add_i64(
         fields.impact_start,
@@ -126,7 +136,24 @@ impl SearchIndex {
         let trust_known = !known.is_empty() || searcher.num_docs() == 0;
         let mut report = SyncReport::default();
         let mut next: BTreeMap<String, String> = BTreeMap::new();
-        let mut pending: Vec<(String, TantivyDocument, bool)> = Vec::new();
+        // Opened at the first change; documents stream to its indexing threads as they are
+        // built, so they are never all in memory at once.
+        let mut writer: Option<IndexWriter<TantivyDocument>> = None;
+        let open_writer = || -> Result<IndexWriter<TantivyDocument>, IndexError> {
+            // One indexing thread per core (up to four), 64 MB of buffer each.
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4);
+            let writer = self
+                .index
+                .writer_with_num_threads(threads, 64_000_000 * threads)
+                .map_err(tantivy_err(path))?;
+            if !trust_known {
+                // The hashes were lost (a crash between commit and their write): rebuild it all.
+                writer.delete_all_documents().map_err(tantivy_err(path))?;
+            }
+            Ok(writer)
+        };
         for incident in incidents {
             let facets = repair(incident);
             let json = serde_json::to_string(incident).expect("incidents serialize");
@@ -143,42 +170,31 @@ impl SearchIndex {
             if trust_known && old == Some(&hash) {
                 report.unchanged += 1;
             } else {
-                pending.push((
-                    incident.id.clone(),
-                    document(&self.fields, incident, &facets, &json),
-                    old.is_some(),
-                ));
+                let w = match writer.as_mut() {
+                    Some(w) => w,
+                    None => writer.insert(open_writer()?),
+                };
+                if old.is_some() {
+                    w.delete_term(Term::from_field_text(self.fields.id, &incident.id));
+                    report.replaced += 1;
+                } else {
+                    report.added += 1;
+                }
+                w.add_document(document(&self.fields, incident, &facets, &json))
+                    .map_err(tantivy_err(path))?;
             }
             next.insert(incident.id.clone(), hash);
         }
         let removed: Vec<&String> = known.keys().filter(|id| !next.contains_key(*id)).collect();
-        if pending.is_empty() && removed.is_empty() && trust_known {
+        if writer.is_none() && (!removed.is_empty() || !trust_known) {
+            writer = Some(open_writer()?);
+        }
+        let Some(mut writer) = writer else {
             return Ok(report);
-        }
-        // One indexing thread per core (up to four), 64 MB of buffer each.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4);
-        let mut writer: IndexWriter<TantivyDocument> = self
-            .index
-            .writer_with_num_threads(threads, 64_000_000 * threads)
-            .map_err(tantivy_err(path))?;
-        if !trust_known {
-            // The hashes were lost (a crash between commit and their write): rebuild it all.
-            writer.delete_all_documents().map_err(tantivy_err(path))?;
-        }
+        };
         for id in &removed {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
             report.removed += 1;
-        }
-        for (id, doc, existed) in pending {
-            writer.delete_term(Term::from_field_text(self.fields.id, &id));
-            writer.add_document(doc).map_err(tantivy_err(path))?;
-            if existed {
-                report.replaced += 1
-            } else {
-                report.added += 1
-            }
         }
         writer.commit().map_err(tantivy_err(path))?;
         writer.wait_merging_threads().map_err(tantivy_err(path))?;
