@@ -6,6 +6,12 @@ use incident_kb::index::SearchIndex;
 use incident_kb::index::search::SearchRequest;
 
 fn main() {
+    // RUST_LOG=incident_kb=trace prints where each search's time goes.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let index = SearchIndex::open(std::path::Path::new(&args[1])).unwrap();
     let text = std::fs::read_to_string(&args[2]).unwrap();

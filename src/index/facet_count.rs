@@ -83,7 +83,8 @@ fn ones(words: impl Iterator<Item = u64>) -> impl Iterator<Item = DocId> {
 /// Every facet value of the index, numbered: (facet position in the fields, value).
 #[derive(Debug, Default)]
 struct Values {
-    list: Vec<(usize, Arc<str>)>,
+    /// Shared with every search (copied only when a new segment brings a new value).
+    list: Arc<Vec<(usize, Arc<str>)>>,
     ids: HashMap<(usize, Arc<str>), u32>,
 }
 
@@ -93,7 +94,7 @@ impl Values {
             return *id;
         }
         let id = self.list.len() as u32;
-        self.list.push((facet, Arc::from(value)));
+        Arc::make_mut(&mut self.list).push((facet, Arc::from(value)));
         self.ids.insert((facet, Arc::from(value)), id);
         id
     }
@@ -219,7 +220,7 @@ struct Cache {
 /// The facet indexes of one searcher's segments, in segment order, with the value names.
 pub struct SearcherFacets {
     segments: Vec<Arc<SegmentFacets>>,
-    values: Vec<(usize, Arc<str>)>,
+    values: Arc<Vec<(usize, Arc<str>)>>,
 }
 
 impl FacetIndexes {

@@ -134,8 +134,8 @@ fn render_snippet(s: &Snippet) -> (String, String) {
 /// (stemmed, lowercase) query words starts, or `None` when none does. Stems are mostly prefixes
 /// of the words they come from, so this finds the match without tokenizing the whole section.
 fn around_first<'a>(text: &'a str, words: &[String]) -> Option<&'a str> {
-    const BEFORE: usize = 120;
-    const AFTER: usize = 320;
+    const BEFORE: usize = 80;
+    const AFTER: usize = 260;
     let lower = text.to_ascii_lowercase();
     let at = words
         .iter()

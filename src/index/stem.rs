@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
@@ -12,7 +11,8 @@ use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 const MEMO_LIMIT: usize = 100_000;
 
 thread_local! {
-    static MEMO: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    // FNV: words are short, and SipHash's setup would cost more than the lookup.
+    static MEMO: RefCell<fnv::FnvHashMap<String, String>> = RefCell::new(Default::default());
 }
 
 /// The stem of one (lowercase) word, as tantivy's English `Stemmer` gives it.
