@@ -152,16 +152,20 @@ impl SegmentFacets {
                 common.extend(bits);
             }
         }
-        pairs.sort_unstable();
-        let mut starts = Vec::with_capacity(max_doc as usize + 1);
-        let mut at = 0;
-        for doc in 0..=max_doc {
-            while at < pairs.len() && pairs[at].0 < doc {
-                at += 1;
-            }
-            starts.push(at as u32);
+        // Group the (document, value) pairs by document: a counting sort.
+        let mut starts = vec![0u32; max_doc as usize + 1];
+        for &(doc, _) in &pairs {
+            starts[doc as usize + 1] += 1;
         }
-        let value_ids = pairs.into_iter().map(|(_, id)| id).collect();
+        for d in 0..max_doc as usize {
+            starts[d + 1] += starts[d];
+        }
+        let mut next = starts.clone();
+        let mut value_ids = vec![0; pairs.len()];
+        for (doc, id) in pairs {
+            value_ids[next[doc as usize] as usize] = id;
+            next[doc as usize] += 1;
+        }
         let mut alive = DocBits::new(max_doc);
         (0..max_doc)
             .filter(|&d| !segment.is_deleted(d))
