@@ -1,5 +1,6 @@
-//! The same documents and queries in SQLite FTS5 (bundled SQLite): bm25 with the same field
-//! weights, snippet(), and facet counts with GROUP BY, doing the work of one results page.
+//! The same documents and queries in SQLite FTS5 (bundled SQLite): bm25 with per-column weights
+//! (title and what happened weigh most, as in our text field), snippet(), and facet counts with
+//! GROUP BY, doing the work of one results page.
 
 use std::path::Path;
 

@@ -218,7 +218,8 @@ pub fn expand_query(q: &str) -> String {
     out.join(" ")
 }
 
-/// How much a match in each kind of section counts (the title counts 3).
+/// How much a matching word in each kind of section counts when choosing the section a hit's
+/// snippet comes from. (Ranking weighs sections by `schema::text_weight`.)
 fn section_boost(kind: SectionKind) -> f32 {
     match kind {
         SectionKind::WhatHappened => 2.0,
@@ -559,7 +560,7 @@ impl SearchIndex {
     }
 
     /// The hit's sections that contain query terms, best first: most distinct terms, weighted
-    /// like the field boosts.
+    /// by `section_boost`.
     fn sections_by_match(
         &self,
         searcher: &Searcher,
