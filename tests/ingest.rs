@@ -576,3 +576,46 @@ fn facet_counts_agree_with_tantivys_facet_collector() {
         "no query matched most but not all incidents"
     );
 }
+
+/// A crash between the index's commit and the write of its hashes file leaves incidents in the
+/// index that the hashes do not know; the next ingest must replace them, not add them twice.
+#[test]
+fn incidents_the_hashes_lost_are_replaced_not_duplicated() {
+    let e = env();
+    let first = run(&e);
+    let hashes_path = e.data.search().join("ikb-hashes.json");
+    let mut hashes: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(&hashes_path).unwrap()).unwrap();
+    assert_eq!(hashes.len(), first.incidents);
+    let lost: Vec<String> = hashes.keys().take(3).cloned().collect();
+    for id in &lost {
+        hashes.remove(id);
+    }
+    std::fs::write(&hashes_path, serde_json::to_vec(&hashes).unwrap()).unwrap();
+    // Rewrite a report as it was: a new modification time makes the next ingest read the
+    // corpus again rather than trust its manifest.
+    let report = std::fs::read_dir(&e.corpus)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&report, std::fs::read(&report).unwrap()).unwrap();
+    let second = run(&e);
+    assert_eq!(second.index.added, lost.len());
+    let index = SearchIndex::open(&e.data.search()).unwrap();
+    let all = index
+        .search(&SearchRequest {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(all.total, first.incidents, "no incident twice");
+    for id in &lost {
+        assert_eq!(
+            all.hits.iter().filter(|h| &h.incident.id == id).count(),
+            1,
+            "{id} once"
+        );
+    }
+}

@@ -134,6 +134,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let known = read_hashes(path).unwrap_or_default();
         let trust_known = !known.is_empty() || searcher.num_docs() == 0;
+        let index_was_empty = searcher.num_docs() == 0;
         let mut report = SyncReport::default();
         let mut next: BTreeMap<String, String> = BTreeMap::new();
         // Opened at the first change; documents stream to its indexing threads as they are
@@ -174,8 +175,13 @@ impl SearchIndex {
                     Some(w) => w,
                     None => writer.insert(open_writer()?),
                 };
-                if old.is_some() {
+                // An empty index has nothing to replace (a full build skips 100k deletes);
+                // otherwise an id missing from the hashes may still be in the index, after a
+                // crash between a commit and the hashes' write.
+                if !index_was_empty {
                     w.delete_term(Term::from_field_text(self.fields.id, &incident.id));
+                }
+                if old.is_some() {
                     report.replaced += 1;
                 } else {
                     report.added += 1;
