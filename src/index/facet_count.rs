@@ -1,7 +1,7 @@
-//! Facet counts from a per-segment forward index: each segment's documents with the facet
-//! values they have, built once per segment (and deletion state). A search counts its facets by
-//! walking its matching documents, or, when they are most of the segment, by walking the rest
-//! and subtracting from the segment's totals: at most half the documents are ever visited.
+//! Facet counts from a per-segment facet index, built once per segment (and deletion state):
+//! common values as document bitmaps, counted by AND and popcount; the rest as each document's
+//! value ids, counted by walking the matching documents, or, when they are most of the segment,
+//! the other documents, subtracted from the segment's totals (at most half are ever visited).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -235,6 +235,7 @@ impl FacetIndexes {
         searcher: &Searcher,
         fields: &[Field],
     ) -> tantivy::Result<SearcherFacets> {
+        // A segment's deletions only grow, so their number tells its states apart.
         let key = |s: &SegmentReader| (s.segment_id(), s.num_deleted_docs());
         let mut cache = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let live: Vec<(SegmentId, u32)> = searcher.segment_readers().iter().map(key).collect();
