@@ -12,7 +12,7 @@ use crate::report::{self, ReportError};
 pub const REPORT_EXTENSIONS: [&str; 4] = ["txt", "md", "markdown", "text"];
 
 /// A report file that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     pub path: String,
     pub reason: String,

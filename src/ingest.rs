@@ -46,7 +46,7 @@ pub enum IngestError {
 }
 
 /// What an ingest did, for the summary line and the tests.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct IngestSummary {
     pub files: usize,
     pub reviews: usize,
@@ -158,11 +158,14 @@ pub fn ingest_into(
         rebuilt,
     };
     // The stamp again: the store grew if this ingest added items.
-    let manifest = Manifest::new(manifest_stamp(&files, catalogue, store), &summary);
+    let manifest = Manifest {
+        stamp: manifest_stamp(&files, catalogue, store),
+        summary,
+    };
     if let Err(e) = manifest.write(&index.path) {
         tracing::warn!(error = %e, "could not write the ingest manifest; the next ingest reads everything again");
     }
-    Ok(summary)
+    Ok(manifest.summary)
 }
 
 /// What an unchanged corpus looks like: the files (path, size, modification time), the
@@ -198,71 +201,30 @@ fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &Store) -> St
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Manifest {
     stamp: String,
-    files: usize,
-    reviews: usize,
-    incidents: usize,
-    sections: usize,
-    repair_items: usize,
-    warnings: usize,
-    failures: Vec<(String, String)>,
+    summary: IngestSummary,
 }
 
 const MANIFEST_FILE: &str = "ikb-manifest.json";
 
 impl Manifest {
-    fn new(stamp: String, s: &IngestSummary) -> Manifest {
-        Manifest {
-            stamp,
-            files: s.files,
-            reviews: s.reviews,
-            incidents: s.incidents,
-            sections: s.sections,
-            repair_items: s.repair_items,
-            warnings: s.warnings,
-            failures: s
-                .failures
-                .iter()
-                .map(|f| (f.path.clone(), f.reason.clone()))
-                .collect(),
-        }
-    }
-
     fn read(dir: &Path) -> Option<Manifest> {
-        serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()
+        crate::index::read_sidecar(&dir.join(MANIFEST_FILE))
     }
 
     fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(self).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(tmp, dir.join(MANIFEST_FILE))
+        crate::index::write_sidecar(&dir.join(MANIFEST_FILE), self)
     }
 
     /// The summary of an ingest that found nothing to do.
-    fn summary(&self) -> IngestSummary {
+    fn summary(self) -> IngestSummary {
         IngestSummary {
-            files: self.files,
-            reviews: self.reviews,
-            incidents: self.incidents,
-            sections: self.sections,
-            repair_items: self.repair_items,
-            warnings: self.warnings,
-            failures: self
-                .failures
-                .iter()
-                .map(|(path, reason)| Failure {
-                    path: path.clone(),
-                    reason: reason.clone(),
-                })
-                .collect(),
             index: SyncReport {
-                unchanged: self.incidents,
+                unchanged: self.summary.incidents,
                 ..SyncReport::default()
             },
             store: SyncStats::default(),
             rebuilt: false,
+            ..self.summary
         }
     }
 }

@@ -38,6 +38,23 @@ pub enum IndexError {
     NotFound(String),
 }
 
+/// A JSON file kept beside the index (derived data): its value, or `None` when it is missing or
+/// unreadable, which callers treat as "work it out again".
+pub(crate) fn read_sidecar<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Write a sidecar file whole or not at all: a temporary file beside it, then a rename.
+pub(crate) fn write_sidecar<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(value).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(tmp, path)
+}
+
 /// An open search index.
 pub struct SearchIndex {
     pub index: Index,

@@ -2,14 +2,13 @@
 //! incident or its repair statuses changed, removed when its report is gone.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use tantivy::schema::Facet;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::schema::{TITLE_WEIGHT, text_weight};
-use super::{Fields, IndexError, SearchIndex, tantivy_err};
+use super::{Fields, IndexError, SearchIndex, read_sidecar, tantivy_err, write_sidecar};
 use crate::incident::{Incident, SectionKind};
 
 const HASHES_FILE: &str = "ikb-hashes.json";
@@ -39,7 +38,7 @@ impl RepairFacets {
 }
 
 /// What a sync did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncReport {
     pub added: usize,
     pub replaced: usize,
@@ -109,19 +108,6 @@ pub fn document(
     doc
 }
 
-fn read_hashes(path: &Path) -> Option<BTreeMap<String, String>> {
-    serde_json::from_slice(&std::fs::read(path.join(HASHES_FILE)).ok()?).ok()
-}
-
-fn write_hashes(path: &Path, hashes: &BTreeMap<String, String>) -> std::io::Result<()> {
-    let tmp = path.join(format!("{HASHES_FILE}.tmp"));
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec(hashes).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(tmp, path.join(HASHES_FILE))
-}
-
 impl SearchIndex {
     /// Make the index hold exactly these incidents. `repair` gives each incident's repair
     /// facets. Unchanged incidents are not rewritten; nothing is committed when nothing changed.
@@ -132,7 +118,8 @@ impl SearchIndex {
     ) -> Result<SyncReport, IndexError> {
         let path = self.path.as_path();
         let searcher = self.reader.searcher();
-        let known = read_hashes(path).unwrap_or_default();
+        let known: BTreeMap<String, String> =
+            read_sidecar(&path.join(HASHES_FILE)).unwrap_or_default();
         let trust_known = !known.is_empty() || searcher.num_docs() == 0;
         let index_was_empty = searcher.num_docs() == 0;
         let mut report = SyncReport::default();
@@ -204,7 +191,7 @@ impl SearchIndex {
         }
         writer.commit().map_err(tantivy_err(path))?;
         writer.wait_merging_threads().map_err(tantivy_err(path))?;
-        write_hashes(path, &next).map_err(|source| IndexError::Io {
+        write_sidecar(&path.join(HASHES_FILE), &next).map_err(|source| IndexError::Io {
             path: path.display().to_string(),
             source,
         })?;
@@ -228,9 +215,10 @@ impl SearchIndex {
             .map_err(tantivy_err(path))?;
         writer.commit().map_err(tantivy_err(path))?;
         // The stored hash no longer matches: the next ingest rewrites this document once more.
-        let mut hashes = read_hashes(path).unwrap_or_default();
+        let hashes_path = path.join(HASHES_FILE);
+        let mut hashes: BTreeMap<String, String> = read_sidecar(&hashes_path).unwrap_or_default();
         hashes.insert(incident.id.clone(), String::from("refreshed"));
-        write_hashes(path, &hashes).map_err(|source| IndexError::Io {
+        write_sidecar(&hashes_path, &hashes).map_err(|source| IndexError::Io {
             path: path.display().to_string(),
             source,
         })?;

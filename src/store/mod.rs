@@ -152,7 +152,7 @@ pub enum StoreError {
 }
 
 /// What syncing reported items did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStats {
     pub added: usize,
     pub updated: usize,
