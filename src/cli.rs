@@ -238,7 +238,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { out } => {
             let store = Store::open(&data.tracking())?;
-            let json = serde_json::to_vec_pretty(&store.backup()?)?;
+            let backup = store.backup()?;
+            let json = serde_json::to_vec_pretty(&backup)?;
             match out {
                 Some(path) => {
                     let tmp = path.with_extension("tmp");
@@ -249,7 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     std::fs::rename(&tmp, path)?;
                     eprintln!(
                         "backed up {} repair items to {}",
-                        store.all()?.len(),
+                        backup.records.len(),
                         path.display()
                     );
                 }

@@ -171,10 +171,18 @@ impl Catalogue {
         regions_text: &str,
         causes_text: &str,
     ) -> Result<Catalogue, CatalogueError> {
-        let (services, regions, causes) = (services_text, regions_text, causes_text);
-        let services: ServiceFile = parse("services.toml", services)?;
-        let regions: RegionFile = parse("regions.toml", regions)?;
-        let causes: CauseFile = parse("causes.toml", causes)?;
+        let fingerprint = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::new()
+                .chain_update(services_text)
+                .chain_update(regions_text)
+                .chain_update(causes_text)
+                .finalize();
+            digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let services: ServiceFile = parse("services.toml", services_text)?;
+        let regions: RegionFile = parse("regions.toml", regions_text)?;
+        let causes: CauseFile = parse("causes.toml", causes_text)?;
         let names = |entries: &[NamedEntry]| -> Vec<(usize, String)> {
             entries
                 .iter()
@@ -196,15 +204,6 @@ impl Catalogue {
         for p in &mut cause_matcher.patterns {
             p.1 = false;
         }
-        let fingerprint = {
-            use sha2::Digest;
-            let digest = sha2::Sha256::new()
-                .chain_update(services_text)
-                .chain_update(regions_text)
-                .chain_update(causes_text)
-                .finalize();
-            digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-        };
         Ok(Catalogue {
             fingerprint,
             service_matcher: Matcher::new(names(&services.service)),
