@@ -116,32 +116,15 @@ impl Run {
 pub fn closed_loop(port: u16, paths: &[String], connections: usize, duration: Duration) -> Run {
     let started = Instant::now();
     let deadline = started + duration;
-    let parts: Vec<Run> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..connections)
-            .map(|w| {
-                scope.spawn(move || {
-                    let mut run = Run::default();
-                    let Ok(mut conn) = Conn::open(port) else {
-                        run.errors += 1;
-                        return run;
-                    };
-                    let mut n = w;
-                    while Instant::now() < deadline {
-                        if !run.request(&mut conn, port, &paths[n % paths.len()], Instant::now()) {
-                            break;
-                        }
-                        n += connections;
-                    }
-                    run
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("load worker"))
-            .collect()
-    });
-    merge(parts, started.elapsed())
+    on_connections(port, connections, started, |w, conn, run| {
+        let mut n = w;
+        while Instant::now() < deadline {
+            if !run.request(conn, port, &paths[n % paths.len()], Instant::now()) {
+                break;
+            }
+            n += connections;
+        }
+    })
 }
 
 /// `rate` requests per second for `duration`, spread over `connections`; each latency counts
@@ -156,30 +139,43 @@ pub fn open_loop(
     let started = Instant::now();
     let total = (rate * duration.as_secs_f64()) as usize;
     let interval = Duration::from_secs_f64(connections as f64 / rate);
+    on_connections(port, connections, started, |w, conn, run| {
+        let offset = interval.mul_f64(w as f64 / connections as f64);
+        let mut k = 0usize;
+        loop {
+            let n = k * connections + w;
+            if n >= total {
+                break;
+            }
+            let due = started + offset + interval * k as u32;
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if !run.request(conn, port, &paths[n % paths.len()], due) {
+                break;
+            }
+            k += 1;
+        }
+    })
+}
+
+/// Run `work(worker, connection, run)` on `connections` threads, each with its own keep-alive
+/// connection, and merge what they measured.
+fn on_connections(
+    port: u16,
+    connections: usize,
+    started: Instant,
+    work: impl Fn(usize, &mut Conn, &mut Run) + Sync,
+) -> Run {
     let parts: Vec<Run> = std::thread::scope(|scope| {
+        let work = &work;
         let workers: Vec<_> = (0..connections)
             .map(|w| {
                 scope.spawn(move || {
                     let mut run = Run::default();
-                    let Ok(mut conn) = Conn::open(port) else {
-                        run.errors += 1;
-                        return run;
-                    };
-                    let offset = interval.mul_f64(w as f64 / connections as f64);
-                    let mut k = 0usize;
-                    loop {
-                        let n = k * connections + w;
-                        if n >= total {
-                            break;
-                        }
-                        let due = started + offset + interval * k as u32;
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
-                        }
-                        if !run.request(&mut conn, port, &paths[n % paths.len()], due) {
-                            break;
-                        }
-                        k += 1;
+                    match Conn::open(port) {
+                        Ok(mut conn) => work(w, &mut conn, &mut run),
+                        Err(_) => run.errors += 1,
                     }
                     run
                 })
