@@ -65,6 +65,19 @@ enum Cmd {
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
     },
+    /// Time the search work of the query file on an existing index, alone (no FTS5, no
+    /// server). `RUST_LOG=incident_kb=trace` also prints where each search's time goes.
+    Profile {
+        /// The search index folder (`WORK/SIZE/index/search` after `run --work WORK`).
+        index: PathBuf,
+        #[arg(long, default_value = "bench/queries.tsv")]
+        queries: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also list the 25 slowest queries.
+        #[arg(long)]
+        slowest: bool,
+    },
     /// Child process: ingest a corpus (what `ikb ingest` does).
     Ingest { index: PathBuf, corpus: PathBuf },
     /// Child process: serve an index (what `ikb serve` does).
@@ -110,6 +123,12 @@ fn main() {
             })
             .expect("serve");
         }
+        Cmd::Profile {
+            index,
+            queries,
+            rounds,
+            slowest,
+        } => profile(&index, &read_queries(&queries), rounds, slowest),
         Cmd::Soak {
             requests,
             connections,
@@ -245,6 +264,56 @@ fn read_queries(path: &Path) -> Vec<Query> {
             (q.to_string(), filters)
         })
         .collect()
+}
+
+fn search_request(q: &Query) -> SearchRequest {
+    SearchRequest {
+        query: q.0.clone(),
+        filters: q.1.clone(),
+        limit: 10,
+        ..Default::default()
+    }
+}
+
+fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool) {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let index = incident_kb::index::SearchIndex::open(index).expect("search index");
+    for q in queries {
+        index.search(&search_request(q)).expect("warm-up");
+    }
+    let mut times = Vec::new();
+    let mut worst = vec![(Duration::ZERO, 0usize); queries.len()];
+    for _ in 0..rounds {
+        for (q, worst) in queries.iter().zip(&mut worst) {
+            let started = Instant::now();
+            let results = std::hint::black_box(index.search(&search_request(q)).expect("search"));
+            let took = started.elapsed();
+            times.push(took);
+            *worst = (worst.0.max(took), results.total);
+        }
+    }
+    if slowest {
+        let mut order: Vec<usize> = (0..queries.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(worst[i].0));
+        for &i in order.iter().take(25) {
+            let (took, total) = worst[i];
+            println!(
+                "{:8.3} ms  {total:7} hits  {:?} {:?}",
+                took.as_secs_f64() * 1000.0,
+                queries[i].0,
+                queries[i].1
+            );
+        }
+    }
+    println!(
+        "p50 {:.3} ms  p99 {:.3} ms",
+        percentile(&mut times, 0.5),
+        percentile(&mut times, 0.99)
+    );
 }
 
 fn percentile(v: &mut [Duration], p: f64) -> f64 {
@@ -403,12 +472,7 @@ fn run_size(
     drop(incidents);
 
     // Search latency, interleaved per query.
-    let request = |q: &Query| SearchRequest {
-        query: q.0.clone(),
-        filters: q.1.clone(),
-        limit: 10,
-        ..Default::default()
-    };
+    let request = search_request;
     for q in queries {
         index.search(&request(q)).expect("warm-up");
         db.search(&q.0, &q.1).expect("warm-up");

@@ -55,6 +55,25 @@ fn the_harness_runs_on_a_tiny_corpus() {
         );
     }
     assert_eq!(r["server_errors"], 0);
+
+    // `profile` times the same queries alone, on the index the run kept.
+    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
+        .current_dir(&root)
+        .args(["profile", "--rounds", "1", "--slowest"])
+        .arg(work.path().join("w/40/index/search"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(" hits  "), "{stdout}");
+    assert!(
+        stdout.lines().last().unwrap().starts_with("p50 "),
+        "{stdout}"
+    );
 }
 
 #[test]
