@@ -262,6 +262,33 @@ fn symptom_searches_rank_the_right_incident_first() {
 }
 
 #[test]
+fn short_forms_find_the_spelled_out_name_and_mark_it() {
+    let e = env();
+    run(&e);
+    let index = SearchIndex::open(&e.data.search()).unwrap();
+    // No seed writes "AFD"; one writes "Front Door".
+    let r = index
+        .search(&SearchRequest {
+            query: "AFD".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    let ids: Vec<&str> = r.hits.iter().map(|h| h.incident.id.as_str()).collect();
+    assert_eq!(ids, ["2024-01-21-azure-resource-manager"]);
+    assert!(
+        r.hits[0].snippet_html.contains("<mark>Front Door</mark>"),
+        "{}",
+        r.hits[0].snippet_html
+    );
+    // "VMs" is one term: it finds incidents that write "VM", "VMs" or "virtual machines".
+    let vms = search(&e, "VMs");
+    let vm = search(&e, "vm");
+    assert_eq!(vms, vm);
+    assert!(vms.contains(&"2024-07-18-virtual-machines".to_string()));
+}
+
+#[test]
 fn an_alert_sentence_finds_its_past_incident() {
     let e = env();
     run(&e);

@@ -1,6 +1,7 @@
 //! The search index (tantivy): one document per incident, built from incidents and the repair
 //! statuses people set; never a source of truth for tracking state.
 
+mod alias;
 pub mod facet_count;
 pub mod schema;
 pub mod search;

@@ -9,9 +9,10 @@ use tantivy::schema::{
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
-/// The analyzer of every text field: words, lowercased, English stop words out, stemmed.
+/// The analyzer of every text field: words, lowercased, spelled-out short forms added ("virtual
+/// machines" is also "vm"), English stop words out, stemmed.
 pub const TEXT_ANALYZER: &str = "en_kb";
 
 /// Register the analyzers the schema names; every open of the index must call this.
@@ -22,6 +23,7 @@ pub fn register_analyzers(index: &tantivy::Index) {
     let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
+        .filter(super::alias::ShortForms)
         .dynamic();
     if let Some(stop) = StopWordFilter::new(Language::English) {
         builder = builder.filter_dynamic(stop);

@@ -140,6 +140,7 @@ fn around_first<'a>(text: &'a str, words: &[String]) -> Option<&'a str> {
     let at = words
         .iter()
         .filter(|w| w.len() > 1)
+        .flat_map(|w| std::iter::once(w.clone()).chain(super::alias::spelled_out(w)))
         .filter_map(|w| lower.find(w.as_str()))
         .min()?;
     let (start, end) = (at.saturating_sub(BEFORE), (at + AFTER).min(text.len()));
@@ -173,7 +174,8 @@ fn opening(text: &str, chars: usize) -> String {
 /// "(config OR configuration)"), and plural error codes lose their "s" ("429s" → "429").
 /// `grouped: false` writes the alternatives without parentheses ("config configuration"), which
 /// means the same in an any-word query and keeps it one flat union of terms, far cheaper to
-/// score than a union nested in a union.
+/// score than a union nested in a union. Short forms of two-word names ("VMs", "ARM") are not
+/// here: the analyzer indexes them wherever the name is spelled out (`alias.rs`).
 const QUERY_VOCABULARY: &[(&str, &str)] = &[
     ("config", "configuration"),
     ("configs", "configuration"),
@@ -185,12 +187,6 @@ const QUERY_VOCABULARY: &[(&str, &str)] = &[
     ("perf", "performance"),
     ("deploy", "deployment"),
     ("oom", "memory"),
-    ("vm", "\"virtual machine\""),
-    ("vms", "\"virtual machines\""),
-    ("aoai", "\"azure openai\""),
-    ("arm", "\"resource manager\""),
-    ("msi", "\"managed identity\""),
-    ("afd", "\"front door\""),
 ];
 
 pub fn expand_query(q: &str, grouped: bool) -> String {
@@ -652,10 +648,7 @@ mod tests {
             expand_query("429s after a config rollout", true),
             "429 after a (config OR configuration) rollout"
         );
-        assert_eq!(
-            expand_query("VMs restarted", false),
-            "VMs \"virtual machines\" restarted"
-        );
+        assert_eq!(expand_query("db restarted", false), "db database restarted");
         assert_eq!(
             expand_query("\"config rollout\" title:config", true),
             "\"config rollout\" title:config"

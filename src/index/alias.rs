@@ -1,0 +1,222 @@
+//! Short forms that incident reports spell out: wherever "virtual machines" occurs, the
+//! analyzer also writes "vm" at its position, so a search for "VMs" is one term, not a phrase
+//! (phrases read positions, and were the slowest queries), and a snippet highlights the whole
+//! spelled-out form.
+
+use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+
+/// (first word, second words, short form), lowercase, before stemming: "virtual machine(s)" is
+/// also "vm".
+const SPELLED_OUT: &[(&str, &[&str], &str)] = &[
+    ("virtual", &["machine", "machines"], "vm"),
+    ("resource", &["manager"], "arm"),
+    ("azure", &["openai"], "aoai"),
+    ("managed", &["identity", "identities"], "msi"),
+    ("front", &["door"], "afd"),
+];
+
+/// Plural short forms, read as the singular: "vms" is "vm".
+const PLURALS: &[(&str, &str)] = &[("vms", "vm")];
+
+/// The ways a short form is spelled out, lowercase ("vm" → "virtual machine"), for finding
+/// where a section mentions it.
+pub fn spelled_out(short: &str) -> impl Iterator<Item = String> + '_ {
+    SPELLED_OUT
+        .iter()
+        .filter(move |(_, _, s)| *s == short)
+        .flat_map(|(first, seconds, _)| {
+            seconds
+                .iter()
+                .map(move |second| format!("{first} {second}"))
+        })
+}
+
+/// A token filter adding each spelled-out short form as a token of its own (at the first word's
+/// position, spanning both words) and reading plural short forms as singular.
+#[derive(Clone, Copy, Default)]
+pub struct ShortForms;
+
+impl TokenFilter for ShortForms {
+    type Tokenizer<T: Tokenizer> = ShortFormsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> ShortFormsFilter<T> {
+        ShortFormsFilter { inner: tokenizer }
+    }
+}
+
+#[derive(Clone)]
+pub struct ShortFormsFilter<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for ShortFormsFilter<T> {
+    type TokenStream<'a> = ShortFormsStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        ShortFormsStream {
+            tail: self.inner.token_stream(text),
+            first: None,
+            short: Token::default(),
+            queued: false,
+            on_short: false,
+        }
+    }
+}
+
+/// A first word seen: which entry of `SPELLED_OUT`, where.
+struct First {
+    entry: usize,
+    position: usize,
+    offset_from: usize,
+    offset_to: usize,
+}
+
+pub struct ShortFormsStream<T> {
+    tail: T,
+    first: Option<First>,
+    /// The short form a second word completed: queued, then handed out on the next advance.
+    short: Token,
+    queued: bool,
+    on_short: bool,
+}
+
+impl<T: TokenStream> ShortFormsStream<T> {
+    /// After a token from the tail: note a first word, or queue the short form it completes.
+    fn look_at_tail_token(&mut self) {
+        let token = self.tail.token_mut();
+        if let Some((_, singular)) = PLURALS.iter().find(|(plural, _)| *plural == token.text) {
+            token.text.clear();
+            token.text.push_str(singular);
+        }
+        let token = self.tail.token();
+        if let Some(first) = self.first.take() {
+            let (_, seconds, short) = SPELLED_OUT[first.entry];
+            // One character between the words: a space, a line break or a hyphen, not ", ".
+            let adjacent =
+                first.position + 1 == token.position && first.offset_to + 1 == token.offset_from;
+            if adjacent && seconds.contains(&token.text.as_str()) {
+                self.short = Token {
+                    offset_from: first.offset_from,
+                    offset_to: token.offset_to,
+                    position: first.position,
+                    text: short.to_string(),
+                    position_length: 2,
+                };
+                self.queued = true;
+                return;
+            }
+        }
+        self.first = SPELLED_OUT
+            .iter()
+            .position(|(first, _, _)| *first == token.text)
+            .map(|entry| First {
+                entry,
+                position: token.position,
+                offset_from: token.offset_from,
+                offset_to: token.offset_to,
+            });
+    }
+}
+
+impl<T: TokenStream> TokenStream for ShortFormsStream<T> {
+    fn advance(&mut self) -> bool {
+        if self.queued {
+            self.queued = false;
+            self.on_short = true;
+            return true;
+        }
+        self.on_short = false;
+        if !self.tail.advance() {
+            return false;
+        }
+        self.look_at_tail_token();
+        true
+    }
+
+    fn token(&self) -> &Token {
+        if self.on_short {
+            &self.short
+        } else {
+            self.tail.token()
+        }
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        if self.on_short {
+            &mut self.short
+        } else {
+            self.tail.token_mut()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
+
+    use super::{ShortForms, spelled_out};
+
+    /// (text, position, offsets) of every token.
+    fn tokens(text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(ShortForms)
+            .build();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    #[test]
+    fn spelled_out_names_gain_their_short_form_over_both_words() {
+        let text = "Virtual Machines restarted; VMs and a VM, virtual networks, Azure Front Door.";
+        let got = tokens(text);
+        let words: Vec<&str> = got.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "virtual",
+                "machines",
+                "vm",
+                "restarted",
+                "vm",
+                "and",
+                "a",
+                "vm",
+                "virtual",
+                "networks",
+                "azure",
+                "front",
+                "door",
+                "afd"
+            ]
+        );
+        // The short form stands where the name starts and spans it, for highlighting.
+        let vm = &got[2];
+        assert_eq!((vm.1, &text[vm.2..vm.3]), (0, "Virtual Machines"));
+        let afd = got.last().unwrap();
+        assert_eq!((afd.1, &text[afd.2..afd.3]), (10, "Front Door"));
+    }
+
+    #[test]
+    fn only_adjacent_words_make_a_short_form() {
+        let words: Vec<String> = tokens("virtual private machine; resource, manager")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert!(!words.iter().any(|w| w == "vm" || w == "arm"), "{words:?}");
+    }
+
+    #[test]
+    fn short_forms_are_found_spelled_out() {
+        assert_eq!(
+            spelled_out("vm").collect::<Vec<_>>(),
+            ["virtual machine", "virtual machines"]
+        );
+        assert_eq!(spelled_out("restart").count(), 0);
+    }
+}
