@@ -1,8 +1,7 @@
 //! Ingest: read the corpus, then bring the tracking store and the search index in line with it.
-//! The store is written first (it keeps what people set); the index is derived and can always
-//! be rebuilt from the corpus and the store.
+//! The store keeps what people set; the index is derived and can always be rebuilt from the
+//! corpus and the store.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -12,7 +11,7 @@ use crate::facet::Catalogue;
 use crate::incident::Incident;
 use crate::index::write::{RepairFacets, SyncReport};
 use crate::index::{IndexError, SearchIndex};
-use crate::store::{RepairRecord, Store, StoreError, SyncStats};
+use crate::store::{Status, Store, StoreError, SyncStats};
 
 /// Where the data lives under the `--index` folder.
 #[derive(Debug, Clone)]
@@ -65,46 +64,48 @@ pub fn today() -> jiff::civil::Date {
     Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
-/// The repair facets of an incident, from the statuses that count in the store.
-/// `record` looks an item up: in a map during ingest, in the store after one tracking write.
+/// The repair facets of an incident: each item's status is what a person set (`set`, by item
+/// id), else what its review reports; its due months come from the review.
 pub fn repair_facets(
     incident: &Incident,
-    record: &dyn Fn(&str) -> Option<RepairRecord>,
+    set: &dyn Fn(&str) -> Option<Status>,
     today: jiff::civil::Date,
 ) -> RepairFacets {
     let statuses: Vec<_> = incident
         .current()
         .repair_items
         .iter()
-        .filter_map(|i| record(&i.id))
-        .map(|r| (r.status(), r.overdue(today)))
+        .map(|i| {
+            let status = Status::counting(set(&i.id), i.reported_status);
+            (status, status.is_overdue(&i.due, today))
+        })
         .collect();
     RepairFacets::from_items(&statuses)
 }
 
-/// Records by id.
-pub fn records_by_id(store: &Store) -> Result<HashMap<String, RepairRecord>, StoreError> {
-    Ok(store
-        .all()?
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect())
-}
-
-/// Bring store and index in line with already-read incidents.
+/// Bring store and index in line with already-read incidents, both at once: the index's repair
+/// facets need only the statuses people set, which a store sync never changes, so they are
+/// read first and the two writes run side by side.
 pub fn apply(
     store: &Store,
     index: &SearchIndex,
     incidents: &[Incident],
 ) -> Result<(SyncStats, SyncReport), IngestError> {
     let started = std::time::Instant::now();
-    let stats = store.sync_reported(incidents, Timestamp::now())?;
-    tracing::debug!(elapsed = ?started.elapsed(), "tracking store synced");
-    let records = records_by_id(store)?;
+    let set = store.set_statuses()?;
     let today = today();
-    let lookup = |id: &str| records.get(id).cloned();
-    let report = index.sync(incidents, &|i| repair_facets(i, &lookup, today))?;
-    Ok((stats, report))
+    std::thread::scope(|scope| {
+        let store_sync = scope.spawn(|| {
+            let stats = store.sync_reported(incidents, Timestamp::now());
+            tracing::debug!(elapsed = ?started.elapsed(), "tracking store synced");
+            stats
+        });
+        let report = index.sync(incidents, &|i| {
+            repair_facets(i, &|id| set.get(id).copied(), today)
+        });
+        let stats = store_sync.join().expect("the store sync does not panic")?;
+        Ok((stats, report?))
+    })
 }
 
 /// Read the corpus under `roots` and ingest it into the data folder.

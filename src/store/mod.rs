@@ -60,6 +60,20 @@ impl Status {
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Completed | Status::WontDo)
     }
+
+    /// The status that counts: what a person set, else what the review reports.
+    pub fn counting(set: Option<Status>, reported: ReportedStatus) -> Status {
+        set.unwrap_or(if reported == ReportedStatus::Completed {
+            Status::Completed
+        } else {
+            Status::Open
+        })
+    }
+
+    /// Late: the last due month has passed and the item is not closed.
+    pub fn is_overdue(self, due: &[DueMonth], today: jiff::civil::Date) -> bool {
+        !self.is_closed() && due.iter().max().is_some_and(|d| d.has_passed(today))
+    }
 }
 
 /// What people set on an item. `None` means nobody has set it.
@@ -106,18 +120,12 @@ pub struct RepairRecord {
 impl RepairRecord {
     /// The status that counts: what a person set, else what the review reports.
     pub fn status(&self) -> Status {
-        self.tracking
-            .status
-            .unwrap_or(if self.reported_status == ReportedStatus::Completed {
-                Status::Completed
-            } else {
-                Status::Open
-            })
+        Status::counting(self.tracking.status, self.reported_status)
     }
 
     /// Late: its last due month has passed and it is not closed.
     pub fn overdue(&self, today: jiff::civil::Date) -> bool {
-        !self.status().is_closed() && self.due.iter().max().is_some_and(|d| d.has_passed(today))
+        self.status().is_overdue(&self.due, today)
     }
 }
 
@@ -231,6 +239,32 @@ impl Store {
                 Self::decode(&k, &v)
             })
             .collect()
+    }
+
+    /// The statuses people set, by item id: all of a record that the search index's repair
+    /// facets take from the store (the rest comes from the reviews). Reads only that field.
+    pub fn set_statuses(&self) -> Result<std::collections::HashMap<String, Status>, StoreError> {
+        #[derive(Deserialize)]
+        struct OnlyTracking {
+            tracking: OnlyStatus,
+        }
+        #[derive(Deserialize)]
+        struct OnlyStatus {
+            status: Option<Status>,
+        }
+        let mut out = std::collections::HashMap::new();
+        for kv in self.items.iter() {
+            let (k, v) = kv.map_err(self.sled_err())?;
+            let record: OnlyTracking =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    message: e.to_string(),
+                })?;
+            if let Some(status) = record.tracking.status {
+                out.insert(String::from_utf8_lossy(&k).into_owned(), status);
+            }
+        }
+        Ok(out)
     }
 
     /// Bring the reported side of the store in line with the incidents' current reviews. What

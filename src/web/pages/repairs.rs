@@ -456,7 +456,10 @@ pub fn apply_change(
     if let Ok(incident) = state.index.get(&record.incident_id) {
         let _guard = state.index_writer.lock().map_err(WebError::internal)?;
         // Only this incident's items, not the whole store.
-        let lookup = |item: &str| state.store.get(item).ok().flatten();
+        let lookup = |item: &str| {
+            let record = state.store.get(item).ok().flatten();
+            record.and_then(|r| r.tracking.status)
+        };
         let facets = crate::ingest::repair_facets(&incident, &lookup, today());
         state
             .index
