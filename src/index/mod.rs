@@ -95,7 +95,14 @@ impl SearchIndex {
         std::fs::create_dir_all(path).map_err(io)?;
         let (schema, fields) = schema::build();
         let index = if fresh {
-            let index = Index::create_in_dir(path, schema).map_err(tantivy_err(path))?;
+            let index = Index::builder()
+                .schema(schema)
+                .settings(tantivy::IndexSettings {
+                    docstore_blocksize: schema::DOCSTORE_BLOCK_BYTES,
+                    ..Default::default()
+                })
+                .create_in_dir(path)
+                .map_err(tantivy_err(path))?;
             std::fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io)?;
             index
         } else {

@@ -32,6 +32,11 @@ pub fn register_analyzers(index: &tantivy::Index) {
     index.tokenizers().register(TEXT_ANALYZER, analyzer);
 }
 
+/// Stored documents are compressed in blocks of about this many bytes. Reading one hit
+/// decompresses its whole block; incidents are about 7 kB of JSON, so a small block holds one
+/// incident instead of tantivy's default 16 kB holding two or three.
+pub const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
 /// How many times each part of an incident is written into the `text` field that plain queries
 /// match and score: a match in the title counts three times, in what happened twice. (BM25F
 /// weights fields the same way, by scaling their term frequencies; repeating the text does that

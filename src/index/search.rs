@@ -505,15 +505,15 @@ impl SearchIndex {
             .tokenizer_for_field(self.fields.text)
             .map_err(&err)?;
         let generator = SnippetGenerator::new(words, tokenizer, self.fields.text, 220);
+        let matched = self
+            .sections_by_match(searcher, &terms, addresses)
+            .map_err(&err)?;
         let mut out = Vec::with_capacity(addresses.len());
-        for &(score, address) in addresses {
+        for (&(score, address), kinds) in addresses.iter().zip(matched) {
             let incident = self.load(searcher, address)?;
             let review = incident.current();
             let mut best: Option<(SectionKind, Snippet)> = None;
-            for kind in self
-                .sections_by_match(searcher, &terms, address)
-                .map_err(&err)?
-            {
+            for kind in kinds {
                 let words: Vec<String> = terms
                     .iter()
                     .find(|(k, _)| *k == kind)
@@ -559,37 +559,53 @@ impl SearchIndex {
         Ok(out)
     }
 
-    /// The hit's sections that contain query terms, best first: most distinct terms, weighted
-    /// by `section_boost`.
+    /// For each hit, its sections that contain query terms, best first: most distinct terms,
+    /// weighted by `section_boost`. Each term's posting list is read once per segment and
+    /// walked forward through the segment's hits in document order.
     fn sections_by_match(
         &self,
         searcher: &Searcher,
         terms: &[(SectionKind, Vec<Term>)],
-        address: DocAddress,
-    ) -> tantivy::Result<Vec<SectionKind>> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let mut scored: Vec<(f32, SectionKind)> = Vec::new();
-        for (kind, list) in terms.iter().filter(|(_, l)| !l.is_empty()) {
-            let inverted = segment.inverted_index(self.fields.section(*kind))?;
-            let mut found = 0;
-            for term in list {
-                if let Some(mut postings) =
-                    inverted.read_postings(term, IndexRecordOption::Basic)?
-                {
-                    // A fresh cursor stands on its first document; seek only moves forward.
-                    if postings.doc() <= address.doc_id
-                        && postings.seek(address.doc_id) == address.doc_id
-                    {
-                        found += 1;
+        addresses: &[(f32, DocAddress)],
+    ) -> tantivy::Result<Vec<Vec<SectionKind>>> {
+        let mut scores: Vec<Vec<(f32, SectionKind)>> = vec![Vec::new(); addresses.len()];
+        let mut order: Vec<usize> = (0..addresses.len()).collect();
+        order.sort_by_key(|&i| (addresses[i].1.segment_ord, addresses[i].1.doc_id));
+        for hits in
+            order.chunk_by(|&a, &b| addresses[a].1.segment_ord == addresses[b].1.segment_ord)
+        {
+            let segment = searcher.segment_reader(addresses[hits[0]].1.segment_ord);
+            for (kind, list) in terms.iter().filter(|(_, l)| !l.is_empty()) {
+                let inverted = segment.inverted_index(self.fields.section(*kind))?;
+                let mut found = vec![0usize; hits.len()];
+                for term in list {
+                    let Some(mut postings) =
+                        inverted.read_postings(term, IndexRecordOption::Basic)?
+                    else {
+                        continue;
+                    };
+                    for (n, &hit) in hits.iter().enumerate() {
+                        let doc = addresses[hit].1.doc_id;
+                        // The cursor only moves forward, and the hits come in document order.
+                        if postings.doc() <= doc && postings.seek(doc) == doc {
+                            found[n] += 1;
+                        }
+                    }
+                }
+                for (n, &hit) in hits.iter().enumerate() {
+                    if found[n] > 0 {
+                        scores[hit].push((found[n] as f32 * section_boost(*kind), *kind));
                     }
                 }
             }
-            if found > 0 {
-                scored.push((found as f32 * section_boost(*kind), *kind));
-            }
         }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(scored.into_iter().map(|(_, k)| k).collect())
+        Ok(scores
+            .into_iter()
+            .map(|mut scored| {
+                scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+                scored.into_iter().map(|(_, k)| k).collect()
+            })
+            .collect())
     }
 
     fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Incident, IndexError> {
