@@ -304,6 +304,22 @@ fn short_forms_find_the_spelled_out_name_and_mark_it() {
     let vm = search(&e, "vm");
     assert_eq!(vms, vm);
     assert!(vms.contains(&"2024-07-18-virtual-machines".to_string()));
+    // No seed writes "config": it is read as "configuration", and the snippet marks that.
+    let config = search(&e, "config");
+    assert!(!config.is_empty());
+    assert_eq!(config, search(&e, "configuration"));
+    let r = index
+        .search(&SearchRequest {
+            query: "config".into(),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        r.hits[0].snippet_html.to_lowercase().contains("<mark>configuration</mark>"),
+        "{}",
+        r.hits[0].snippet_html
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! Short forms that incident reports spell out: wherever "virtual machines" occurs, the
-//! analyzer also writes "vm" at its position, so a search for "VMs" is one term, not a phrase
-//! (phrases read positions, and were the slowest queries), and a snippet highlights the whole
-//! spelled-out form.
+//! Words that reports and people write several ways, indexed as one: shorthand people type
+//! ("config", "429s", "VMs") is read as the word reports write ("configuration", "429",
+//! "vm"), and wherever a name is spelled out ("virtual machines") its short form ("vm") is
+//! written at its position too. A query is then plain terms, with no alternatives or phrases
+//! to expand (those were the slowest queries), and a snippet highlights the word as written.
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
@@ -15,8 +16,34 @@ const SPELLED_OUT: &[(&str, &[&str], &str)] = &[
     ("front", &["door"], "afd"),
 ];
 
-/// Plural short forms, read as the singular: "vms" is "vm".
-const PLURALS: &[(&str, &str)] = &[("vms", "vm")];
+/// Words read as another word, lowercase, before stemming: shorthand as the word reports
+/// write, plural short forms as the singular.
+const READ_AS: &[(&str, &str)] = &[
+    ("config", "configuration"),
+    ("configs", "configuration"),
+    ("cert", "certificate"),
+    ("certs", "certificates"),
+    ("db", "database"),
+    ("auth", "authentication"),
+    ("k8s", "kubernetes"),
+    ("perf", "performance"),
+    ("deploy", "deployment"),
+    ("oom", "memory"),
+    ("vms", "vm"),
+];
+
+/// Rewrite a (lowercase) word as `READ_AS` says; a plural error code loses its "s" ("429s").
+fn read_as(word: &mut String) {
+    if let Some((_, to)) = READ_AS.iter().find(|(from, _)| *from == word.as_str()) {
+        word.clear();
+        word.push_str(to);
+    } else if let Some(code) = word.strip_suffix('s')
+        && code.len() >= 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+    {
+        word.pop();
+    }
+}
 
 /// The ways a short form is spelled out, lowercase ("vm" → "virtual machine"), for finding
 /// where a section mentions it.
@@ -31,8 +58,8 @@ pub fn spelled_out(short: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
-/// A token filter adding each spelled-out short form as a token of its own (at the first word's
-/// position, spanning both words) and reading plural short forms as singular.
+/// A token filter reading words as `READ_AS` says and adding each spelled-out short form as a
+/// token of its own (at the first word's position, spanning both words).
 #[derive(Clone, Copy, Default)]
 pub struct ShortForms;
 
@@ -83,11 +110,7 @@ pub struct ShortFormsStream<T> {
 impl<T: TokenStream> ShortFormsStream<T> {
     /// After a token from the tail: note a first word, or queue the short form it completes.
     fn look_at_tail_token(&mut self) {
-        let token = self.tail.token_mut();
-        if let Some((_, singular)) = PLURALS.iter().find(|(plural, _)| *plural == token.text) {
-            token.text.clear();
-            token.text.push_str(singular);
-        }
+        read_as(&mut self.tail.token_mut().text);
         let token = self.tail.token();
         if let Some(first) = self.first.take() {
             let (_, seconds, short) = SPELLED_OUT[first.entry];
@@ -200,6 +223,26 @@ mod tests {
         assert_eq!((vm.1, &text[vm.2..vm.3]), (0, "Virtual Machines"));
         let afd = got.last().unwrap();
         assert_eq!((afd.1, &text[afd.2..afd.3]), (10, "Front Door"));
+    }
+
+    #[test]
+    fn shorthand_is_read_as_the_word_reports_write() {
+        let words: Vec<String> = tokens("Config certs 429s 5xx 12s DB k8s")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "configuration",
+                "certificates",
+                "429",
+                "5xx",
+                "12s",
+                "database",
+                "kubernetes"
+            ]
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ use tantivy::schema::{
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
-/// The analyzer of every text field: words, lowercased, spelled-out short forms added ("virtual
+/// The analyzer of every text field: words, lowercased, shorthand read as reports write it
+/// ("config" is "configuration") and spelled-out names given their short form ("virtual
 /// machines" is also "vm"), English stop words out, stemmed.
 pub const TEXT_ANALYZER: &str = "en_kb";
 

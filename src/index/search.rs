@@ -170,57 +170,6 @@ fn opening(text: &str, chars: usize) -> String {
     }
 }
 
-/// Words people type that reports spell out: each bare word gains its long form ("config" →
-/// "(config OR configuration)"), and plural error codes lose their "s" ("429s" → "429").
-/// `grouped: false` writes the alternatives without parentheses ("config configuration"), which
-/// means the same in an any-word query and keeps it one flat union of terms, far cheaper to
-/// score than a union nested in a union. Short forms of two-word names ("VMs", "ARM") are not
-/// here: the analyzer indexes them wherever the name is spelled out (`alias.rs`).
-const QUERY_VOCABULARY: &[(&str, &str)] = &[
-    ("config", "configuration"),
-    ("configs", "configuration"),
-    ("cert", "certificate"),
-    ("certs", "certificates"),
-    ("db", "database"),
-    ("auth", "authentication"),
-    ("k8s", "kubernetes"),
-    ("perf", "performance"),
-    ("deploy", "deployment"),
-    ("oom", "memory"),
-];
-
-pub fn expand_query(q: &str, grouped: bool) -> String {
-    let mut out = Vec::new();
-    let mut in_quotes = false;
-    for word in q.split(' ') {
-        let quotes = word.matches('"').count();
-        let bare = !in_quotes && quotes == 0 && !word.contains(':');
-        if quotes % 2 == 1 {
-            in_quotes = !in_quotes;
-        }
-        if !bare {
-            out.push(word.to_string());
-            continue;
-        }
-        let lower = word.to_ascii_lowercase();
-        let digits = lower
-            .strip_suffix('s')
-            .filter(|d| d.len() >= 3 && d.chars().all(|c| c.is_ascii_digit()));
-        if let Some(code) = digits {
-            out.push(code.to_string());
-        } else if let Some((_, long)) = QUERY_VOCABULARY.iter().find(|(short, _)| *short == lower) {
-            out.push(if grouped {
-                format!("({word} OR {long})")
-            } else {
-                format!("{word} {long}")
-            });
-        } else {
-            out.push(word.to_string());
-        }
-    }
-    out.join(" ")
-}
-
 /// How much a matching word in each kind of section counts when choosing the section a hit's
 /// snippet comes from. (Ranking weighs sections by `schema::text_weight`.)
 fn section_boost(kind: SectionKind) -> f32 {
@@ -261,7 +210,7 @@ impl SearchIndex {
         let any = self.query_parser();
         let mut all = self.query_parser();
         all.set_conjunction_by_default();
-        let errors = any.parse_query_lenient(&expand_query(&q, true)).1;
+        let errors = any.parse_query_lenient(&q).1;
         if !errors.is_empty() {
             hint = Some(format!(
                 "Part of the query could not be read as search syntax ({}); it was searched as plain words. Quote phrases with \"…\", and use field:value only with known fields (title, root_cause, …).",
@@ -282,8 +231,8 @@ impl SearchIndex {
             .split_whitespace()
             .filter(|w| !matches!(*w, "OR" | "AND"))
             .count();
-        let any_query = any.parse_query_lenient(&expand_query(&q, false)).0;
-        let all_query = (words > 1).then(|| all.parse_query_lenient(&expand_query(&q, true)).0);
+        let any_query = any.parse_query_lenient(&q).0;
+        let all_query = (words > 1).then(|| all.parse_query_lenient(&q).0);
         (
             Some(TextQuery {
                 all: all_query,
@@ -651,23 +600,5 @@ impl SearchIndex {
         top.into_iter()
             .map(|(_, a)| self.load(&searcher, a))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::expand_query;
-
-    #[test]
-    fn queries_gain_the_long_forms_reports_use() {
-        assert_eq!(
-            expand_query("429s after a config rollout", true),
-            "429 after a (config OR configuration) rollout"
-        );
-        assert_eq!(expand_query("db restarted", false), "db database restarted");
-        assert_eq!(
-            expand_query("\"config rollout\" title:config", true),
-            "\"config rollout\" title:config"
-        );
     }
 }
