@@ -316,7 +316,10 @@ fn short_forms_find_the_spelled_out_name_and_mark_it() {
         })
         .unwrap();
     assert!(
-        r.hits[0].snippet_html.to_lowercase().contains("<mark>configuration</mark>"),
+        r.hits[0]
+            .snippet_html
+            .to_lowercase()
+            .contains("<mark>configuration</mark>"),
         "{}",
         r.hits[0].snippet_html
     );
