@@ -161,9 +161,30 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
                 .unwrap();
             assert_eq!(r.status(), Status::WontDo);
         }
+        // What the web app does after a change: rewrite the incident's document.
+        let index = SearchIndex::open(&e.data.search()).unwrap();
+        let incident = index.get(item).unwrap();
+        let set = |id: &str| store.get(id).unwrap().and_then(|r| r.tracking.status);
+        index
+            .refresh(
+                &incident,
+                &ingest::repair_facets(&incident, &set, ingest::today()),
+            )
+            .unwrap();
         open
     };
     assert!(!open.is_empty());
+    assert!(with_status("completed") && !with_status("open"));
+    // A re-ingest after a report changed keeps the facets people's statuses give.
+    let report = std::fs::read_dir(&e.corpus)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "txt"))
+        .unwrap();
+    let text = std::fs::read_to_string(&report).unwrap();
+    std::fs::write(&report, text + "\n").unwrap();
+    run(&e);
+    assert!(with_status("completed") && !with_status("open"));
     run(&e);
     std::fs::remove_dir_all(e.data.search()).unwrap();
     let rebuilt = run(&e);

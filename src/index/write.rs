@@ -201,7 +201,8 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
-    /// Rewrite one incident's document (after a tracking change moved its repair facets).
+    /// Rewrite one incident's document (after a tracking change moved its repair facets). Costs
+    /// one commit, whatever the size of the index.
     pub fn refresh(&self, incident: &Incident, facets: &RepairFacets) -> Result<(), IndexError> {
         let path = self.path.as_path();
         let json = serde_json::to_string(incident).expect("incidents serialize");
@@ -214,14 +215,9 @@ impl SearchIndex {
             .add_document(document(&self.fields, incident, facets, &json))
             .map_err(tantivy_err(path))?;
         writer.commit().map_err(tantivy_err(path))?;
-        // The stored hash no longer matches: the next ingest rewrites this document once more.
-        let hashes_path = path.join(HASHES_FILE);
-        let mut hashes: BTreeMap<String, String> = read_sidecar(&hashes_path).unwrap_or_default();
-        hashes.insert(incident.id.clone(), String::from("refreshed"));
-        write_sidecar(&hashes_path, &hashes).map_err(|source| IndexError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        // The hashes file is left as it is: an incident's hash covers its repair facets, so the
+        // next ingest sees the new facets as a change (and rewrites the same document) unless
+        // they are back where that hash was taken.
         self.reload()
     }
 }
