@@ -45,17 +45,25 @@ fn read_as(word: &mut String) {
     }
 }
 
-/// The ways a short form is spelled out, lowercase ("vm" → "virtual machine"), for finding
-/// where a section mentions it.
-pub fn spelled_out(short: &str) -> impl Iterator<Item = String> + '_ {
-    SPELLED_OUT
+/// Other ways a report may write an indexed word, lowercase, for finding where a section
+/// mentions it: a short form spelled out ("vm" → "virtual machine"), and the shorthand read as
+/// a word ("configur", the stem of "configuration" → "config"). Stems keep all but the last
+/// letter or so of a word ("memori" for "memory"), which is what the comparison allows for.
+pub fn written_forms(word: &str) -> impl Iterator<Item = String> + '_ {
+    let spelled = SPELLED_OUT
         .iter()
-        .filter(move |(_, _, s)| *s == short)
+        .filter(move |(_, _, short)| *short == word)
         .flat_map(|(first, seconds, _)| {
             seconds
                 .iter()
                 .map(move |second| format!("{first} {second}"))
-        })
+        });
+    let stem = word.get(..word.len().saturating_sub(1)).unwrap_or("");
+    let shorthand = READ_AS
+        .iter()
+        .filter(move |(_, to)| stem.len() >= 3 && to.starts_with(stem))
+        .map(|(from, _)| from.to_string());
+    spelled.chain(shorthand)
 }
 
 /// A token filter reading words as `READ_AS` says and adding each spelled-out short form as a
@@ -177,7 +185,7 @@ impl<T: TokenStream> TokenStream for ShortFormsStream<T> {
 mod tests {
     use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
 
-    use super::{ShortForms, spelled_out};
+    use super::{ShortForms, written_forms};
 
     /// (text, position, offsets) of every token.
     fn tokens(text: &str) -> Vec<(String, usize, usize, usize)> {
@@ -255,11 +263,11 @@ mod tests {
     }
 
     #[test]
-    fn short_forms_are_found_spelled_out() {
-        assert_eq!(
-            spelled_out("vm").collect::<Vec<_>>(),
-            ["virtual machine", "virtual machines"]
-        );
-        assert_eq!(spelled_out("restart").count(), 0);
+    fn indexed_words_are_found_as_reports_write_them() {
+        let forms = |w: &str| written_forms(w).collect::<Vec<_>>();
+        assert_eq!(forms("vm"), ["virtual machine", "virtual machines"]);
+        assert_eq!(forms("configur"), ["config", "configs"]);
+        assert_eq!(forms("memori"), ["oom"]);
+        assert!(forms("restart").is_empty() && forms("a").is_empty());
     }
 }

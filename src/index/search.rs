@@ -140,7 +140,7 @@ fn around_first<'a>(text: &'a str, words: &[String]) -> Option<&'a str> {
     let at = words
         .iter()
         .filter(|w| w.len() > 1)
-        .flat_map(|w| std::iter::once(w.clone()).chain(super::alias::spelled_out(w)))
+        .flat_map(|w| std::iter::once(w.clone()).chain(super::alias::written_forms(w)))
         .filter_map(|w| lower.find(w.as_str()))
         .min()?;
     let (start, end) = (at.saturating_sub(BEFORE), (at + AFTER).min(text.len()));
@@ -607,5 +607,30 @@ impl SearchIndex {
         top.into_iter()
             .map(|(_, a)| self.load(&searcher, a))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::around_first;
+
+    #[test]
+    fn a_snippet_window_is_found_where_the_report_writes_the_word_its_own_way() {
+        let text = "Customers saw errors. Later a config rollout on VMs was rolled back.";
+        for word in ["configur", "vm", "rollout"] {
+            let window = around_first(text, &[word.to_string()]).unwrap();
+            assert!(
+                window.starts_with("Customers") || window.contains("config"),
+                "{window}"
+            );
+        }
+        let far = format!("{} then a config rollout", "word ".repeat(60));
+        let window = around_first(&far, &["configur".to_string()]).unwrap();
+        assert!(
+            window.starts_with("word") && window.contains("config rollout"),
+            "{window}"
+        );
+        assert!(window.len() < far.len(), "the window starts near the word");
+        assert!(around_first(text, &["restart".to_string()]).is_none());
     }
 }
