@@ -462,6 +462,10 @@ fn a_new_schema_version_rebuilds_the_index_and_keeps_the_store() {
     let e = env();
     run(&e);
     std::fs::write(e.data.search().join("ikb-schema-version"), "0").unwrap();
+    // Reading an index of another version says so and leaves it for the ingest to rebuild.
+    let err = SearchIndex::open(&e.data.search()).err().unwrap();
+    assert!(err.to_string().contains("another version"), "{err}");
+    assert!(e.data.search().join("meta.json").exists());
     let again = run(&e);
     assert!(again.rebuilt);
     assert_eq!(again.index.added, 10);

@@ -32,11 +32,21 @@ pub enum IndexError {
     #[error("no search index at {0}; run `ikb ingest` first")]
     Missing(String),
     #[error(
+        "the search index at {0} was built by another version of ikb; run `ikb ingest` to rebuild it"
+    )]
+    OtherVersion(String),
+    #[error(
         "the search index at {0} is in use by another writer (is `ikb serve` running?); stop it, or let the server re-ingest"
     )]
     Locked(String),
     #[error("no incident with id `{0}`")]
     NotFound(String),
+}
+
+/// The schema version the index at `path` was built with, if it says.
+fn schema_version(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path.join(VERSION_FILE)).ok()?;
+    text.trim().parse().ok()
 }
 
 /// A JSON file kept beside the index (derived data): its value, or `None` when it is missing or
@@ -85,10 +95,8 @@ impl SearchIndex {
             source,
         };
         let version_path = path.join(VERSION_FILE);
-        let current = std::fs::read_to_string(&version_path)
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok());
-        let fresh = current != Some(SCHEMA_VERSION) || !path.join("meta.json").exists();
+        let fresh =
+            schema_version(path) != Some(SCHEMA_VERSION) || !path.join("meta.json").exists();
         if fresh && path.exists() {
             std::fs::remove_dir_all(path).map_err(io)?;
         }
@@ -126,10 +134,14 @@ impl SearchIndex {
         ))
     }
 
-    /// Open an existing index for reading.
+    /// Open an existing index for reading. An index of another schema version is left as it is
+    /// (a server of that version may be using it) and reported.
     pub fn open(path: &Path) -> Result<SearchIndex, IndexError> {
         if !path.join("meta.json").exists() {
             return Err(IndexError::Missing(path.display().to_string()));
+        }
+        if schema_version(path) != Some(SCHEMA_VERSION) {
+            return Err(IndexError::OtherVersion(path.display().to_string()));
         }
         let (index, fresh) = Self::open_or_create(path)?;
         if fresh {
