@@ -278,6 +278,17 @@ impl SearchIndex {
         clauses
     }
 
+    /// Build what the first search would (each segment's facet index) ahead of it.
+    pub fn warm(&self) {
+        let searcher = self.reader.searcher();
+        if let Err(e) = self
+            .facet_indexes
+            .for_searcher(&searcher, &self.fields.facets)
+        {
+            tracing::warn!(error = %e, "could not build the facet index ahead of the first search");
+        }
+    }
+
     /// Run a search: one page of hits with snippets, the total, and facet counts.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();

@@ -69,8 +69,20 @@ pub enum ServeError {
 
 /// Open the data (building the index from the corpus when there is none) into the app state.
 pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeError> {
-    let store = Store::open(&options.data.tracking())?;
-    let (index, fresh) = SearchIndex::open_or_create(&options.data.search())?;
+    // The store and the index open side by side; an existing index also builds what its first
+    // search needs (the facet counts' index), so the first visitor does not wait for it.
+    let (store, index) = std::thread::scope(|scope| {
+        let store = scope.spawn(|| Store::open(&options.data.tracking()));
+        let index = SearchIndex::open_or_create(&options.data.search());
+        if let Ok((index, false)) = &index {
+            index.warm();
+        }
+        (
+            store.join().expect("opening the store does not panic"),
+            index,
+        )
+    });
+    let (store, (index, fresh)) = (store?, index?);
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
         let summary = ingest::ingest_into(
