@@ -637,3 +637,40 @@ async fn operations_routes_and_headers() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(json.contains("\"error\""));
 }
+
+#[actix_web::test]
+async fn a_status_change_waiting_on_a_re_ingest_does_not_undo_it() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let item = first_item(&state, "2024-04-22-azure-dns");
+    let before = state.index.get("2024-04-22-azure-dns").unwrap();
+    // A re-ingest holds the writer lock and, meanwhile, replaces the incident (a new review).
+    let ingest = {
+        let state = state.clone();
+        let before = before.clone();
+        std::thread::spawn(move || {
+            let _guard = state.index_writer.lock().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut newer = before;
+            newer.reviews[0].title = "Azure DNS, as the final review tells it".into();
+            let facets = incident_kb::index::write::RepairFacets {
+                values: ["open"].into_iter().collect(),
+            };
+            state.index.refresh(&newer, &facets).unwrap();
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let req = test::TestRequest::post()
+        .uri(&format!("/api/v1/repairs/{}", item.id))
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .set_json(serde_json::json!({"owner": "dns-team"}))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    ingest.join().unwrap();
+    let after = state.index.get("2024-04-22-azure-dns").unwrap();
+    assert_eq!(
+        after.current().title,
+        "Azure DNS, as the final review tells it",
+        "the change rewrote the incident as it was before the re-ingest"
+    );
+}

@@ -453,8 +453,10 @@ pub fn apply_change(
             e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
             e => WebError::internal(e),
         })?;
+    // The incident is read under the writer lock: a re-ingest holding it may replace the
+    // incident, and rewriting it as it was before would undo that.
+    let _guard = state.index_writer.lock().map_err(WebError::internal)?;
     if let Ok(incident) = state.index.get(&record.incident_id) {
-        let _guard = state.index_writer.lock().map_err(WebError::internal)?;
         // Only this incident's items, not the whole store.
         let lookup = |item: &str| {
             let record = state.store.get(item).ok().flatten();
