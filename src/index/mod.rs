@@ -101,10 +101,9 @@ impl SearchIndex {
             std::fs::remove_dir_all(path).map_err(io)?;
         }
         std::fs::create_dir_all(path).map_err(io)?;
-        let (schema, fields) = schema::build();
         let index = if fresh {
             let index = Index::builder()
-                .schema(schema)
+                .schema(schema::build().0)
                 .settings(tantivy::IndexSettings {
                     docstore_blocksize: schema::DOCSTORE_BLOCK_BYTES,
                     ..Default::default()
@@ -116,22 +115,7 @@ impl SearchIndex {
         } else {
             Index::open_in_dir(path).map_err(tantivy_err(path))?
         };
-        schema::register_analyzers(&index);
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(tantivy_err(path))?;
-        Ok((
-            SearchIndex {
-                index,
-                reader,
-                fields,
-                path: path.to_path_buf(),
-                facet_indexes: Default::default(),
-            },
-            fresh,
-        ))
+        Ok((Self::with_reader(path, index)?, fresh))
     }
 
     /// Open an existing index for reading. An index of another schema version is left as it is
@@ -143,11 +127,25 @@ impl SearchIndex {
         if schema_version(path) != Some(SCHEMA_VERSION) {
             return Err(IndexError::OtherVersion(path.display().to_string()));
         }
-        let (index, fresh) = Self::open_or_create(path)?;
-        if fresh {
-            return Err(IndexError::Missing(path.display().to_string()));
-        }
-        Ok(index)
+        let index = Index::open_in_dir(path).map_err(tantivy_err(path))?;
+        Self::with_reader(path, index)
+    }
+
+    /// An opened tantivy index with our analyzers and a reader.
+    fn with_reader(path: &Path, index: Index) -> Result<SearchIndex, IndexError> {
+        schema::register_analyzers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err(path))?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields: schema::build().1,
+            path: path.to_path_buf(),
+            facet_indexes: Default::default(),
+        })
     }
 
     /// See the latest commit.
