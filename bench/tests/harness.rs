@@ -3,39 +3,49 @@
 
 use std::process::Command;
 
-#[test]
-fn the_harness_runs_on_a_tiny_corpus() {
+/// `ikb-bench` run from the repository root (it reads `bench/queries.tsv` and `corpus/`).
+fn ikb_bench() -> Command {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .unwrap()
-        .to_path_buf();
-    let work = tempfile::tempdir().unwrap();
-    let json = work.path().join("figures.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
-        .current_dir(&root)
-        .args([
-            "run",
-            "--sizes",
-            "40",
-            "--rounds",
-            "1",
-            "--load-seconds",
-            "1",
-            "--from",
-            "corpus",
-            "--work",
-        ])
-        .arg(work.path().join("w"))
-        .arg("--json")
-        .arg(&json)
-        .output()
         .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ikb-bench"));
+    cmd.current_dir(root);
+    cmd
+}
+
+/// Run it; it must succeed. Its standard output.
+fn succeeds(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_harness_runs_on_a_tiny_corpus() {
+    let work = tempfile::tempdir().unwrap();
+    let json = work.path().join("figures.json");
+    let stdout = succeeds(
+        ikb_bench()
+            .args([
+                "run",
+                "--sizes",
+                "40",
+                "--rounds",
+                "1",
+                "--load-seconds",
+                "1",
+                "--from",
+                "corpus",
+                "--work",
+            ])
+            .arg(work.path().join("w"))
+            .arg("--json")
+            .arg(&json),
+    );
     assert!(stdout.contains("### 40 incidents"), "{stdout}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
     let r = &v[0];
@@ -57,18 +67,11 @@ fn the_harness_runs_on_a_tiny_corpus() {
     assert_eq!(r["server_errors"], 0);
 
     // `profile` times the same queries alone, on the index the run kept.
-    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
-        .current_dir(&root)
-        .args(["profile", "--rounds", "1", "--slowest"])
-        .arg(work.path().join("w/40/index/search"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = succeeds(
+        ikb_bench()
+            .args(["profile", "--rounds", "1", "--slowest"])
+            .arg(work.path().join("w/40/index/search")),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(" hits  "), "{stdout}");
     assert!(
         stdout.lines().last().unwrap().starts_with("p50 "),
@@ -78,12 +81,7 @@ fn the_harness_runs_on_a_tiny_corpus() {
 
 #[test]
 fn the_soak_runs_briefly_without_errors() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let out = Command::new(env!("CARGO_BIN_EXE_ikb-bench"))
-        .current_dir(&root)
+    let out = ikb_bench()
         .args(["soak", "--requests", "3000", "--connections", "8"])
         .output()
         .unwrap();
