@@ -411,6 +411,9 @@ fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<Ex
     if let Some(hint) = &results.hint {
         writeln!(out, "hint: {hint}")?;
     }
+    if let Some(note) = results.partial_note() {
+        writeln!(out, "note: {note}")?;
+    }
     for (n, hit) in results.hits.iter().enumerate() {
         let r = hit.incident.current();
         let when = r

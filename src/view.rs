@@ -147,8 +147,16 @@ pub struct SearchJson<'a> {
     pub total: usize,
     pub took_ms: f64,
     pub hint: Option<&'a str>,
+    /// Set when no incident has every word: the matches have `words_matched` of `words`.
+    pub partial: Option<PartialJson>,
     pub hits: Vec<HitJson<'a>>,
     pub facets: FacetsJson<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartialJson {
+    pub words_matched: usize,
+    pub words: usize,
 }
 
 fn facet<'a>(r: &'a SearchResults, name: &str) -> &'a [crate::index::search::FacetCount] {
@@ -169,6 +177,10 @@ pub fn search_json<'a>(
         total: results.total,
         took_ms: results.took.as_secs_f64() * 1000.0,
         hint: results.hint.as_deref(),
+        partial: results.partial.map(|(words_matched, words)| PartialJson {
+            words_matched,
+            words,
+        }),
         hits: results
             .hits
             .iter()

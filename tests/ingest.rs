@@ -360,6 +360,152 @@ fn an_alert_sentence_finds_its_past_incident() {
     assert_eq!(r.hits[0].incident.id, "8GCS-858");
 }
 
+/// The plain-query path (match sets from posting-list bitmaps, top hits scored within them)
+/// on the shared corpus: every word, else the most words any incident has; stop words do not
+/// block a match; and totals and scores agree with tantivy running the same query itself.
+#[test]
+fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
+    use incident_kb::index::search::Words;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{Facet, IndexRecordOption};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path().join("index"));
+    ingest::ingest(
+        &data,
+        &[common::shared_corpus()],
+        &Catalogue::bundled(),
+        |_, _, _| {},
+    )
+    .unwrap();
+    let index = SearchIndex::open(&data.search()).unwrap();
+    let find = |q: &str, words: Words, filters: &[(&str, &str)]| {
+        index
+            .search(&SearchRequest {
+                query: q.into(),
+                words,
+                filters: filters
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), vec![v.to_string()]))
+                    .collect(),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let ids = |r: &incident_kb::index::search::SearchResults| -> Vec<String> {
+        r.hits.iter().map(|h| h.incident.id.clone()).collect()
+    };
+
+    let both = find("VMs restarted", Words::Every, &[]);
+    assert!(both.total > 3 && both.partial.is_none(), "{}", both.total);
+    // A stop word used to leave the every-word query nothing to match.
+    let with_stop_words = find("VMs that are restarted and the", Words::Every, &[]);
+    assert_eq!(with_stop_words.total, both.total);
+    assert_eq!(ids(&with_stop_words), ids(&both));
+    assert!(with_stop_words.partial.is_none());
+
+    let most = find("VMs restarted kumquat", Words::Every, &[]);
+    assert_eq!(most.partial, Some((2, 3)));
+    assert_eq!(most.total, both.total, "the incidents with both real words");
+    assert_eq!(ids(&most), ids(&both));
+    assert!(most.partial_note().unwrap().contains("2 of them"));
+    let any = find("VMs restarted kumquat", Words::Any, &[]);
+    assert!(any.total > both.total && any.partial.is_none());
+    let one = find("dns kumquat marmalade", Words::Every, &[]);
+    assert_eq!(one.partial, Some((1, 3)));
+    assert_eq!(one.total, find("dns", Words::Every, &[]).total);
+    let none = find("kumquat marmalade", Words::Every, &[]);
+    assert_eq!((none.total, none.partial), (0, None));
+    let common_only = find("the of a", Words::Every, &[]);
+    assert_eq!(common_only.total, 0);
+    assert!(common_only.hint.unwrap().contains("too common"));
+
+    // Totals and scores as tantivy gives them for the same words and filters.
+    let searcher = index.reader.searcher();
+    let mut analyzer = index.index.tokenizer_for_field(index.fields.text).unwrap();
+    let (mut checked, mut partial) = (0, 0);
+    // Each query alone, then within the most common value of each facet it matched (and
+    // of two facets at once).
+    let mut cases: Vec<(&str, Vec<(&str, String)>)> = Vec::new();
+    for q in [
+        "network latency",
+        "certificate expired",
+        "storage",
+        "restarted",
+        "dns",
+    ] {
+        let alone = find(q, Words::Every, &[]);
+        let top = |name: &'static str| {
+            let values = &alone.facets.iter().find(|(n, _)| *n == name).unwrap().1;
+            values.first().map(|v| (name, v.value.clone()))
+        };
+        cases.push((q, vec![]));
+        for name in ["service", "region", "cause", "status", "year", "stage"] {
+            cases.extend(top(name).map(|f| (q, vec![f])));
+        }
+        cases.push((
+            q,
+            [top("year"), top("status")].into_iter().flatten().collect(),
+        ));
+    }
+    for (q, filters) in &cases {
+        let filters: Vec<(&str, &str)> = filters.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let ours = find(q, Words::Every, &filters);
+        // The words as should-clauses, at least as many as the matches have (all of them
+        // unless no incident within the filters has them all), the filters unscored.
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut stream = analyzer.token_stream(q);
+        while stream.advance() {
+            let term = tantivy::Term::from_field_text(index.fields.text, &stream.token().text);
+            clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+        let words = clauses.len();
+        let (have, of) = ours.partial.unwrap_or((words, words));
+        assert_eq!(of, words, "{q}");
+        partial += usize::from(have < words);
+        for (name, value) in &filters {
+            let term = tantivy::Term::from_facet(
+                index.fields.facet(name).unwrap(),
+                &Facet::from_path([*value]),
+            );
+            let facet = TermQuery::new(term, IndexRecordOption::Basic);
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(facet), 0.0)),
+            ));
+        }
+        let query = BooleanQuery::with_minimum_required_clauses(clauses, have);
+        let (top, count) = searcher
+            .search(&query, &(TopDocs::with_limit(10).order_by_score(), Count))
+            .unwrap();
+        assert_eq!(ours.total, count, "{q} {filters:?}");
+        let theirs: Vec<f32> = top.iter().map(|(s, _)| *s).collect();
+        let ours_scores: Vec<f32> = ours.hits.iter().map(|h| h.score).collect();
+        assert_eq!(ours_scores.len(), theirs.len(), "{q} {filters:?}");
+        for (a, b) in ours_scores.iter().zip(&theirs) {
+            assert!(
+                (a - b).abs() < 1e-4,
+                "{q} {filters:?}: {ours_scores:?} {theirs:?}"
+            );
+        }
+        checked += usize::from(count > 0);
+    }
+    println!(
+        "{} cases agree with tantivy; {checked} matched something, {partial} by the most words",
+        cases.len()
+    );
+    assert!(
+        checked * 10 >= cases.len() * 9,
+        "most cases match something"
+    );
+    assert!(partial > 0, "no case fell back to the most words");
+}
+
 #[test]
 fn facets_filters_sorting_and_hints() {
     let e = env();

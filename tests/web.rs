@@ -167,6 +167,13 @@ async fn search_pages() {
     assert!(range.contains("<span id=\"hit-count\">3 incidents</span>"));
     let (_, none) = get(&app, "/search?q=zzzqqq").await;
     assert!(none.contains("No incidents match"));
+    assert!(!none.contains("id=\"partial\""));
+    let (_, most) = get(&app, "/search?q=nameservers+zzzqqq").await;
+    assert!(
+        most.contains("No incident has all 2 words of the query; showing the ones with 1 of them."),
+        "a query no incident fully matches says so"
+    );
+    assert!(most.contains("href=\"/incidents/2024-04-22-azure-dns\""));
     let (_, unknown_facet) = get(&app, "/search?service=Nonexistent+Service").await;
     assert!(unknown_facet.contains("<span id=\"hit-count\">0 incidents</span>"));
 }
@@ -453,6 +460,11 @@ async fn the_json_api() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["hits"][0]["id"], "2024-04-22-azure-dns");
     assert_eq!(v["hits"][0]["section"], "root_cause");
+    assert!(v["partial"].is_null());
+    let (_, json) = get(&app, "/api/v1/search?q=nameservers+zzzqqq").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["partial"]["words_matched"], 1);
+    assert_eq!(v["partial"]["words"], 2);
     let (s, json) = get(&app, "/api/v1/incidents/8GCS-858").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(

@@ -2,6 +2,8 @@
 //! common values as document bitmaps, counted by AND and popcount; the rest as each document's
 //! value ids, counted by walking the matching documents, or, when they are most of the segment,
 //! the other documents, subtracted from the segment's totals (at most half are ever visited).
+//! The same index keeps each segment's live documents and their order by impact start, so a
+//! page sorted by date walks that order until it has its hits.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,76 +11,11 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::schema::{Facet, Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+};
 
-/// A set of documents of one segment, one bit each.
-#[derive(Debug, Clone)]
-pub struct DocBits {
-    words: Vec<u64>,
-}
-
-impl DocBits {
-    pub fn new(max_doc: DocId) -> DocBits {
-        DocBits {
-            words: vec![0; (max_doc as usize).div_ceil(64)],
-        }
-    }
-
-    pub fn insert(&mut self, doc: DocId) {
-        self.words[doc as usize / 64] |= 1 << (doc % 64);
-    }
-
-    pub fn contains(&self, doc: DocId) -> bool {
-        self.words
-            .get(doc as usize / 64)
-            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
-    }
-
-    pub fn len(&self) -> u64 {
-        self.words.iter().map(|w| u64::from(w.count_ones())).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|w| *w == 0)
-    }
-
-    /// How many documents both sets have.
-    fn common(&self, other: &DocBits) -> u64 {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .map(|(a, b)| u64::from((a & b).count_ones()))
-            .sum()
-    }
-
-    /// The documents in the set.
-    pub fn iter(&self) -> impl Iterator<Item = DocId> + '_ {
-        ones(self.words.iter().copied())
-    }
-
-    /// The documents of `self` that are not in `other`.
-    fn iter_without<'a>(&'a self, other: &'a DocBits) -> impl Iterator<Item = DocId> + 'a {
-        ones(
-            self.words
-                .iter()
-                .zip(other.words.iter().chain(std::iter::repeat(&0)))
-                .map(|(a, b)| a & !b),
-        )
-    }
-}
-
-/// The positions of the set bits of consecutive 64-bit words.
-fn ones(words: impl Iterator<Item = u64>) -> impl Iterator<Item = DocId> {
-    words.enumerate().flat_map(|(i, mut word)| {
-        std::iter::from_fn(move || {
-            (word != 0).then(|| {
-                let bit = word.trailing_zeros();
-                word &= word - 1;
-                i as DocId * 64 + bit
-            })
-        })
-    })
-}
+pub use super::doc_bits::DocBits;
 
 /// Every facet value of the index, numbered: (facet position in the fields, value).
 #[derive(Debug, Default)]
@@ -100,17 +37,34 @@ impl Values {
     }
 }
 
-/// One segment's facet values by document: common values (on at least 1 in 16 documents) as
-/// bitmaps, the rest as each document's list of value ids.
+/// One segment's facet values by document: each document's list of value ids, and the common
+/// values (on at least 1 in 64 documents) also as bitmaps. Each search counts the cheaper way:
+/// by walking the lists of the matching documents (or of the others, when they are fewer), or
+/// by AND and popcount for the common values and walking only the lists' uncommon values.
 #[derive(Debug)]
 pub struct SegmentFacets {
     common: Vec<(u32, DocBits)>,
-    /// The uncommon value ids of document `d` are `value_ids[starts[d]..starts[d + 1]]`.
+    /// The value ids of document `d` are `value_ids[starts[d]..starts[d + 1]]`, its uncommon
+    /// ones first, up to `common_from[d]`.
     starts: Vec<u32>,
+    common_from: Vec<u32>,
     value_ids: Vec<u32>,
-    /// The segment's live documents, and per value id how many of them have it.
+    /// The segment's live documents, and per value id how many of them have it (and whether
+    /// the value is common).
     alive: DocBits,
-    alive_totals: Vec<(u32, i64)>,
+    alive_len: u64,
+    alive_totals: Vec<(u32, i64, bool)>,
+    /// How many value ids a live document has, on average (in 1/16ths), in all and uncommon.
+    per_doc_16ths: (u64, u64),
+    /// Every document by (impact start, document), oldest first; no impact start counts as 0.
+    by_date: Vec<(i64, DocId)>,
+}
+
+/// Which of a document's values a walk visits.
+#[derive(Clone, Copy, PartialEq)]
+enum Walk {
+    All,
+    Uncommon,
 }
 
 impl SegmentFacets {
@@ -120,7 +74,8 @@ impl SegmentFacets {
         values: &mut Values,
     ) -> tantivy::Result<SegmentFacets> {
         let max_doc = segment.max_doc();
-        let mut pairs: Vec<(DocId, u32)> = Vec::new();
+        // (document, value id) of the uncommon values, then of the common ones.
+        let mut pairs: [Vec<(DocId, u32)>; 2] = [Vec::new(), Vec::new()];
         let mut common = Vec::new();
         let mut buffer = [0; tantivy::COLLECT_BLOCK_BUFFER_LEN];
         for (position, &field) in fields.iter().enumerate() {
@@ -140,29 +95,35 @@ impl SegmentFacets {
                 let id = values.id(position, value);
                 let mut postings = inverted
                     .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
-                let mut bits =
-                    (stream.value().doc_freq * 16 >= max_doc).then(|| (id, DocBits::new(max_doc)));
+                let is_common = stream.value().doc_freq * 64 >= max_doc;
+                let mut bits = DocBits::new(max_doc);
                 while postings.doc() != TERMINATED {
                     let n = postings.fill_buffer(&mut buffer);
-                    match bits.as_mut() {
-                        Some((_, bits)) => buffer[..n].iter().for_each(|&d| bits.insert(d)),
-                        None => pairs.extend(buffer[..n].iter().map(|&d| (d, id))),
-                    }
+                    bits.insert_ascending(&buffer[..n]);
+                    pairs[usize::from(is_common)].extend(buffer[..n].iter().map(|&d| (d, id)));
                 }
-                common.extend(bits);
+                if is_common {
+                    common.push((id, bits));
+                }
             }
         }
-        // Group the (document, value) pairs by document: a counting sort.
+        // Group the pairs by document, a counting sort that keeps their order: each
+        // document's uncommon values come first.
         let mut starts = vec![0u32; max_doc as usize + 1];
-        for &(doc, _) in &pairs {
+        let mut common_from = vec![0u32; max_doc as usize];
+        for &(doc, _) in pairs.iter().flatten() {
             starts[doc as usize + 1] += 1;
+        }
+        for &(doc, _) in &pairs[0] {
+            common_from[doc as usize] += 1;
         }
         for d in 0..max_doc as usize {
             starts[d + 1] += starts[d];
+            common_from[d] += starts[d];
         }
         let mut next = starts.clone();
-        let mut value_ids = vec![0; pairs.len()];
-        for (doc, id) in pairs {
+        let mut value_ids = vec![0; starts[max_doc as usize] as usize];
+        for (doc, id) in pairs.into_iter().flatten() {
             value_ids[next[doc as usize] as usize] = id;
             next[doc as usize] += 1;
         }
@@ -170,41 +131,97 @@ impl SegmentFacets {
         (0..max_doc)
             .filter(|&d| !segment.is_deleted(d))
             .for_each(|d| alive.insert(d));
+        let starts_at = segment.fast_fields().i64("impact_start")?;
+        let mut by_date: Vec<(i64, DocId)> = (0..max_doc)
+            .map(|d| (starts_at.first(d).unwrap_or(0), d))
+            .collect();
+        by_date.sort_unstable();
         let mut facets = SegmentFacets {
             common,
             starts,
+            common_from,
             value_ids,
+            alive_len: alive.len(),
             alive_totals: Vec::new(),
             alive: DocBits::new(0),
+            per_doc_16ths: (0, 0),
+            by_date,
         };
         let mut totals = vec![0; values.list.len()];
-        alive.iter().for_each(|d| facets.add(d, &mut totals, 1));
+        alive
+            .iter()
+            .for_each(|d| facets.add(d, &mut totals, 1, Walk::All));
+        let (mut all, mut uncommon) = (0, 0);
+        for d in alive.iter() {
+            all += facets.values(d, Walk::All).len() as u64;
+            uncommon += facets.values(d, Walk::Uncommon).len() as u64;
+        }
+        let per_16th = |n: u64| n * 16 / facets.alive_len.max(1);
+        facets.per_doc_16ths = (per_16th(all), per_16th(uncommon));
         facets.alive = alive;
-        facets.alive_totals = (0..).zip(totals).filter(|(_, n)| *n > 0).collect();
+        facets.alive_totals = (0..)
+            .zip(totals)
+            .filter(|(_, n)| *n > 0)
+            .map(|(id, n)| (id, n, facets.common.iter().any(|(c, _)| *c == id)))
+            .collect();
         Ok(facets)
     }
 
-    fn add(&self, doc: DocId, counts: &mut [i64], by: i64) {
-        let range = self.starts[doc as usize] as usize..self.starts[doc as usize + 1] as usize;
-        for &id in &self.value_ids[range] {
+    fn values(&self, doc: DocId, walk: Walk) -> &[u32] {
+        let start = self.starts[doc as usize] as usize;
+        let end = match walk {
+            Walk::All => self.starts[doc as usize + 1],
+            Walk::Uncommon => self.common_from[doc as usize],
+        };
+        &self.value_ids[start..end as usize]
+    }
+
+    fn add(&self, doc: DocId, counts: &mut [i64], by: i64, walk: Walk) {
+        for &id in self.values(doc, walk) {
             counts[id as usize] += by;
         }
     }
 
     /// Add how many of the matching documents have each value to `counts` (by value id).
     fn count(&self, matches: &DocBits, counts: &mut [i64]) {
-        for (id, bits) in &self.common {
-            counts[*id as usize] += bits.common(matches) as i64;
-        }
-        if matches.len() * 2 <= self.alive.len() {
-            matches.iter().for_each(|d| self.add(d, counts, 1));
+        self.count_by(matches, counts, self.cheaper_walk(matches));
+    }
+
+    /// Whether walking every value of the visited documents is cheaper than ANDing the common
+    /// values' bitmaps and walking the rest, in values visited and 64-bit words ANDed.
+    fn cheaper_walk(&self, matches: &DocBits) -> Walk {
+        let matching = matches.len();
+        let visited = matching.min(self.alive_len.saturating_sub(matching));
+        let (all, uncommon) = self.per_doc_16ths;
+        let walk_all = visited * all / 16;
+        let with_bitmaps =
+            self.common.len() as u64 * matches.word_len() as u64 + visited * uncommon / 16;
+        if walk_all <= with_bitmaps {
+            Walk::All
         } else {
-            for &(id, n) in &self.alive_totals {
-                counts[id as usize] += n;
+            Walk::Uncommon
+        }
+    }
+
+    fn count_by(&self, matches: &DocBits, counts: &mut [i64], walk: Walk) {
+        if walk == Walk::Uncommon {
+            for (id, bits) in &self.common {
+                counts[*id as usize] += bits.common(matches) as i64;
+            }
+        }
+        // Visit the matching documents, or the others when they are fewer.
+        let complement = matches.len() * 2 > self.alive_len;
+        if complement {
+            for &(id, n, is_common) in &self.alive_totals {
+                if walk == Walk::All || !is_common {
+                    counts[id as usize] += n;
+                }
             }
             self.alive
                 .iter_without(matches)
-                .for_each(|d| self.add(d, counts, -1));
+                .for_each(|d| self.add(d, counts, -1, walk));
+        } else {
+            matches.iter().for_each(|d| self.add(d, counts, 1, walk));
         }
     }
 }
@@ -260,12 +277,51 @@ impl FacetIndexes {
 }
 
 impl SearcherFacets {
+    /// The live documents of the segment with this ordinal.
+    pub fn alive(&self, ord: SegmentOrdinal) -> &DocBits {
+        &self.segments[ord as usize].alive
+    }
+
+    /// The matching documents from `offset`, at most `limit`, newest (or oldest) impact start
+    /// first; ties in document order (newest first: the later document first).
+    pub fn by_date(
+        &self,
+        matches: &[(SegmentOrdinal, Arc<DocBits>)],
+        newest_first: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<DocAddress> {
+        let want = offset + limit;
+        // The first `want` of each segment, then the first `want` of them all.
+        let mut found: Vec<(i64, SegmentOrdinal, DocId)> = Vec::new();
+        for (ord, bits) in matches {
+            let order = &self.segments[*ord as usize].by_date;
+            let mut pick =
+                |&(at, doc): &(i64, DocId)| bits.contains(doc).then_some((at, *ord, doc));
+            if newest_first {
+                found.extend(order.iter().rev().filter_map(&mut pick).take(want));
+            } else {
+                found.extend(order.iter().filter_map(&mut pick).take(want));
+            }
+        }
+        found.sort_unstable();
+        if newest_first {
+            found.reverse();
+        }
+        found
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(_, ord, doc)| DocAddress::new(ord, doc))
+            .collect()
+    }
+
     /// Count the facet values of the matching documents (`matches` per segment ordinal), facet
     /// by facet in the order of the fields the indexes were built from; values with no match
     /// are left out.
     pub fn count(
         &self,
-        matches: &[(SegmentOrdinal, DocBits)],
+        matches: &[(SegmentOrdinal, Arc<DocBits>)],
         facet_count: usize,
     ) -> Vec<Vec<(Arc<str>, u64)>> {
         let mut counts = vec![0i64; self.values.len()];
@@ -327,9 +383,7 @@ impl SegmentCollector for SegmentMatches {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        for &doc in docs {
-            self.bits.insert(doc);
-        }
+        self.bits.insert_ascending(docs);
     }
 
     fn harvest(self) -> Self::Fruit {
@@ -340,23 +394,120 @@ impl SegmentCollector for SegmentMatches {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tantivy::schema::{FAST, FacetOptions, INDEXED, Schema};
+    use tantivy::{Index, TantivyDocument, Term};
+
+    /// Document `d` of the test index: its service and status values and impact start.
+    fn facets_of(d: u64) -> (Vec<String>, Vec<String>, Option<i64>) {
+        let services = vec!["everywhere".to_string(), format!("rare-{}", d % 100)];
+        let statuses = match d % 7 {
+            0 => vec![],
+            n if n % 2 == 0 => vec!["open".to_string()],
+            _ => vec!["completed".to_string(), "open".to_string()],
+        };
+        (
+            services,
+            statuses,
+            (!d.is_multiple_of(13)).then_some((d % 50) as i64 * 1000),
+        )
+    }
 
     #[test]
-    fn bitmaps_list_their_documents() {
-        let mut a = DocBits::new(200);
-        let mut b = DocBits::new(200);
-        for d in [0, 63, 64, 130, 199] {
-            a.insert(d);
+    fn both_ways_of_counting_and_the_date_order_agree_with_the_documents() {
+        let mut b = Schema::builder();
+        let n = b.add_u64_field("n", INDEXED);
+        let start = b.add_i64_field("impact_start", INDEXED | FAST);
+        let fields = [
+            b.add_facet_field("service", FacetOptions::default()),
+            b.add_facet_field("status", FacetOptions::default()),
+        ];
+        let index = Index::create_in_ram(b.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for d in 0..300u64 {
+            let (services, statuses, at) = facets_of(d);
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(n, d);
+            at.into_iter().for_each(|t| doc.add_i64(start, t));
+            services
+                .iter()
+                .for_each(|v| doc.add_facet(fields[0], Facet::from_path([v])));
+            statuses
+                .iter()
+                .for_each(|v| doc.add_facet(fields[1], Facet::from_path([v])));
+            writer.add_document(doc).unwrap();
         }
-        for d in [63, 130, 150] {
-            b.insert(d);
+        writer.commit().unwrap();
+        for d in (0..300u64).step_by(11) {
+            writer.delete_term(Term::from_field_u64(n, d));
         }
-        assert_eq!(a.len(), 5);
-        assert_eq!(a.iter().collect::<Vec<_>>(), [0, 63, 64, 130, 199]);
-        assert_eq!((a.common(&b), b.common(&a)), (2, 2));
-        assert_eq!(a.iter_without(&b).collect::<Vec<_>>(), [0, 64, 199]);
-        assert_eq!(a.iter_without(&DocBits::new(0)).count(), 5);
-        assert!(a.contains(199) && !a.contains(198) && !a.contains(10_000));
-        assert!(DocBits::new(10).is_empty() && !b.is_empty());
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let alive = |d: u64| !d.is_multiple_of(11);
+        let indexes = FacetIndexes::default();
+        let built = indexes.for_searcher(&searcher, &fields).unwrap();
+        let segment = &built.segments[0];
+        assert!(segment.common.len() >= 3, "everywhere, open, completed");
+        assert!(segment.common.len() < 10, "the rare values are not common");
+
+        type Wanted = fn(u64) -> bool;
+        let sets: [(&str, Wanted); 4] = [
+            ("every third", |d| d % 3 == 0),
+            ("most", |d| d < 250),
+            ("one", |d| d == 123),
+            ("none", |_| false),
+        ];
+        for (name, wanted) in sets {
+            let mut matches = DocBits::new(300);
+            (0..300u64)
+                .filter(|&d| alive(d) && wanted(d))
+                .for_each(|d| matches.insert(d as DocId));
+            let mut expected: HashMap<(usize, String), i64> = HashMap::new();
+            for d in (0..300u64).filter(|&d| alive(d) && wanted(d)) {
+                let (services, statuses, _) = facets_of(d);
+                for (facet, values) in [(0, services), (1, statuses)] {
+                    for v in values {
+                        *expected.entry((facet, v)).or_default() += 1;
+                    }
+                }
+            }
+            for walk in [Walk::All, Walk::Uncommon] {
+                let mut counts = vec![0; built.values.len()];
+                segment.count_by(&matches, &mut counts, walk);
+                let got: HashMap<(usize, String), i64> = built
+                    .values
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, c)| *c != 0)
+                    .map(|((facet, v), c)| ((*facet, v.to_string()), c))
+                    .collect();
+                assert_eq!(got, expected, "{name}, {:?}", walk == Walk::All);
+            }
+        }
+
+        let mut every_third = DocBits::new(300);
+        (0..300u64)
+            .filter(|&d| alive(d) && d % 3 == 0)
+            .for_each(|d| every_third.insert(d as DocId));
+        let matches = [(0, Arc::new(every_third))];
+        let at = |d: DocId| facets_of(d as u64).2.unwrap_or(0);
+        let mut expected: Vec<DocId> = (0..300u32)
+            .filter(|&d| alive(d as u64) && d % 3 == 0)
+            .collect();
+        expected.sort_by_key(|&d| (at(d), d));
+        let oldest: Vec<DocId> = built
+            .by_date(&matches, false, 2, 5)
+            .iter()
+            .map(|a| a.doc_id)
+            .collect();
+        assert_eq!(oldest, expected[2..7]);
+        let newest: Vec<DocId> = built
+            .by_date(&matches, true, 0, 4)
+            .iter()
+            .map(|a| a.doc_id)
+            .collect();
+        let last: Vec<DocId> = expected.iter().rev().take(4).copied().collect();
+        assert_eq!(newest, last);
+        assert!(built.by_date(&matches, true, 10_000, 10).is_empty());
     }
 }

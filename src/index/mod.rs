@@ -2,7 +2,9 @@
 //! statuses people set; never a source of truth for tracking state.
 
 mod alias;
+mod doc_bits;
 pub mod facet_count;
+mod match_set;
 pub mod schema;
 pub mod search;
 mod stem;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -13,7 +14,9 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
-use super::facet_count::Matches;
+use super::facet_count::{DocBits, Matches, SearcherFacets};
+pub use super::match_set::Words;
+use super::match_set::{self, InSet, MatchSet, Plain};
 use super::schema::FACETS;
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
@@ -62,6 +65,8 @@ pub struct SearchRequest {
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
+    /// Whether every word must match (falling back to the most words any incident has) or any.
+    pub words: Words,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +94,29 @@ pub struct SearchResults {
     pub facets: Vec<(&'static str, Vec<FacetCount>)>,
     /// Set when the query could not be read as written and was searched as plain words.
     pub hint: Option<String>,
+    /// Set when no incident has every word of the query: (how many of the words each match
+    /// has, how many words the query has).
+    pub partial: Option<(usize, usize)>,
     pub took: Duration,
+}
+
+impl SearchResults {
+    /// What to tell the reader when no incident has every word of the query.
+    pub fn partial_note(&self) -> Option<String> {
+        let (have, of) = self.partial?;
+        Some(format!(
+            "No incident has all {of} words of the query; showing the ones with {have} of them."
+        ))
+    }
+}
+
+/// One pass of a search: the total, the page of hits, facet counts, and how many of the
+/// query's words the matches have when not all (see `SearchResults::partial`).
+struct Pass {
+    total: usize,
+    hits: Vec<Hit>,
+    facets: Vec<(&'static str, Vec<FacetCount>)>,
+    partial: Option<(usize, usize)>,
 }
 
 pub fn escape_html(s: &str) -> String {
@@ -181,6 +208,33 @@ fn section_boost(kind: SectionKind) -> f32 {
         SectionKind::Response => 0.6,
         SectionKind::CustomerGuidance => 0.5,
     }
+}
+
+/// The facet counts of a match set, facet by facet: years newest first, other values most
+/// frequent first.
+fn facet_counts(
+    facet_indexes: &SearcherFacets,
+    matches: &[(tantivy::SegmentOrdinal, Arc<DocBits>)],
+) -> Vec<(&'static str, Vec<FacetCount>)> {
+    FACETS
+        .iter()
+        .zip(facet_indexes.count(matches, FACETS.len()))
+        .map(|(name, counts)| {
+            let mut values: Vec<FacetCount> = counts
+                .into_iter()
+                .map(|(value, count)| FacetCount {
+                    value: value.to_string(),
+                    count,
+                })
+                .collect();
+            if *name == "year" {
+                values.sort_by(|a, b| b.value.cmp(&a.value));
+            } else {
+                values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+            }
+            (*name, values)
+        })
+        .collect()
 }
 
 impl SearchIndex {
@@ -293,39 +347,210 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
-        let (text, hint) = self.text_query(&req.query);
-        let (total, hits, facets) = match text {
-            None => self.run(&searcher, None, req)?,
-            Some(TextQuery {
-                all: Some(all),
-                any,
-            }) => {
-                let first = self.run(&searcher, Some(all), req)?;
-                if first.0 > 0 {
-                    first
-                } else {
-                    self.run(&searcher, Some(any), req)?
+        let (text, mut hint) = self.text_query(&req.query);
+        let pass = match (self.plain(&searcher, text.as_ref(), req), text) {
+            (Some(plain), text) => {
+                if text.is_some() && plain.words.is_empty() {
+                    hint.get_or_insert_with(|| {
+                        "Every word of the query is too common to search for (\"the\", \"of\", …); add a word that says what happened.".to_string()
+                    });
                 }
+                self.run_plain(&searcher, &plain, text.is_some(), req)?
             }
-            Some(TextQuery { all: None, any }) => self.run(&searcher, Some(any), req)?,
+            (None, None) => self.run(&searcher, None, req)?,
+            (None, Some(TextQuery { all, any })) => match all {
+                Some(all) if req.words == Words::Every => {
+                    let first = self.run(&searcher, Some(all), req)?;
+                    if first.total > 0 {
+                        first
+                    } else {
+                        self.run(&searcher, Some(any), req)?
+                    }
+                }
+                _ => self.run(&searcher, Some(any), req)?,
+            },
         };
         Ok(SearchResults {
-            total,
-            hits,
-            facets,
+            total: pass.total,
+            hits: pass.hits,
+            facets: pass.facets,
             hint,
+            partial: pass.partial,
             took: started.elapsed(),
         })
     }
 
-    /// One pass of a search with one text query: total, the page of hits, facet counts.
-    #[allow(clippy::type_complexity)]
+    /// The search as a `Plain` query, when it is one: words (each a term of the `text` field,
+    /// or of the id fields when no incident has that id) and facet filters, no date range.
+    fn plain(
+        &self,
+        searcher: &Searcher,
+        text: Option<&TextQuery>,
+        req: &SearchRequest,
+    ) -> Option<Plain> {
+        if req.from.is_some() || req.to.is_some() {
+            return None;
+        }
+        let filters = req
+            .filters
+            .iter()
+            .filter_map(|(name, values)| {
+                let field = self.fields.facet(name)?;
+                let terms: Vec<Term> = values
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| Term::from_facet(field, &Facet::from_path([v.as_str()])))
+                    .collect();
+                (!terms.is_empty()).then_some(terms)
+            })
+            .collect();
+        let Some(text) = text else {
+            return Some(Plain {
+                words: Vec::new(),
+                filters,
+            });
+        };
+        // Each word is a clause of the every-word query (or, for one word, the any-word query).
+        let clauses: Vec<&dyn Query> = match &text.all {
+            Some(all) => {
+                let all = all.downcast_ref::<BooleanQuery>()?;
+                if all.clauses().iter().any(|(o, _)| *o != Occur::Must) {
+                    return None;
+                }
+                all.clauses().iter().map(|(_, q)| q.as_ref()).collect()
+            }
+            None => vec![text.any.as_ref()],
+        };
+        let mut words: Vec<Term> = Vec::new();
+        for clause in clauses {
+            let terms: Vec<&Term> = match clause.downcast_ref::<BooleanQuery>() {
+                None => vec![clause.downcast_ref::<TermQuery>()?.term()],
+                Some(b) => b
+                    .clauses()
+                    .iter()
+                    .map(|(o, q)| match (o, q.downcast_ref::<TermQuery>()) {
+                        (Occur::Should, Some(t)) => Some(t.term()),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            };
+            let mut on_text = terms.iter().filter(|t| t.field() == self.fields.text);
+            // An id that exists is searched by the general path, which matches it exactly.
+            let ids = [self.fields.id, self.fields.tracking_id];
+            let no_id = terms
+                .iter()
+                .filter(|t| t.field() != self.fields.text)
+                .all(|t| ids.contains(&t.field()) && searcher.doc_freq(t).ok() == Some(0));
+            if !no_id {
+                return None;
+            }
+            match (on_text.next(), on_text.next()) {
+                (Some(word), None) => {
+                    if !words.contains(word) {
+                        words.push((*word).clone());
+                    }
+                }
+                // A stop word: the analyzer leaves nothing to search for.
+                (None, _) => {}
+                (Some(_), Some(_)) => return None,
+            }
+        }
+        Some(Plain { words, filters })
+    }
+
+    /// A plain search: the match set from posting-list bitmaps, the page's hits scored by
+    /// tantivy within it.
+    fn run_plain(
+        &self,
+        searcher: &Searcher,
+        plain: &Plain,
+        has_text: bool,
+        req: &SearchRequest,
+    ) -> Result<Pass, IndexError> {
+        let err = tantivy_err(&self.path);
+        let t0 = Instant::now();
+        let facet_indexes = self
+            .facet_indexes
+            .for_searcher(searcher, &self.fields.facets)
+            .map_err(&err)?;
+        let matches = if has_text && plain.words.is_empty() {
+            MatchSet {
+                segments: Vec::new(),
+                words_matched: 0,
+            }
+        } else {
+            match_set::evaluate(searcher, plain, req.words, |ord| facet_indexes.alive(ord))
+                .map_err(&err)?
+        };
+        let n = plain.words.len();
+        let k = matches.words_matched;
+        let term = |t: &Term| Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+        let text: Option<Box<dyn Query>> = match n {
+            0 => None,
+            1 => Some(term(&plain.words[0])),
+            _ => {
+                let occur = if k == n { Occur::Must } else { Occur::Should };
+                Some(Box::new(BooleanQuery::new(
+                    plain
+                        .words
+                        .iter()
+                        .map(|t| (occur, term(t) as Box<dyn Query>))
+                        .collect(),
+                )))
+            }
+        };
+        let t1 = Instant::now();
+        let (limit, offset) = (req.limit.clamp(1, MAX_LIMIT), req.offset.min(100_000));
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let addresses: Vec<(f32, DocAddress)> = match (req.sort, &text) {
+            (Sort::Relevance, Some(text)) if matches.total() > 0 => {
+                // Every word (k == n) or any word (k == 1) matches exactly the set; between
+                // the two, or within filters, the set decides.
+                let query: Box<dyn Query> = if plain.filters.is_empty() && (k == n || k == 1) {
+                    text.box_clone()
+                } else {
+                    Box::new(InSet::new(text.box_clone(), searcher, &matches))
+                };
+                searcher
+                    .search(&query, &top.order_by_score())
+                    .map_err(&err)?
+            }
+            _ if matches.total() == 0 => Vec::new(),
+            (sort, _) => facet_indexes
+                .by_date(&matches.segments, sort != Sort::Oldest, offset, limit)
+                .into_iter()
+                .map(|a| (0.0, a))
+                .collect(),
+        };
+        let t2 = Instant::now();
+        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
+        let t3 = Instant::now();
+        let facets = facet_counts(&facet_indexes, &matches.segments);
+        let total = matches.total() as usize;
+        tracing::trace!(
+            total,
+            matching = ?(t1 - t0),
+            top = ?(t2 - t1),
+            hits = ?(t3 - t2),
+            facets = ?t3.elapsed(),
+            "plain search"
+        );
+        Ok(Pass {
+            total,
+            hits,
+            facets,
+            partial: (req.words == Words::Every && k < n && total > 0).then_some((k, n)),
+        })
+    }
+
+    /// One pass of a search with one text query (any query tantivy can run): total, the page
+    /// of hits, facet counts.
     fn run(
         &self,
         searcher: &Searcher,
         text: Option<Box<dyn Query>>,
         req: &SearchRequest,
-    ) -> Result<(usize, Vec<Hit>, Vec<(&'static str, Vec<FacetCount>)>), IndexError> {
+    ) -> Result<Pass, IndexError> {
         let mut clauses = self.filter_query(req);
         let has_text = text.is_some();
         if let Some(t) = text.as_ref() {
@@ -379,6 +604,10 @@ impl SearchIndex {
                 (hits.into_iter().map(|(_, a)| (0.0, a)).collect(), matches)
             }
         };
+        let matches: Vec<(_, Arc<DocBits>)> = matches
+            .into_iter()
+            .map(|(ord, bits)| (ord, Arc::new(bits)))
+            .collect();
         let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
         let facet_indexes = self
             .facet_indexes
@@ -387,25 +616,7 @@ impl SearchIndex {
         let t1 = Instant::now();
         let hits = self.hits(searcher, text.as_deref(), &addresses)?;
         let t2 = Instant::now();
-        let facets = FACETS
-            .iter()
-            .zip(facet_indexes.count(&matches, FACETS.len()))
-            .map(|(name, counts)| {
-                let mut values: Vec<FacetCount> = counts
-                    .into_iter()
-                    .map(|(value, count)| FacetCount {
-                        value: value.to_string(),
-                        count,
-                    })
-                    .collect();
-                if *name == "year" {
-                    values.sort_by(|a, b| b.value.cmp(&a.value));
-                } else {
-                    values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
-                }
-                (*name, values)
-            })
-            .collect();
+        let facets = facet_counts(&facet_indexes, &matches);
         tracing::trace!(
             total,
             matching = ?(t1 - t0),
@@ -413,7 +624,12 @@ impl SearchIndex {
             facets = ?t2.elapsed(),
             "search pass"
         );
-        Ok((total, hits, facets))
+        Ok(Pass {
+            total,
+            hits,
+            facets,
+            partial: None,
+        })
     }
 
     fn hits(

@@ -9,7 +9,7 @@ use super::super::{AppState, Layout};
 use super::{html, layout, utc};
 use crate::facet::Catalogue;
 use crate::incident::format_minutes;
-use crate::index::search::{SearchRequest, SearchResults, Sort};
+use crate::index::search::{SearchRequest, SearchResults, Sort, Words};
 use crate::web::error::WebError;
 
 /// Hits per page: ten, like the benchmark's "results page" and most search engines.
@@ -103,6 +103,7 @@ pub fn search_request(
         sort,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
+        ..Default::default()
     };
     Ok((req, page))
 }
@@ -147,6 +148,7 @@ pub struct SearchPage {
     pub total: usize,
     pub took_ms: String,
     pub hint: Option<String>,
+    pub partial_note: Option<String>,
     pub hits: Vec<HitView>,
     pub facets: Vec<FacetGroupView>,
     pub active_filters: Vec<LinkView>,
@@ -279,6 +281,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         total: results.total,
         took_ms: format!("{:.1}", results.took.as_secs_f64() * 1000.0),
         hint: results.hint.clone(),
+        partial_note: results.partial_note(),
         hits: hit_views(&results),
         facets,
         active_filters,
@@ -315,6 +318,9 @@ pub fn related_request(text: &str, limit: usize) -> SearchRequest {
     SearchRequest {
         query: words.join(" "),
         limit: limit.clamp(1, 20),
+        // An alert shares some words with a past incident, rarely all: the best matches of
+        // any word, as "more like this" does.
+        words: Words::Any,
         ..Default::default()
     }
 }
