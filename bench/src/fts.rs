@@ -77,6 +77,9 @@ impl Fts {
     }
 
     /// One results page: top 10 with snippets, the total, and facet counts. Returns the total.
+    /// Every word first (FTS5's own default), then any word when no document has them all:
+    /// what incident-kb does, except that it then lists the documents with the most words,
+    /// for which FTS5 has no operator.
     pub fn search(
         &self,
         query: &str,
@@ -87,11 +90,24 @@ impl Fts {
             .filter(|t| !t.is_empty())
             .map(|t| format!("\"{}\"", t.to_lowercase()))
             .collect();
-        let mut filter_sql = String::new();
-        let mut args: Vec<String> = Vec::new();
-        if !terms.is_empty() {
-            args.push(terms.join(" OR "));
+        if terms.is_empty() {
+            return self.page(None, filters);
         }
+        let total = self.page(Some(&terms.join(" ")), filters)?;
+        if total > 0 || terms.len() == 1 {
+            return Ok(total);
+        }
+        self.page(Some(&terms.join(" OR ")), filters)
+    }
+
+    /// One results page for an FTS5 match expression (or none: every document, newest first).
+    fn page(
+        &self,
+        expression: Option<&str>,
+        filters: &[(String, Vec<String>)],
+    ) -> rusqlite::Result<usize> {
+        let mut filter_sql = String::new();
+        let mut args: Vec<String> = expression.map(str::to_string).into_iter().collect();
         for (name, values) in filters {
             if values.is_empty() || !FACETS.contains(&name.as_str()) {
                 continue;
@@ -100,7 +116,7 @@ impl Fts {
             filter_sql.push_str(&format!(" AND m.rowid IN (SELECT doc FROM facets WHERE name = '{name}' AND value IN ({marks}))"));
             args.extend(values.iter().cloned());
         }
-        let (hits_sql, set_sql) = if terms.is_empty() {
+        let (hits_sql, set_sql) = if expression.is_none() {
             (
                 format!(
                     "SELECT m.id, d.title, substr(d.what_happened, 1, 200) FROM meta m JOIN docs d ON d.rowid = m.rowid WHERE 1 {filter_sql} ORDER BY m.impact_start DESC LIMIT 10"
