@@ -279,6 +279,23 @@ impl Weight for InSetWeight {
     ) -> tantivy::Result<()> {
         let bits = self.bits(reader);
         let mut current = threshold;
+        let mut scorer = self.inner.scorer(reader, 1.0)?;
+        if bits.len() * 4 < u64::from(scorer.size_hint()) {
+            // A set under a quarter of what `inner` walks: score its documents alone, seeking
+            // `inner` to each (every document of the set matches `inner`).
+            for doc in bits.iter() {
+                if scorer.seek(doc) == doc {
+                    let score = scorer.score();
+                    if score > current {
+                        current = callback(doc, score);
+                    }
+                } else if scorer.doc() == TERMINATED {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        drop(scorer);
         self.inner
             .for_each_pruning(threshold, reader, &mut |doc, score| {
                 if bits.contains(doc) {
