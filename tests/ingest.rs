@@ -422,6 +422,26 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     assert_eq!(common_only.total, 0);
     assert!(common_only.hint.unwrap().contains("too common"));
 
+    // Plain words skip the query parser; with a comma the parser reads them: the same answer.
+    for q in [
+        "VMs restarted",
+        "the VMs that are restarted",
+        "VMs restarted kumquat",
+        "429s after a config rollout",
+        "dns",
+        "the of a",
+    ] {
+        let (plain, parsed) = (
+            find(q, Words::Every, &[]),
+            find(&format!("{q},"), Words::Every, &[]),
+        );
+        assert_eq!(
+            (plain.total, ids(&plain), plain.partial, plain.hint),
+            (parsed.total, ids(&parsed), parsed.partial, parsed.hint),
+            "{q}"
+        );
+    }
+
     // Totals and scores as tantivy gives them for the same words and filters.
     let searcher = index.reader.searcher();
     let mut analyzer = index.index.tokenizer_for_field(index.fields.text).unwrap();

@@ -110,6 +110,9 @@ impl SearchResults {
     }
 }
 
+/// The hint for a query of nothing but stop words.
+const ONLY_COMMON_WORDS: &str = "Every word of the query is too common to search for (\"the\", \"of\", …); add a word that says what happened.";
+
 /// One pass of a search: the total, the page of hits, facet counts, and how many of the
 /// query's words the matches have when not all (see `SearchResults::partial`).
 struct Pass {
@@ -117,6 +120,19 @@ struct Pass {
     hits: Vec<Hit>,
     facets: Vec<(&'static str, Vec<FacetCount>)>,
     partial: Option<(usize, usize)>,
+}
+
+impl Pass {
+    fn results(self, hint: Option<String>, started: Instant) -> SearchResults {
+        SearchResults {
+            total: self.total,
+            hits: self.hits,
+            facets: self.facets,
+            hint,
+            partial: self.partial,
+            took: started.elapsed(),
+        }
+    }
 }
 
 pub fn escape_html(s: &str) -> String {
@@ -347,13 +363,17 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
+        let has_text = req.query.chars().any(|c| !c.is_whitespace() && !c.is_control());
+        if let Some(plain) = self.simple_plain(&searcher, req) {
+            let pass = self.run_plain(&searcher, &plain, has_text, req)?;
+            let hint = (has_text && plain.words.is_empty()).then(|| ONLY_COMMON_WORDS.to_string());
+            return Ok(pass.results(hint, started));
+        }
         let (text, mut hint) = self.text_query(&req.query);
         let pass = match (self.plain(&searcher, text.as_ref(), req), text) {
             (Some(plain), text) => {
                 if text.is_some() && plain.words.is_empty() {
-                    hint.get_or_insert_with(|| {
-                        "Every word of the query is too common to search for (\"the\", \"of\", …); add a word that says what happened.".to_string()
-                    });
+                    hint.get_or_insert_with(|| ONLY_COMMON_WORDS.to_string());
                 }
                 self.run_plain(&searcher, &plain, text.is_some(), req)?
             }
@@ -370,13 +390,62 @@ impl SearchIndex {
                 _ => self.run(&searcher, Some(any), req)?,
             },
         };
-        Ok(SearchResults {
-            total: pass.total,
-            hits: pass.hits,
-            facets: pass.facets,
-            hint,
-            partial: pass.partial,
-            took: started.elapsed(),
+        Ok(pass.results(hint, started))
+    }
+
+    /// The facet filters as terms: any value within a facet, every facet.
+    fn facet_filters(&self, req: &SearchRequest) -> Vec<Vec<Term>> {
+        req.filters
+            .iter()
+            .filter_map(|(name, values)| {
+                let field = self.fields.facet(name)?;
+                let terms: Vec<Term> = values
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| Term::from_facet(field, &Facet::from_path([v.as_str()])))
+                    .collect();
+                (!terms.is_empty()).then_some(terms)
+            })
+            .collect()
+    }
+
+    /// The search as a `Plain` query without the query parser, when the query is nothing but
+    /// words of letters and digits (most are): each word analyzed as the parser would, a
+    /// stop word left out. `None` for anything else (and for a word that is an incident's
+    /// id), which the parser reads.
+    fn simple_plain(&self, searcher: &Searcher, req: &SearchRequest) -> Option<Plain> {
+        if req.from.is_some() || req.to.is_some() || req.query.chars().count() > MAX_QUERY_CHARS
+        {
+            return None;
+        }
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.text).ok()?;
+        let mut words: Vec<Term> = Vec::new();
+        for word in req.query.split_whitespace() {
+            if !word.chars().all(char::is_alphanumeric) || matches!(word, "AND" | "OR" | "NOT") {
+                return None;
+            }
+            let ids = [self.fields.id, self.fields.tracking_id];
+            if ids
+                .iter()
+                .any(|f| searcher.doc_freq(&Term::from_field_text(*f, word)).ok() != Some(0))
+            {
+                return None;
+            }
+            let mut stream = analyzer.token_stream(word);
+            let Some(token) = stream.next().map(|t| t.text.clone()) else {
+                continue;
+            };
+            if stream.advance() {
+                return None;
+            }
+            let term = Term::from_field_text(self.fields.text, &token);
+            if !words.contains(&term) {
+                words.push(term);
+            }
+        }
+        Some(Plain {
+            words,
+            filters: self.facet_filters(req),
         })
     }
 
@@ -391,19 +460,7 @@ impl SearchIndex {
         if req.from.is_some() || req.to.is_some() {
             return None;
         }
-        let filters = req
-            .filters
-            .iter()
-            .filter_map(|(name, values)| {
-                let field = self.fields.facet(name)?;
-                let terms: Vec<Term> = values
-                    .iter()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| Term::from_facet(field, &Facet::from_path([v.as_str()])))
-                    .collect();
-                (!terms.is_empty()).then_some(terms)
-            })
-            .collect();
+        let filters = self.facet_filters(req);
         let Some(text) = text else {
             return Some(Plain {
                 words: Vec::new(),
