@@ -77,6 +77,19 @@ impl DocBits {
         }
     }
 
+    /// The first document of the set at or after `doc`.
+    pub fn next_from(&self, doc: DocId) -> Option<DocId> {
+        let mut i = doc as usize / 64;
+        let mut word = *self.words.get(i)? & (!0u64 << (doc % 64));
+        loop {
+            if word != 0 {
+                return Some(i as DocId * 64 + word.trailing_zeros());
+            }
+            i += 1;
+            word = *self.words.get(i)?;
+        }
+    }
+
     /// How many documents both sets have.
     pub fn common(&self, other: &DocBits) -> u64 {
         self.words
@@ -141,6 +154,23 @@ mod tests {
         c.insert_ascending(&[]);
         c.insert_ascending(&[199]);
         assert_eq!(c.iter().collect::<Vec<_>>(), a.iter().collect::<Vec<_>>());
+        let firsts: Vec<Option<DocId>> = [0, 1, 64, 65, 131, 199, 200, 500]
+            .iter()
+            .map(|&d| a.next_from(d))
+            .collect();
+        assert_eq!(
+            firsts,
+            [
+                Some(0),
+                Some(63),
+                Some(64),
+                Some(130),
+                Some(199),
+                Some(199),
+                None,
+                None
+            ]
+        );
         let mut both = a.clone();
         both.intersect_with(&b);
         assert_eq!(both.iter().collect::<Vec<_>>(), [63, 130]);

@@ -45,20 +45,27 @@ impl MatchSet {
     }
 }
 
-/// The documents of one segment that have `term`.
-fn term_bits(segment: &SegmentReader, term: &Term) -> tantivy::Result<DocBits> {
+/// The documents of `within` (of one segment) that have `term`. Only the posting-list blocks
+/// that reach a document of `within` are decoded; the skip list passes over the rest.
+fn term_bits(segment: &SegmentReader, term: &Term, within: &DocBits) -> tantivy::Result<DocBits> {
     let mut bits = DocBits::new(segment.max_doc());
     let inverted = segment.inverted_index(term.field())?;
-    if let Some(mut postings) = inverted.read_block_postings(term, IndexRecordOption::Basic)? {
-        loop {
-            let docs = postings.docs();
-            if docs.is_empty() {
-                break;
+    let Some(mut postings) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
+        return Ok(bits);
+    };
+    let mut next = within.next_from(0);
+    while let Some(doc) = next {
+        postings.seek(doc);
+        let docs = postings.docs();
+        match docs.last() {
+            Some(&last) if last >= doc => {
+                bits.insert_ascending(docs);
+                next = within.next_from(last + 1);
             }
-            bits.insert_ascending(docs);
-            postings.advance();
+            _ => break,
         }
     }
+    bits.intersect_with(within);
     Ok(bits)
 }
 
@@ -69,49 +76,61 @@ pub fn evaluate<'f>(
     want: Words,
     alive: impl Fn(SegmentOrdinal) -> &'f DocBits,
 ) -> tantivy::Result<MatchSet> {
-    // Per segment: the documents the filters allow, and each word's documents among them.
-    let mut per_segment = Vec::new();
+    // Per segment: the live documents the filters allow.
+    let mut allowed = Vec::new();
     for (ord, segment) in (0..).zip(searcher.segment_readers()) {
-        let mut allowed = alive(ord).clone();
+        let mut set = alive(ord).clone();
         for values in &plain.filters {
             let mut any = DocBits::new(segment.max_doc());
             for term in values {
-                any.union_with(&term_bits(segment, term)?);
+                any.union_with(&term_bits(segment, term, &set)?);
             }
-            allowed.intersect_with(&any);
+            set.intersect_with(&any);
         }
-        let mut words = Vec::with_capacity(plain.words.len());
-        for term in &plain.words {
-            if allowed.is_empty() {
-                break;
-            }
-            let mut bits = term_bits(segment, term)?;
-            bits.intersect_with(&allowed);
-            words.push(bits);
-        }
-        per_segment.push((ord, allowed, words));
+        allowed.push((ord, set));
     }
     let n = plain.words.len();
+    let match_set = |sets: Vec<(SegmentOrdinal, DocBits)>, words_matched| MatchSet {
+        segments: sets.into_iter().map(|(o, s)| (o, Arc::new(s))).collect(),
+        words_matched,
+    };
     if n == 0 {
-        return Ok(MatchSet {
-            segments: per_segment
-                .into_iter()
-                .map(|(ord, allowed, _)| (ord, Arc::new(allowed)))
-                .collect(),
-            words_matched: 0,
-        });
+        return Ok(match_set(allowed, 0));
     }
-    let counts: Vec<(SegmentOrdinal, WordCounts)> = per_segment
-        .into_iter()
-        .map(|(ord, allowed, words)| {
-            let mut counts = WordCounts::new(allowed.word_len(), n);
-            words.iter().for_each(|bits| counts.add(bits));
-            (ord, counts)
-        })
-        .collect();
+    if want == Words::Every {
+        // Rarest word first, each read only where the words before it all are.
+        let mut rarest_first: Vec<&Term> = plain.words.iter().collect();
+        rarest_first.sort_by_cached_key(|t| searcher.doc_freq(t).unwrap_or(0));
+        let mut sets = Vec::with_capacity(allowed.len());
+        for (ord, set) in &allowed {
+            let segment = searcher.segment_reader(*ord);
+            let mut set = set.clone();
+            for term in &rarest_first {
+                if set.is_empty() {
+                    break;
+                }
+                set = term_bits(segment, term, &set)?;
+            }
+            sets.push((*ord, set));
+        }
+        if sets.iter().any(|(_, s)| !s.is_empty()) {
+            return Ok(match_set(sets, n));
+        }
+    }
+    // No incident has every word (or any word will do): count each document's words.
+    let mut counts = Vec::with_capacity(allowed.len());
+    for (ord, set) in &allowed {
+        let segment = searcher.segment_reader(*ord);
+        let mut words = WordCounts::new(set.word_len(), n);
+        if !set.is_empty() {
+            for term in &plain.words {
+                words.add(&term_bits(segment, term, set)?);
+            }
+        }
+        counts.push((*ord, words));
+    }
     let most = counts.iter().map(|(_, c)| c.max()).max().unwrap_or(0);
     let k = match want {
-        Words::Every if most == n => n,
         Words::Every => most.max(1),
         Words::Any => 1,
     };

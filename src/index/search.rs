@@ -363,7 +363,10 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
-        let has_text = req.query.chars().any(|c| !c.is_whitespace() && !c.is_control());
+        let has_text = req
+            .query
+            .chars()
+            .any(|c| !c.is_whitespace() && !c.is_control());
         if let Some(plain) = self.simple_plain(&searcher, req) {
             let pass = self.run_plain(&searcher, &plain, has_text, req)?;
             let hint = (has_text && plain.words.is_empty()).then(|| ONLY_COMMON_WORDS.to_string());
@@ -414,8 +417,7 @@ impl SearchIndex {
     /// stop word left out. `None` for anything else (and for a word that is an incident's
     /// id), which the parser reads.
     fn simple_plain(&self, searcher: &Searcher, req: &SearchRequest) -> Option<Plain> {
-        if req.from.is_some() || req.to.is_some() || req.query.chars().count() > MAX_QUERY_CHARS
-        {
+        if req.from.is_some() || req.to.is_some() || req.query.chars().count() > MAX_QUERY_CHARS {
             return None;
         }
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text).ok()?;
