@@ -69,68 +69,66 @@ fn term_bits(segment: &SegmentReader, term: &Term, within: &DocBits) -> tantivy:
     Ok(bits)
 }
 
-/// Evaluate `plain` on every segment of `searcher`, the segments spread over the index's
-/// search threads; `alive` gives each segment's live documents.
+/// Evaluate `plain` on every segment of `searcher`; `alive` gives each segment's live documents.
 pub fn evaluate<'f>(
     searcher: &Searcher,
     plain: &Plain,
     want: Words,
-    alive: impl Fn(SegmentOrdinal) -> &'f DocBits + Sync,
+    alive: impl Fn(SegmentOrdinal) -> &'f DocBits,
 ) -> tantivy::Result<MatchSet> {
-    let executor = searcher.index().search_executor();
-    let ords = 0..searcher.segment_readers().len() as SegmentOrdinal;
+    // Per segment: the live documents the filters allow.
+    let mut allowed = Vec::new();
+    for (ord, segment) in (0..).zip(searcher.segment_readers()) {
+        let mut set = alive(ord).clone();
+        for values in &plain.filters {
+            let mut any = DocBits::new(segment.max_doc());
+            for term in values {
+                any.union_with(&term_bits(segment, term, &set)?);
+            }
+            set.intersect_with(&any);
+        }
+        allowed.push((ord, set));
+    }
     let n = plain.words.len();
-    // Rarest word first, so that each is read only where the words before it all are.
-    let mut rarest_first: Vec<&Term> = plain.words.iter().collect();
-    rarest_first.sort_by_cached_key(|t| searcher.doc_freq(t).unwrap_or(0));
-    // Per segment: the live documents the filters allow, and those of them with every word.
-    let sets = executor.map(
-        |ord| {
-            let segment = searcher.segment_reader(ord);
-            let mut allowed = alive(ord).clone();
-            for values in &plain.filters {
-                let mut any = DocBits::new(segment.max_doc());
-                for term in values {
-                    any.union_with(&term_bits(segment, term, &allowed)?);
+    let match_set = |sets: Vec<(SegmentOrdinal, DocBits)>, words_matched| MatchSet {
+        segments: sets.into_iter().map(|(o, s)| (o, Arc::new(s))).collect(),
+        words_matched,
+    };
+    if n == 0 {
+        return Ok(match_set(allowed, 0));
+    }
+    if want == Words::Every {
+        // Rarest word first, each read only where the words before it all are.
+        let mut rarest_first: Vec<&Term> = plain.words.iter().collect();
+        rarest_first.sort_by_cached_key(|t| searcher.doc_freq(t).unwrap_or(0));
+        let mut sets = Vec::with_capacity(allowed.len());
+        for (ord, set) in &allowed {
+            let segment = searcher.segment_reader(*ord);
+            let mut set = set.clone();
+            for term in &rarest_first {
+                if set.is_empty() {
+                    break;
                 }
-                allowed.intersect_with(&any);
+                set = term_bits(segment, term, &set)?;
             }
-            let mut every = allowed.clone();
-            if want == Words::Every {
-                for term in &rarest_first {
-                    if every.is_empty() {
-                        break;
-                    }
-                    every = term_bits(segment, term, &every)?;
-                }
-            }
-            Ok((ord, allowed, every))
-        },
-        ords,
-    )?;
-    if n == 0 || (want == Words::Every && sets.iter().any(|(_, _, every)| !every.is_empty())) {
-        return Ok(MatchSet {
-            segments: sets
-                .into_iter()
-                .map(|(ord, _, every)| (ord, Arc::new(every)))
-                .collect(),
-            words_matched: n,
-        });
+            sets.push((*ord, set));
+        }
+        if sets.iter().any(|(_, s)| !s.is_empty()) {
+            return Ok(match_set(sets, n));
+        }
     }
     // No incident has every word (or any word will do): count each document's words.
-    let counts = executor.map(
-        |(ord, allowed, _): (SegmentOrdinal, DocBits, DocBits)| {
-            let segment = searcher.segment_reader(ord);
-            let mut words = WordCounts::new(allowed.word_len(), n);
-            if !allowed.is_empty() {
-                for term in &plain.words {
-                    words.add(&term_bits(segment, term, &allowed)?);
-                }
+    let mut counts = Vec::with_capacity(allowed.len());
+    for (ord, set) in &allowed {
+        let segment = searcher.segment_reader(*ord);
+        let mut words = WordCounts::new(set.word_len(), n);
+        if !set.is_empty() {
+            for term in &plain.words {
+                words.add(&term_bits(segment, term, set)?);
             }
-            Ok((ord, words))
-        },
-        sets.into_iter(),
-    )?;
+        }
+        counts.push((*ord, words));
+    }
     let most = counts.iter().map(|(_, c)| c.max()).max().unwrap_or(0);
     let k = match want {
         Words::Every => most.max(1),

@@ -140,15 +140,8 @@ impl SearchIndex {
     }
 
     /// An opened tantivy index with our analyzers and a reader.
-    fn with_reader(path: &Path, mut index: Index) -> Result<SearchIndex, IndexError> {
+    fn with_reader(path: &Path, index: Index) -> Result<SearchIndex, IndexError> {
         schema::register_analyzers(&index);
-        // Searches spread their segments over the cores (up to four threads).
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        if cores > 1 {
-            index
-                .set_multithread_executor(cores)
-                .map_err(tantivy_err(path))?;
-        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
