@@ -76,13 +76,7 @@ pub struct SearchIndex {
     pub path: PathBuf,
     /// Per live segment, each document's facet values: what facet counts are read from.
     facet_indexes: facet_count::FacetIndexes,
-    /// From how many incidents a search counts facets on a second thread while it loads the
-    /// page's hits (below, starting a thread costs more than counting takes).
-    pub parallel_facets_from: u64,
 }
-
-/// The default of `SearchIndex::parallel_facets_from`.
-pub const PARALLEL_FACETS_FROM: u64 = 10_000;
 
 fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
     move |source| match source {
@@ -153,7 +147,6 @@ impl SearchIndex {
             fields: schema::build().1,
             path: path.to_path_buf(),
             facet_indexes: Default::default(),
-            parallel_facets_from: PARALLEL_FACETS_FROM,
         })
     }
 

@@ -582,19 +582,16 @@ impl SearchIndex {
                 .collect(),
         };
         let t2 = Instant::now();
-        let (hits, facets) = self.hits_and_facets(
-            searcher,
-            text.as_deref(),
-            &addresses,
-            &facet_indexes,
-            &matches.segments,
-        )?;
+        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
+        let t3 = Instant::now();
+        let facets = facet_counts(&facet_indexes, &matches.segments);
         let total = matches.total() as usize;
         tracing::trace!(
             total,
             matching = ?(t1 - t0),
             top = ?(t2 - t1),
-            hits_and_facets = ?t2.elapsed(),
+            hits = ?(t3 - t2),
+            facets = ?t3.elapsed(),
             "plain search"
         );
         Ok(Pass {
@@ -676,17 +673,14 @@ impl SearchIndex {
             .for_searcher(searcher, &self.fields.facets)
             .map_err(&err)?;
         let t1 = Instant::now();
-        let (hits, facets) = self.hits_and_facets(
-            searcher,
-            text.as_deref(),
-            &addresses,
-            &facet_indexes,
-            &matches,
-        )?;
+        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
+        let t2 = Instant::now();
+        let facets = facet_counts(&facet_indexes, &matches);
         tracing::trace!(
             total,
             matching = ?(t1 - t0),
-            hits_and_facets = ?t1.elapsed(),
+            hits = ?(t2 - t1),
+            facets = ?t2.elapsed(),
             "search pass"
         );
         Ok(Pass {
@@ -694,32 +688,6 @@ impl SearchIndex {
             hits,
             facets,
             partial: None,
-        })
-    }
-
-    /// The page's hits and the facet counts. On a large index the counts are made on a
-    /// second thread while this one loads the hits, so a page waits for the longer of the two
-    /// rather than their sum.
-    #[allow(clippy::type_complexity)]
-    fn hits_and_facets(
-        &self,
-        searcher: &Searcher,
-        text: Option<&dyn Query>,
-        addresses: &[(f32, DocAddress)],
-        facet_indexes: &SearcherFacets,
-        matches: &[(tantivy::SegmentOrdinal, Arc<DocBits>)],
-    ) -> Result<(Vec<Hit>, Vec<(&'static str, Vec<FacetCount>)>), IndexError> {
-        if searcher.num_docs() < self.parallel_facets_from {
-            let hits = self.hits(searcher, text, addresses)?;
-            return Ok((hits, facet_counts(facet_indexes, matches)));
-        }
-        std::thread::scope(|scope| {
-            let facets = scope.spawn(|| facet_counts(facet_indexes, matches));
-            let hits = self.hits(searcher, text, addresses);
-            let facets = facets
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok((hits?, facets))
         })
     }
 
