@@ -77,6 +77,9 @@ enum Cmd {
         /// Also list the 25 slowest queries.
         #[arg(long)]
         slowest: bool,
+        /// Then run the queries on every core for this many seconds and print the QPS.
+        #[arg(long, default_value_t = 0)]
+        qps_seconds: u64,
     },
     /// Child process: ingest a corpus (what `ikb ingest` does).
     Ingest { index: PathBuf, corpus: PathBuf },
@@ -128,7 +131,14 @@ fn main() {
             queries,
             rounds,
             slowest,
-        } => profile(&index, &read_queries(&queries), rounds, slowest),
+            qps_seconds,
+        } => profile(
+            &index,
+            &read_queries(&queries),
+            rounds,
+            slowest,
+            Duration::from_secs(qps_seconds),
+        ),
         Cmd::Soak {
             requests,
             connections,
@@ -275,7 +285,7 @@ fn search_request(q: &Query) -> SearchRequest {
     }
 }
 
-fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool) {
+fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool, qps_for: Duration) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -314,6 +324,37 @@ fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool) {
         percentile(&mut times, 0.5),
         percentile(&mut times, 0.99)
     );
+    if !qps_for.is_zero() {
+        println!(
+            "{:.0} QPS on every core",
+            search_qps(&index, queries, qps_for)
+        );
+    }
+}
+
+/// Searches per second with the queries run on every core, closed loop, for `load`.
+fn search_qps(index: &SearchIndex, queries: &[Query], load: Duration) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let t = Instant::now();
+    let done: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..cores)
+            .map(|c| {
+                s.spawn(move || {
+                    let mut k = 0;
+                    while t.elapsed() < load {
+                        let q = &queries[(k * cores + c) % queries.len()];
+                        std::hint::black_box(index.search(&search_request(q)).expect("search"));
+                        k += 1;
+                    }
+                    k
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("search worker"))
+            .sum()
+    });
+    done as f64 / t.elapsed().as_secs_f64()
 }
 
 fn percentile(v: &mut [Duration], p: f64) -> f64 {
@@ -497,28 +538,7 @@ fn run_size(
     r.fts_p50_ms = percentile(&mut sql, 0.5);
     r.fts_p99_ms = percentile(&mut sql, 0.99);
     // What the search work alone allows, on every core.
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let t = Instant::now();
-    let done: usize = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..cores)
-            .map(|c| {
-                let index = &index;
-                s.spawn(move || {
-                    let mut k = 0;
-                    while t.elapsed() < load {
-                        let q = &queries[(k * cores + c) % queries.len()];
-                        std::hint::black_box(index.search(&request(q)).expect("search"));
-                        k += 1;
-                    }
-                    k
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .map(|h| h.join().expect("search worker"))
-            .sum()
-    });
-    r.search_work_qps = done as f64 / t.elapsed().as_secs_f64();
+    r.search_work_qps = search_qps(&index, queries, load);
     drop(index);
     drop(db);
     eprintln!(
