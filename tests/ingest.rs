@@ -360,16 +360,8 @@ fn an_alert_sentence_finds_its_past_incident() {
     assert_eq!(r.hits[0].incident.id, "8GCS-858");
 }
 
-/// The plain-query path (match sets from posting-list bitmaps, top hits scored within them)
-/// on the shared corpus: every word, else the most words any incident has; stop words do not
-/// block a match; and totals and scores agree with tantivy running the same query itself.
-#[test]
-fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
-    use incident_kb::index::search::Words;
-    use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-    use tantivy::schema::{Facet, IndexRecordOption};
-
+/// The shared corpus ingested into a fresh folder (kept while the first value lives).
+fn shared_corpus_index() -> (tempfile::TempDir, SearchIndex) {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::new(tmp.path().join("index"));
     ingest::ingest(
@@ -380,6 +372,20 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     )
     .unwrap();
     let index = SearchIndex::open(&data.search()).unwrap();
+    (tmp, index)
+}
+
+/// The plain-query path (match sets from posting-list bitmaps, top hits scored within them)
+/// on the shared corpus: every word, else the most words any incident has; stop words do not
+/// block a match; and totals and scores agree with tantivy running the same query itself.
+#[test]
+fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
+    use incident_kb::index::search::Words;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{Facet, IndexRecordOption};
+
+    let (_tmp, index) = shared_corpus_index();
     let find = |q: &str, words: Words, filters: &[(&str, &str)]| {
         index
             .search(&SearchRequest {
@@ -741,16 +747,7 @@ fn facet_counts_agree_with_tantivys_facet_collector() {
     use tantivy::query::{AllQuery, Query, TermQuery};
     use tantivy::schema::{Facet, IndexRecordOption};
 
-    let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::new(tmp.path().join("index"));
-    ingest::ingest(
-        &data,
-        &[common::shared_corpus()],
-        &Catalogue::bundled(),
-        |_, _, _| {},
-    )
-    .unwrap();
-    let index = SearchIndex::open(&data.search()).unwrap();
+    let (_tmp, index) = shared_corpus_index();
     // Rewrite every 25th incident with other repair facets: deletions, and new segments.
     let all = index.all().unwrap();
     assert!(
