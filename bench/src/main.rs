@@ -261,6 +261,14 @@ fn main() {
 type Query = (String, Vec<(String, Vec<String>)>);
 
 fn read_queries(path: &Path) -> Vec<Query> {
+    // The default path is relative to the repository root; from elsewhere, the file beside
+    // this crate's manifest is the same one.
+    let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries.tsv");
+    let path = if !path.exists() && path == Path::new("bench/queries.tsv") {
+        beside_crate.as_path()
+    } else {
+        path
+    };
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
