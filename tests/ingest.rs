@@ -426,7 +426,10 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     assert_eq!((none.total, none.partial), (0, None));
     let common_only = find("the of a", Words::Every, &[]);
     assert_eq!(common_only.total, 0);
-    assert!(common_only.hint.unwrap().contains("too common"));
+    assert!(common_only.hint.unwrap().contains("common words"));
+    let too_long = find(&"x".repeat(41), Words::Every, &[]);
+    assert_eq!(too_long.total, 0);
+    assert!(too_long.hint.unwrap().contains("over 40 letters"));
 
     // Plain words skip the query parser; with a comma the parser reads them: the same answer.
     for q in [

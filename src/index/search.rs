@@ -110,8 +110,8 @@ impl SearchResults {
     }
 }
 
-/// The hint for a query of nothing but stop words.
-const ONLY_COMMON_WORDS: &str = "Every word of the query is too common to search for (\"the\", \"of\", …); add a word that says what happened.";
+/// The hint for a query of nothing but stop words (or words too long to be indexed).
+const ONLY_COMMON_WORDS: &str = "No word of the query can be searched for: common words (\"the\", \"of\", …) and words over 40 letters are left out. Add a word that says what happened.";
 
 /// One pass of a search: the total, the page of hits, facet counts, and how many of the
 /// query's words the matches have when not all (see `SearchResults::partial`).
