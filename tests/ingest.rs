@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use incident_kb::facet::Catalogue;
@@ -533,6 +534,52 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
         "most cases match something"
     );
     assert!(partial > 0, "no case fell back to the most words");
+
+    // Date ranges: the match set takes them from the facet index's date order; tantivy's range
+    // query over the impact start is the reference (no impact start is outside any range).
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    for (q, from, to) in [
+        (
+            "network",
+            Some("2020-01-01T00:00:00Z"),
+            Some("2024-01-01T00:00:00Z"),
+        ),
+        ("", Some("2023-06-01T00:00:00Z"), None),
+        ("storage latency", None, Some("2022-01-01T00:00:00Z")),
+    ] {
+        let ours = index
+            .search(&SearchRequest {
+                query: q.into(),
+                from: from.map(at),
+                to: to.map(at),
+                ..Default::default()
+            })
+            .unwrap();
+        let field = index.fields.impact_start;
+        let range = tantivy::query::RangeQuery::new(
+            from.map_or(
+                Bound::Excluded(tantivy::Term::from_field_i64(field, 0)),
+                |t| Bound::Included(tantivy::Term::from_field_i64(field, at(t).as_second())),
+            ),
+            to.map_or(Bound::Unbounded, |t| {
+                Bound::Excluded(tantivy::Term::from_field_i64(field, at(t).as_second()))
+            }),
+        );
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(range))];
+        let mut stream = analyzer.token_stream(q);
+        while stream.advance() {
+            let term = tantivy::Term::from_field_text(index.fields.text, &stream.token().text);
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
+        let count = searcher
+            .search(&BooleanQuery::new(clauses), &Count)
+            .unwrap();
+        assert!(count > 0, "{q} {from:?} {to:?} matches something");
+        assert_eq!(ours.total, count, "{q} {from:?} {to:?}");
+    }
 }
 
 #[test]

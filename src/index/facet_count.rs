@@ -282,6 +282,20 @@ impl SearcherFacets {
         &self.segments[ord as usize].alive
     }
 
+    /// The documents of the segment with this ordinal whose impact started at or after `from`
+    /// and before `to` (seconds).
+    pub fn dated(&self, ord: SegmentOrdinal, from: i64, to: i64) -> DocBits {
+        let segment = &self.segments[ord as usize];
+        let order = &segment.by_date;
+        let start = order.partition_point(|&(at, _)| at < from);
+        let end = order.partition_point(|&(at, _)| at < to);
+        let mut bits = DocBits::new(segment.alive.word_len() as DocId * 64);
+        order[start..end.max(start)]
+            .iter()
+            .for_each(|&(_, doc)| bits.insert(doc));
+        bits
+    }
+
     /// The matching documents from `offset`, at most `limit`, newest (or oldest) impact start
     /// first; ties in document order (newest first: the later document first).
     pub fn by_date(

@@ -69,17 +69,18 @@ fn term_bits(segment: &SegmentReader, term: &Term, within: &DocBits) -> tantivy:
     Ok(bits)
 }
 
-/// Evaluate `plain` on every segment of `searcher`; `alive` gives each segment's live documents.
-pub fn evaluate<'f>(
+/// Evaluate `plain` on every segment of `searcher`; `base` gives each segment's documents that
+/// may match at all (the live ones, within a date range if there is one).
+pub fn evaluate(
     searcher: &Searcher,
     plain: &Plain,
     want: Words,
-    alive: impl Fn(SegmentOrdinal) -> &'f DocBits,
+    base: impl Fn(SegmentOrdinal) -> DocBits,
 ) -> tantivy::Result<MatchSet> {
-    // Per segment: the live documents the filters allow.
+    // Per segment: the documents the filters allow.
     let mut allowed = Vec::new();
     for (ord, segment) in (0..).zip(searcher.segment_readers()) {
-        let mut set = alive(ord).clone();
+        let mut set = base(ord);
         for values in &plain.filters {
             let mut any = DocBits::new(segment.max_doc());
             for term in values {

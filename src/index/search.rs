@@ -417,7 +417,7 @@ impl SearchIndex {
     /// stop word left out. `None` for anything else (and for a word that is an incident's
     /// id), which the parser reads.
     fn simple_plain(&self, searcher: &Searcher, req: &SearchRequest) -> Option<Plain> {
-        if req.from.is_some() || req.to.is_some() || req.query.chars().count() > MAX_QUERY_CHARS {
+        if req.query.chars().count() > MAX_QUERY_CHARS {
             return None;
         }
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text).ok()?;
@@ -452,16 +452,14 @@ impl SearchIndex {
     }
 
     /// The search as a `Plain` query, when it is one: words (each a term of the `text` field,
-    /// or of the id fields when no incident has that id) and facet filters, no date range.
+    /// or of the id fields when no incident has that id) and facet filters (a date range is
+    /// applied to the match set from the facet index's date order).
     fn plain(
         &self,
         searcher: &Searcher,
         text: Option<&TextQuery>,
         req: &SearchRequest,
     ) -> Option<Plain> {
-        if req.from.is_some() || req.to.is_some() {
-            return None;
-        }
         let filters = self.facet_filters(req);
         let Some(text) = text else {
             return Some(Plain {
@@ -538,8 +536,20 @@ impl SearchIndex {
                 words_matched: 0,
             }
         } else {
-            match_set::evaluate(searcher, plain, req.words, |ord| facet_indexes.alive(ord))
-                .map_err(&err)?
+            let dates = (req.from.is_some() || req.to.is_some()).then(|| {
+                // As the general path reads a range: no impact start (0) is outside any.
+                let from = req.from.map_or(1, |t| t.as_second());
+                let to = req.to.map_or(i64::MAX, |t| t.as_second());
+                (from, to)
+            });
+            match_set::evaluate(searcher, plain, req.words, |ord| {
+                let mut base = facet_indexes.alive(ord).clone();
+                if let Some((from, to)) = dates {
+                    base.intersect_with(&facet_indexes.dated(ord, from, to));
+                }
+                base
+            })
+            .map_err(&err)?
         };
         let n = plain.words.len();
         let k = matches.words_matched;
