@@ -1,9 +1,9 @@
 //! Facet counts from a per-segment facet index, built once per segment (and deletion state):
-//! common values as document bitmaps, counted by AND and popcount; the rest as each document's
-//! value ids, counted by walking the matching documents, or, when they are most of the segment,
-//! the other documents, subtracted from the segment's totals (at most half are ever visited).
-//! The same index keeps each segment's live documents and their order by impact start, so a
-//! page sorted by date walks that order until it has its hits.
+//! each document's value ids, and the common values also as document bitmaps. A search counts
+//! the cheaper way: walking the value ids of the matching documents (or, when they are most of
+//! the segment, of the others, subtracted from the segment's totals), or AND and popcount for
+//! the common values and walking only the rest. The same index keeps each segment's live
+//! documents and their order by impact start, which date ranges and date-sorted pages use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
