@@ -455,6 +455,19 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     // Totals and scores as tantivy gives them for the same words and filters.
     let searcher = index.reader.searcher();
     let mut analyzer = index.index.tokenizer_for_field(index.fields.text).unwrap();
+    // The words of a query as tantivy term clauses on the `text` field.
+    let mut word_clauses = |q: &str, occur: Occur| {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut stream = analyzer.token_stream(q);
+        while stream.advance() {
+            let term = tantivy::Term::from_field_text(index.fields.text, &stream.token().text);
+            clauses.push((
+                occur,
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+        clauses
+    };
     let (mut checked, mut partial) = (0, 0);
     // Each query alone, then within the most common value of each facet it matched (and
     // of two facets at once).
@@ -485,15 +498,7 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
         let ours = find(q, Words::Every, &filters);
         // The words as should-clauses, at least as many as the matches have (all of them
         // unless no incident within the filters has them all), the filters unscored.
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut stream = analyzer.token_stream(q);
-        while stream.advance() {
-            let term = tantivy::Term::from_field_text(index.fields.text, &stream.token().text);
-            clauses.push((
-                Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-            ));
-        }
+        let mut clauses = word_clauses(q, Occur::Should);
         let words = clauses.len();
         let (have, of) = ours.partial.unwrap_or((words, words));
         assert_eq!(of, words, "{q}");
@@ -538,6 +543,17 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     // Date ranges: the match set takes them from the facet index's date order; tantivy's range
     // query over the impact start is the reference (no impact start is outside any range).
     let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let range = |from: Option<&str>, to: Option<&str>| {
+        let field = index.fields.impact_start;
+        let bound = |t: &str| tantivy::Term::from_field_i64(field, at(t).as_second());
+        tantivy::query::RangeQuery::new(
+            from.map_or(
+                Bound::Excluded(tantivy::Term::from_field_i64(field, 0)),
+                |t| Bound::Included(bound(t)),
+            ),
+            to.map_or(Bound::Unbounded, |t| Bound::Excluded(bound(t))),
+        )
+    };
     for (q, from, to) in [
         (
             "network",
@@ -555,31 +571,40 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
                 ..Default::default()
             })
             .unwrap();
-        let field = index.fields.impact_start;
-        let range = tantivy::query::RangeQuery::new(
-            from.map_or(
-                Bound::Excluded(tantivy::Term::from_field_i64(field, 0)),
-                |t| Bound::Included(tantivy::Term::from_field_i64(field, at(t).as_second())),
-            ),
-            to.map_or(Bound::Unbounded, |t| {
-                Bound::Excluded(tantivy::Term::from_field_i64(field, at(t).as_second()))
-            }),
-        );
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(range))];
-        let mut stream = analyzer.token_stream(q);
-        while stream.advance() {
-            let term = tantivy::Term::from_field_text(index.fields.text, &stream.token().text);
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-            ));
-        }
+        let mut clauses = word_clauses(q, Occur::Must);
+        clauses.push((Occur::Must, Box::new(range(from, to))));
         let count = searcher
             .search(&BooleanQuery::new(clauses), &Count)
             .unwrap();
         assert!(count > 0, "{q} {from:?} {to:?} matches something");
         assert_eq!(ours.total, count, "{q} {from:?} {to:?}");
     }
+    // A `field:` query takes the general path; its range is tantivy's range query itself.
+    let (from, to) = (Some("2020-01-01T00:00:00Z"), Some("2024-01-01T00:00:00Z"));
+    let ours = index
+        .search(&SearchRequest {
+            query: "what_happened:network".into(),
+            from: from.map(at),
+            to: to.map(at),
+            ..Default::default()
+        })
+        .unwrap();
+    let field = index
+        .fields
+        .section(incident_kb::incident::SectionKind::WhatHappened);
+    let word = TermQuery::new(
+        tantivy::Term::from_field_text(field, "network"),
+        IndexRecordOption::Basic,
+    );
+    let clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Must, Box::new(word)),
+        (Occur::Must, Box::new(range(from, to))),
+    ];
+    let count = searcher
+        .search(&BooleanQuery::new(clauses), &Count)
+        .unwrap();
+    assert!(count > 0 && ours.partial.is_none());
+    assert_eq!(ours.total, count, "what_happened:network within a range");
 }
 
 #[test]

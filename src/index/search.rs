@@ -226,6 +226,17 @@ fn section_boost(kind: SectionKind) -> f32 {
     }
 }
 
+/// The impact-start range a request asks for, in seconds from `from` up to (not including)
+/// `to`; an incident without an impact start (stored as 0) is outside every range.
+fn impact_range(req: &SearchRequest) -> Option<(i64, i64)> {
+    (req.from.is_some() || req.to.is_some()).then(|| {
+        (
+            req.from.map_or(1, |t| t.as_second()),
+            req.to.map_or(i64::MAX, |t| t.as_second()),
+        )
+    })
+}
+
 /// The facet counts of a match set, facet by facet: years newest first, other values most
 /// frequent first.
 fn facet_counts(
@@ -313,37 +324,32 @@ impl SearchIndex {
     }
 
     fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (name, values) in &req.filters {
-            let Some(field) = self.fields.facet(name) else {
-                continue;
-            };
-            let any: Vec<(Occur, Box<dyn Query>)> = values
-                .iter()
-                .filter(|v| !v.is_empty())
-                .map(|v| {
-                    let term = Term::from_facet(field, &Facet::from_path([v.as_str()]));
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            if !any.is_empty() {
-                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-            }
-        }
-        if req.from.is_some() || req.to.is_some() {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .facet_filters(req)
+            .into_iter()
+            .map(|values| {
+                let any: Vec<(Occur, Box<dyn Query>)> = values
+                    .into_iter()
+                    .map(|term| {
+                        let value = TermQuery::new(term, IndexRecordOption::Basic);
+                        (Occur::Should, Box::new(value) as Box<dyn Query>)
+                    })
+                    .collect();
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        if let Some((from, to)) = impact_range(req) {
             let field = self.fields.impact_start;
-            let lower = req
-                .from
-                .map_or(Bound::Excluded(Term::from_field_i64(field, 0)), |t| {
-                    Bound::Included(Term::from_field_i64(field, t.as_second()))
-                });
-            let upper = req.to.map_or(Bound::Unbounded, |t| {
-                Bound::Excluded(Term::from_field_i64(field, t.as_second()))
-            });
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(field, from)),
+                    Bound::Excluded(Term::from_field_i64(field, to)),
+                )),
+            ));
         }
         clauses
     }
@@ -367,18 +373,20 @@ impl SearchIndex {
             .query
             .chars()
             .any(|c| !c.is_whitespace() && !c.is_control());
-        if let Some(plain) = self.simple_plain(&searcher, req) {
-            let pass = self.run_plain(&searcher, &plain, has_text, req)?;
-            let hint = (has_text && plain.words.is_empty()).then(|| ONLY_COMMON_WORDS.to_string());
-            return Ok(pass.results(hint, started));
-        }
-        let (text, mut hint) = self.text_query(&req.query);
-        let pass = match (self.plain(&searcher, text.as_ref(), req), text) {
-            (Some(plain), text) => {
-                if text.is_some() && plain.words.is_empty() {
+        // Plain words need no parser; anything else is parsed, and may still be plain.
+        let (plain, text, mut hint) = match self.simple_plain(&searcher, req) {
+            Some(plain) => (Some(plain), None, None),
+            None => {
+                let (text, hint) = self.text_query(&req.query);
+                (self.plain(&searcher, text.as_ref(), req), text, hint)
+            }
+        };
+        let pass = match (plain, text) {
+            (Some(plain), _) => {
+                if has_text && plain.words.is_empty() {
                     hint.get_or_insert_with(|| ONLY_COMMON_WORDS.to_string());
                 }
-                self.run_plain(&searcher, &plain, text.is_some(), req)?
+                self.run_plain(&searcher, &plain, has_text, req)?
             }
             (None, None) => self.run(&searcher, None, req)?,
             (None, Some(TextQuery { all, any })) => match all {
@@ -394,6 +402,12 @@ impl SearchIndex {
             },
         };
         Ok(pass.results(hint, started))
+    }
+
+    /// Whether `term` (of the id or tracking id field) names an incident. A word that does is
+    /// searched by the general path, which matches the id exactly.
+    fn names_an_incident(&self, searcher: &Searcher, term: &Term) -> bool {
+        searcher.doc_freq(term).ok() != Some(0)
     }
 
     /// The facet filters as terms: any value within a facet, every facet.
@@ -429,7 +443,7 @@ impl SearchIndex {
             let ids = [self.fields.id, self.fields.tracking_id];
             if ids
                 .iter()
-                .any(|f| searcher.doc_freq(&Term::from_field_text(*f, word)).ok() != Some(0))
+                .any(|f| self.names_an_incident(searcher, &Term::from_field_text(*f, word)))
             {
                 return None;
             }
@@ -492,12 +506,11 @@ impl SearchIndex {
                     .collect::<Option<_>>()?,
             };
             let mut on_text = terms.iter().filter(|t| t.field() == self.fields.text);
-            // An id that exists is searched by the general path, which matches it exactly.
             let ids = [self.fields.id, self.fields.tracking_id];
             let no_id = terms
                 .iter()
                 .filter(|t| t.field() != self.fields.text)
-                .all(|t| ids.contains(&t.field()) && searcher.doc_freq(t).ok() == Some(0));
+                .all(|t| ids.contains(&t.field()) && !self.names_an_incident(searcher, t));
             if !no_id {
                 return None;
             }
@@ -536,12 +549,7 @@ impl SearchIndex {
                 words_matched: 0,
             }
         } else {
-            let dates = (req.from.is_some() || req.to.is_some()).then(|| {
-                // As the general path reads a range: no impact start (0) is outside any.
-                let from = req.from.map_or(1, |t| t.as_second());
-                let to = req.to.map_or(i64::MAX, |t| t.as_second());
-                (from, to)
-            });
+            let dates = impact_range(req);
             match_set::evaluate(searcher, plain, req.words, |ord| {
                 let mut base = facet_indexes.alive(ord).clone();
                 if let Some((from, to)) = dates {
@@ -551,6 +559,7 @@ impl SearchIndex {
             })
             .map_err(&err)?
         };
+        let total = matches.total() as usize;
         let n = plain.words.len();
         let k = matches.words_matched;
         let term = |t: &Term| Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
@@ -572,7 +581,7 @@ impl SearchIndex {
         let (limit, offset) = (req.limit.clamp(1, MAX_LIMIT), req.offset.min(100_000));
         let top = TopDocs::with_limit(limit).and_offset(offset);
         let addresses: Vec<(f32, DocAddress)> = match (req.sort, &text) {
-            (Sort::Relevance, Some(text)) if matches.total() > 0 => {
+            (Sort::Relevance, Some(text)) if total > 0 => {
                 // Every word (k == n) or any word (k == 1) matches exactly the set; between
                 // the two, or within filters, the set decides.
                 let query: Box<dyn Query> = if plain.filters.is_empty() && (k == n || k == 1) {
@@ -584,7 +593,7 @@ impl SearchIndex {
                     .search(&query, &top.order_by_score())
                     .map_err(&err)?
             }
-            _ if matches.total() == 0 => Vec::new(),
+            _ if total == 0 => Vec::new(),
             (sort, _) => facet_indexes
                 .by_date(&matches.segments, sort != Sort::Oldest, offset, limit)
                 .into_iter()
@@ -595,7 +604,6 @@ impl SearchIndex {
         let hits = self.hits(searcher, text.as_deref(), &addresses)?;
         let t3 = Instant::now();
         let facets = facet_counts(&facet_indexes, &matches.segments);
-        let total = matches.total() as usize;
         tracing::trace!(
             total,
             matching = ?(t1 - t0),
