@@ -15,7 +15,7 @@ use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
 };
 
-pub use super::doc_bits::DocBits;
+use super::doc_bits::DocBits;
 
 /// Every facet value of the index, numbered: (facet position in the fields, value).
 #[derive(Debug, Default)]
@@ -54,8 +54,8 @@ pub struct SegmentFacets {
     alive: DocBits,
     alive_len: u64,
     alive_totals: Vec<(u32, i64, bool)>,
-    /// How many value ids a live document has, on average (in 1/16ths), in all and uncommon.
-    per_doc_16ths: (u64, u64),
+    /// How many value ids the live documents have in all, and how many of them are uncommon.
+    alive_values: (u64, u64),
     /// Every document by (impact start, document), oldest first; no impact start counts as 0.
     by_date: Vec<(i64, DocId)>,
 }
@@ -144,26 +144,27 @@ impl SegmentFacets {
             alive_len: alive.len(),
             alive_totals: Vec::new(),
             alive: DocBits::new(0),
-            per_doc_16ths: (0, 0),
+            alive_values: (0, 0),
             by_date,
         };
         let mut totals = vec![0; values.list.len()];
         alive
             .iter()
             .for_each(|d| facets.add(d, &mut totals, 1, Walk::All));
-        let (mut all, mut uncommon) = (0, 0);
-        for d in alive.iter() {
-            all += facets.values(d, Walk::All).len() as u64;
-            uncommon += facets.values(d, Walk::Uncommon).len() as u64;
-        }
-        let per_16th = |n: u64| n * 16 / facets.alive_len.max(1);
-        facets.per_doc_16ths = (per_16th(all), per_16th(uncommon));
         facets.alive = alive;
         facets.alive_totals = (0..)
             .zip(totals)
             .filter(|(_, n)| *n > 0)
             .map(|(id, n)| (id, n, facets.common.iter().any(|(c, _)| *c == id)))
             .collect();
+        let sum = |uncommon_only: bool| {
+            let totals = facets.alive_totals.iter();
+            totals
+                .filter(|(_, _, is_common)| !(uncommon_only && *is_common))
+                .map(|(_, n, _)| *n as u64)
+                .sum()
+        };
+        facets.alive_values = (sum(false), sum(true));
         Ok(facets)
     }
 
@@ -192,10 +193,11 @@ impl SegmentFacets {
     fn cheaper_walk(&self, matches: &DocBits) -> Walk {
         let matching = matches.len();
         let visited = matching.min(self.alive_len.saturating_sub(matching));
-        let (all, uncommon) = self.per_doc_16ths;
-        let walk_all = visited * all / 16;
+        let (all, uncommon) = self.alive_values;
+        let per_visited = |values: u64| visited * values / self.alive_len.max(1);
+        let walk_all = per_visited(all);
         let with_bitmaps =
-            self.common.len() as u64 * matches.word_len() as u64 + visited * uncommon / 16;
+            self.common.len() as u64 * matches.word_len() as u64 + per_visited(uncommon);
         if walk_all <= with_bitmaps {
             Walk::All
         } else {

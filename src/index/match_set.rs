@@ -10,7 +10,7 @@ use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
 
-use super::facet_count::DocBits;
+use super::doc_bits::DocBits;
 
 /// A query the bitmaps answer: words of the `text` field, and facet filters (any value within
 /// a facet, every facet).

@@ -14,7 +14,8 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
-use super::facet_count::{DocBits, Matches, SearcherFacets};
+use super::doc_bits::DocBits;
+use super::facet_count::{Matches, SearcherFacets};
 pub use super::match_set::Words;
 use super::match_set::{self, InSet, MatchSet, Plain};
 use super::schema::FACETS;
