@@ -41,7 +41,7 @@ enum Cmd {
         /// Real reports to recombine.
         #[arg(long = "from", default_values = ["corpus", "../shared/corpus"])]
         from: Vec<PathBuf>,
-        #[arg(long, default_value = "bench/queries.tsv")]
+        #[arg(long, default_value = QUERIES)]
         queries: PathBuf,
         /// Passes over the query file (interleaved: incident-kb, then FTS5, per query).
         #[arg(long, default_value_t = 3)]
@@ -70,7 +70,7 @@ enum Cmd {
     Profile {
         /// The search index folder (`WORK/SIZE/index/search` after `run --work WORK`).
         index: PathBuf,
-        #[arg(long, default_value = "bench/queries.tsv")]
+        #[arg(long, default_value = QUERIES)]
         queries: PathBuf,
         #[arg(long, default_value_t = 3)]
         rounds: usize,
@@ -260,15 +260,10 @@ fn main() {
 
 type Query = (String, Vec<(String, Vec<String>)>);
 
+/// The query file beside this crate's manifest, wherever the harness is run from.
+const QUERIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/queries.tsv");
+
 fn read_queries(path: &Path) -> Vec<Query> {
-    // The default path is relative to the repository root; from elsewhere, the file beside
-    // this crate's manifest is the same one.
-    let beside_crate = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries.tsv");
-    let path = if !path.exists() && path == Path::new("bench/queries.tsv") {
-        beside_crate.as_path()
-    } else {
-        path
-    };
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
