@@ -452,6 +452,95 @@ async fn login_failures_are_limited_and_logout_ends_the_session() {
 }
 
 #[actix_web::test]
+async fn login_redirects_stay_on_this_site_and_forms_from_other_origins_are_refused() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let fresh_csrf = || async {
+        let resp =
+            test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
+        cookie_value(&resp, "ikb_login_csrf").unwrap()
+    };
+    let submit = |csrf: String, next: &str, headers: Vec<(&'static str, &'static str)>| {
+        let mut req = test::TestRequest::post()
+            .uri("/login")
+            .cookie(actix_web::cookie::Cookie::new(
+                "ikb_login_csrf",
+                csrf.clone(),
+            ))
+            .set_form([
+                ("user", "alice"),
+                ("password", PASSWORD),
+                ("csrf", csrf.as_str()),
+                ("next", next),
+            ]);
+        for h in headers {
+            req = req.insert_header(h);
+        }
+        req.to_request()
+    };
+    // The attack run's redirects: a tab, a newline, a NUL, a backslash, a second slash.
+    for next in [
+        "/\t/evil.com",
+        "/\n/evil.com",
+        "/\r\nX: y",
+        "/\0",
+        "/\\evil.com",
+        "//evil.com",
+        "https://evil.com",
+        "/ok\\..",
+        "/a b",
+    ] {
+        let resp = test::call_service(&app, submit(fresh_csrf().await, next, vec![])).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(resp.headers().get("location").unwrap(), "/", "{next:?}");
+        let encoded: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let (s, page) = get(&app, &format!("/login?next={encoded}")).await;
+        assert_eq!(s, StatusCode::OK, "{next:?}");
+        assert!(
+            page.contains("name=\"next\" value=\"/\""),
+            "{next:?}: {page}"
+        );
+    }
+    let resp = test::call_service(
+        &app,
+        submit(fresh_csrf().await, "/repairs?status=open", vec![]),
+    )
+    .await;
+    assert_eq!(
+        resp.headers().get("location").unwrap(),
+        "/repairs?status=open"
+    );
+    // A form from another port of this host (it shares the cookies) or another site.
+    for headers in [
+        vec![("origin", "http://localhost:9999")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "null")],
+    ] {
+        let resp = test::call_service(&app, submit(fresh_csrf().await, "/", headers.clone())).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    let resp = test::call_service(
+        &app,
+        submit(
+            fresh_csrf().await,
+            "/",
+            vec![
+                ("origin", "http://localhost:8080"),
+                ("host", "localhost:8080"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "this site's own form");
+    // A CSRF cookie the server never issued (planted from elsewhere) is refused.
+    let planted = format!("{}.{}", "a".repeat(64), "b".repeat(64));
+    let resp = test::call_service(&app, submit(planted, "/", vec![])).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
 async fn the_json_api() {
     let (_tmp, state) = state(&[]);
     let app = app!(state);
@@ -668,7 +757,7 @@ async fn a_status_change_waiting_on_a_re_ingest_does_not_undo_it() {
             let facets = incident_kb::index::write::RepairFacets {
                 values: ["open"].into_iter().collect(),
             };
-            state.index.refresh(&newer, &facets).unwrap();
+            state.index.refresh(&[(newer, facets)]).unwrap();
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(50));

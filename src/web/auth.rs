@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -103,21 +104,191 @@ pub struct Auth {
     tokens: Vec<(String, String)>,
     pub private: bool,
     sessions: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<LoginKey, Vec<Instant>>>,
+    failures: Mutex<FailureTable>,
+    checks: PasswordChecks,
+    /// Signs the login form's CSRF tokens, so that only tokens this server issued are taken.
+    login_secret: [u8; 32],
 }
-
-/// Failed logins are counted per user name and client address.
-type LoginKey = (String, Option<IpAddr>);
 
 /// Why a login failed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LoginError {
     Invalid,
     TooManyAttempts,
+    /// More password checks are waiting than the server runs at once.
+    Busy,
+}
+
+/// User names longer than this are never checked (no configured user has one).
+pub const MAX_USER_NAME_BYTES: usize = 256;
+/// Failed logins allowed from one address within `LOCKOUT_WINDOW`, whatever the user names.
+pub const MAX_FAILED_PER_ADDRESS: usize = 50;
+/// How many (user, address) pairs the failure table keeps at most.
+pub const MAX_TRACKED_LOGINS: usize = 10_000;
+/// How long a login waits for a free password check before it is told to try again.
+const CHECK_WAIT: Duration = Duration::from_secs(5);
+
+/// Failed logins per (user, address) and per address, counted before the password is checked
+/// so that parallel attempts cannot all pass the limit. Keys are hashes of a bounded name, and
+/// the table is pruned and capped: strangers cannot make it grow without bound.
+#[derive(Default)]
+pub struct FailureTable {
+    by_login: HashMap<[u8; 32], Vec<Instant>>,
+    by_address: HashMap<Option<IpAddr>, Vec<Instant>>,
+}
+
+fn login_key(user: &str, ip: Option<IpAddr>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let name = user.as_bytes();
+    h.update(&name[..name.len().min(MAX_USER_NAME_BYTES)]);
+    h.update([0]);
+    h.update(ip.map(|i| i.to_string()).unwrap_or_default());
+    h.finalize().into()
+}
+
+fn live(list: &mut Vec<Instant>, now: Instant) -> usize {
+    list.retain(|t| now.duration_since(*t) < LOCKOUT_WINDOW);
+    list.len()
+}
+
+impl FailureTable {
+    /// Count an attempt as failed unless it is proven right (`forgive`); refuse it when the
+    /// user or the address is locked out. Atomic under the table's lock.
+    pub fn reserve(&mut self, user: &str, ip: Option<IpAddr>, now: Instant) -> bool {
+        let key = login_key(user, ip);
+        let per_login = self.by_login.get_mut(&key).map_or(0, |l| live(l, now));
+        let per_address = self.by_address.get_mut(&ip).map_or(0, |l| live(l, now));
+        if per_login >= MAX_FAILED_LOGINS || per_address >= MAX_FAILED_PER_ADDRESS {
+            return false;
+        }
+        if self.by_login.len() >= MAX_TRACKED_LOGINS || self.by_address.len() >= MAX_TRACKED_LOGINS
+        {
+            self.prune(now);
+        }
+        self.by_login.entry(key).or_default().push(now);
+        self.by_address.entry(ip).or_default().push(now);
+        true
+    }
+
+    /// The attempt reserved at `at` was never checked: it counts for nothing.
+    pub fn release(&mut self, user: &str, ip: Option<IpAddr>, at: Instant) {
+        let lists = [
+            self.by_login.get_mut(&login_key(user, ip)),
+            self.by_address.get_mut(&ip),
+        ];
+        for list in lists.into_iter().flatten() {
+            if let Some(i) = list.iter().position(|t| *t == at) {
+                list.swap_remove(i);
+            }
+        }
+    }
+
+    /// The attempt reserved at `at` was right: it is not a failure, and the user's earlier
+    /// failures from that address are forgotten.
+    pub fn forgive(&mut self, user: &str, ip: Option<IpAddr>, at: Instant) {
+        self.by_login.remove(&login_key(user, ip));
+        if let Some(list) = self.by_address.get_mut(&ip)
+            && let Some(i) = list.iter().position(|t| *t == at)
+        {
+            list.swap_remove(i);
+        }
+    }
+
+    /// Drop what has expired; if the table is still full, the oldest tenth goes.
+    fn prune(&mut self, now: Instant) {
+        fn trim<K: Clone + Eq + std::hash::Hash>(map: &mut HashMap<K, Vec<Instant>>, now: Instant) {
+            map.retain(|_, l| live(l, now) > 0);
+            if map.len() < MAX_TRACKED_LOGINS {
+                return;
+            }
+            let mut by_age: Vec<(Instant, K)> = map
+                .iter()
+                .filter_map(|(k, l)| Some((*l.last()?, k.clone())))
+                .collect();
+            let excess = map.len() - MAX_TRACKED_LOGINS * 9 / 10;
+            by_age.select_nth_unstable_by_key(excess - 1, |(t, _)| *t);
+            for (_, k) in &by_age[..excess] {
+                map.remove(k);
+            }
+        }
+        trim(&mut self.by_login, now);
+        trim(&mut self.by_address, now);
+    }
+
+    /// How many (user, address) pairs are kept.
+    pub fn len(&self) -> usize {
+        self.by_login.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_login.is_empty()
+    }
+}
+
+/// A counting semaphore over password checks: each Argon2 check takes ~19 MiB and a core, so a
+/// burst of logins waits in line instead of taking the server's memory.
+struct PasswordChecks {
+    running: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+    /// The most checks that ran at once (for tests and logs).
+    peak: AtomicUsize,
+}
+
+struct CheckPermit<'a>(&'a PasswordChecks);
+
+impl PasswordChecks {
+    fn new(max: usize) -> PasswordChecks {
+        PasswordChecks {
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+            max,
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    fn acquire(&self, wait: Duration) -> Option<CheckPermit<'_>> {
+        let running = self.running.lock().expect("checks lock");
+        let (mut running, timeout) = self
+            .freed
+            .wait_timeout_while(running, wait, |n| *n >= self.max)
+            .expect("checks lock");
+        if timeout.timed_out() && *running >= self.max {
+            return None;
+        }
+        *running += 1;
+        self.peak.fetch_max(*running, Ordering::Relaxed);
+        Some(CheckPermit(self))
+    }
+}
+
+impl Drop for CheckPermit<'_> {
+    fn drop(&mut self) {
+        *self.0.running.lock().expect("checks lock") -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// A hash of the same cost as `ikb hash-password`'s, checked for names that are no user, so
+/// that the answer takes as long whether the user exists or not.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token()))
+}
+
+fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 impl Auth {
     pub fn new(file: UsersFile) -> Auth {
+        let mut login_secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut login_secret);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Auth {
             users: file
                 .user
@@ -131,7 +302,9 @@ impl Auth {
                 .collect(),
             private: file.private,
             sessions: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(FailureTable::default()),
+            checks: PasswordChecks::new(cores.clamp(1, 4)),
+            login_secret,
         }
     }
 
@@ -165,40 +338,51 @@ impl Auth {
         !self.users.is_empty() || !self.tokens.is_empty()
     }
 
-    fn recent_failures(&self, key: &LoginKey) -> usize {
-        let mut failures = self.failures.lock().expect("failures lock");
-        let list = failures.entry(key.clone()).or_default();
-        list.retain(|t| t.elapsed() < LOCKOUT_WINDOW);
-        list.len()
-    }
-
-    /// Check a password; on success a new session id.
+    /// Check a password; on success a new session id. The attempt is counted as failed before
+    /// the check and forgiven if it was right, so at most `MAX_FAILED_LOGINS` wrong passwords
+    /// are ever checked per user and address in a window, however many arrive at once.
     pub fn login(
         &self,
         user: &str,
         password: &str,
         ip: Option<IpAddr>,
     ) -> Result<String, LoginError> {
-        let key = (user.to_string(), ip);
-        if self.recent_failures(&key) >= MAX_FAILED_LOGINS {
+        let at = Instant::now();
+        if !self
+            .failures
+            .lock()
+            .expect("failures lock")
+            .reserve(user, ip, at)
+        {
             return Err(LoginError::TooManyAttempts);
         }
-        let ok = self.users.get(user).is_some_and(|hash| {
-            PasswordHash::new(hash).is_ok_and(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-        });
-        if !ok {
-            self.failures
-                .lock()
-                .expect("failures lock")
-                .entry(key)
-                .or_default()
-                .push(Instant::now());
+        if user.len() > MAX_USER_NAME_BYTES {
             return Err(LoginError::Invalid);
         }
+        let ok = {
+            let Some(_permit) = self.checks.acquire(CHECK_WAIT) else {
+                // Not checked, so it tells nobody anything and counts for nothing.
+                self.failures
+                    .lock()
+                    .expect("failures lock")
+                    .release(user, ip, at);
+                return Err(LoginError::Busy);
+            };
+            match self.users.get(user) {
+                Some(hash) => verify(hash, password),
+                None => {
+                    verify(dummy_hash(), password);
+                    false
+                }
+            }
+        };
+        if !ok {
+            return Err(LoginError::Invalid);
+        }
+        self.failures
+            .lock()
+            .expect("failures lock")
+            .forgive(user, ip, at);
         let id = random_token();
         let session = Session {
             user: user.to_string(),
@@ -210,6 +394,43 @@ impl Auth {
             .expect("sessions lock")
             .insert(sha256_hex(&id), session);
         Ok(id)
+    }
+
+    /// A new token for the login form (cookie and form field alike): a nonce signed with this
+    /// server's secret, so a cookie planted from elsewhere (another port of the same host) is
+    /// refused unless this server issued it.
+    pub fn login_csrf_token(&self) -> String {
+        let nonce = random_token();
+        let mac = self.sign(&nonce);
+        format!("{nonce}.{mac}")
+    }
+
+    /// Whether a login form's token is one this server issued and matches its cookie.
+    pub fn check_login_csrf(&self, cookie: &str, form: &str) -> bool {
+        let Some((nonce, mac)) = form.split_once('.') else {
+            return false;
+        };
+        !cookie.is_empty()
+            && constant_time_eq(cookie, form)
+            && nonce.len() == 64
+            && constant_time_eq(&self.sign(nonce), mac)
+    }
+
+    fn sign(&self, nonce: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.login_secret);
+        h.update(nonce.as_bytes());
+        hex(&h.finalize())
+    }
+
+    /// How many (user, address) pairs the failed-login table holds.
+    pub fn tracked_logins(&self) -> usize {
+        self.failures.lock().expect("failures lock").len()
+    }
+
+    /// The most password checks that ran at once since start.
+    pub fn peak_password_checks(&self) -> usize {
+        self.checks.peak.load(Ordering::Relaxed)
     }
 
     /// The session behind a cookie value, if it is live.
@@ -284,5 +505,100 @@ mod tests {
         );
         let other_ip: IpAddr = "127.0.0.2".parse().unwrap();
         assert!(a.login("alice", "correct horse", Some(other_ip)).is_ok());
+    }
+
+    #[test]
+    fn parallel_wrong_passwords_are_checked_at_most_the_limit_and_the_right_one_is_then_refused() {
+        // The attack run's burst: many attempts for one user at once. Counting after the check
+        // let 97 of 100 through; counting before it lets exactly the limit through.
+        let a = auth();
+        let checked = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..40 {
+                scope.spawn(|| {
+                    if a.login("alice", "wrong", None) == Err(LoginError::Invalid) {
+                        checked.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(checked.into_inner(), MAX_FAILED_LOGINS);
+        assert_eq!(
+            a.login("alice", "correct horse", None),
+            Err(LoginError::TooManyAttempts)
+        );
+        assert!(
+            a.peak_password_checks() <= a.checks.max,
+            "at most {} password checks run at once, saw {}",
+            a.checks.max,
+            a.peak_password_checks()
+        );
+    }
+
+    #[test]
+    fn a_right_password_forgives_and_concurrent_checks_are_capped() {
+        let a = auth();
+        assert_eq!(a.login("alice", "nope", None), Err(LoginError::Invalid));
+        assert!(a.login("alice", "correct horse", None).is_ok());
+        for _ in 0..MAX_FAILED_LOGINS - 1 {
+            assert_eq!(a.login("alice", "nope", None), Err(LoginError::Invalid));
+        }
+        assert!(
+            a.login("alice", "correct horse", None).is_ok(),
+            "failures before a success are forgotten"
+        );
+        // Many users at once (no lockout applies): the checks still wait in line.
+        std::thread::scope(|scope| {
+            for n in 0..12 {
+                let a = &a;
+                scope.spawn(move || {
+                    let ip: IpAddr = format!("10.0.0.{n}").parse().unwrap();
+                    let _ = a.login("alice", "nope", Some(ip));
+                });
+            }
+        });
+        assert!(a.peak_password_checks() >= 1);
+        assert!(a.peak_password_checks() <= a.checks.max);
+    }
+
+    #[test]
+    fn unknown_users_cost_a_password_check_too() {
+        // Without the dummy hash an unknown name was answered in 0.2 ms and a real one in 30 ms.
+        let a = auth();
+        assert_eq!(a.login("mallory", "guess", None), Err(LoginError::Invalid));
+        assert_eq!(
+            a.peak_password_checks(),
+            1,
+            "a hash was checked for mallory"
+        );
+    }
+
+    #[test]
+    fn the_failure_table_stays_bounded_under_distinct_names() {
+        let mut t = FailureTable::default();
+        let now = Instant::now();
+        let name = "x".repeat(15_000);
+        for n in 0..(MAX_TRACKED_LOGINS + 5_000) {
+            let ip: IpAddr = std::net::Ipv4Addr::from(n as u32).into();
+            assert!(t.reserve(&format!("{name}{n}"), Some(ip), now));
+        }
+        assert!(t.len() <= MAX_TRACKED_LOGINS, "{} pairs kept", t.len());
+        // One address cannot try name after name.
+        for n in 0..MAX_FAILED_PER_ADDRESS {
+            assert!(t.reserve(&format!("user{n}"), None, now));
+        }
+        assert!(!t.reserve("one-more", None, now));
+    }
+
+    #[test]
+    fn login_csrf_tokens_are_only_those_this_server_issued() {
+        let a = auth();
+        let token = a.login_csrf_token();
+        assert!(a.check_login_csrf(&token, &token));
+        assert!(!a.check_login_csrf(&token, "other"));
+        let planted = format!("{}.{}", "a".repeat(64), "b".repeat(64));
+        assert!(!a.check_login_csrf(&planted, &planted), "a planted pair");
+        assert!(!auth().check_login_csrf(&token, &token), "another server's");
+        assert!(!a.check_login_csrf("", ""));
     }
 }

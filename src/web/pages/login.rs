@@ -6,9 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::super::auth::{
-    LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq, random_token,
-};
+use super::super::auth::{LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq};
 use super::super::params::Params;
 use super::super::{AppState, Layout};
 use super::viewer;
@@ -25,10 +23,21 @@ pub struct LoginPage {
     pub writes_enabled: bool,
 }
 
-/// Only a path on this site: never `//host` or `https://host` (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path on this site (no open redirects): it starts with one `/`, and has no second
+/// `/` or `\` right after it, no backslash, no white space and no control character anywhere
+/// (browsers drop a tab or a newline, so `/\t/evil.com` would go to `//evil.com`). Anything else
+/// goes to `/`. Checked before a session is made, so a bad `next` never costs one.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+                && n.len() <= 2000 =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -49,7 +58,7 @@ fn render(
     error: Option<String>,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let csrf = random_token();
+    let csrf = state.auth.login_csrf_token();
     let page = LoginPage {
         layout: Layout {
             asset_version: super::ops::asset_version(),
@@ -99,11 +108,12 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let next = safe_next(form.next.as_deref());
+    super::same_origin(&req)?;
     let expected = req
         .cookie(LOGIN_CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
+    if !state.auth.check_login_csrf(&expected, &form.csrf) {
         return Err(WebError::Forbidden("The login form has expired or did not come from this site. Reload the login page and try again.".into()));
     }
     let ip = req.peer_addr().map(|a| a.ip());
@@ -136,6 +146,18 @@ pub async fn submit(
                 actix_web::http::StatusCode::UNAUTHORIZED,
             )
         }
+        Err(LoginError::Busy) => {
+            tracing::warn!(%user, "login refused: too many password checks waiting");
+            render(
+                &state,
+                next,
+                user,
+                Some(
+                    "Too many logins are being checked at once; try again in a few seconds.".into(),
+                ),
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            )
+        }
         Err(LoginError::TooManyAttempts) => {
             tracing::warn!(%user, "login refused: too many failed attempts");
             let msg = "Too many failed attempts: wait 15 minutes before trying again.".to_string();
@@ -160,6 +182,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, WebError> {
+    super::same_origin(&req)?;
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         let session = state.auth.session(c.value());
         if session
