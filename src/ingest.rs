@@ -10,7 +10,7 @@ use crate::corpus::{self, Failure};
 use crate::facet::Catalogue;
 use crate::incident::Incident;
 use crate::index::write::{RepairFacets, SyncReport};
-use crate::index::{IndexError, SearchIndex};
+use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
 use crate::store::{Status, Store, StoreError, SyncStats};
 
 /// Where the data lives under the `--index` folder.
@@ -115,9 +115,13 @@ pub fn ingest(
     catalogue: &Catalogue,
     progress: impl FnMut(usize, usize, &Path),
 ) -> Result<IngestSummary, IngestError> {
+    // The store first: its lock says no other process (a server of any version) uses this
+    // data folder, and only then is the index touched.
     let store = Store::open(&data.tracking())?;
     let (index, rebuilt) = SearchIndex::open_or_create(&data.search())?;
-    ingest_into(&store, &index, rebuilt, roots, catalogue, progress)
+    let summary = ingest_into(&store, &index, rebuilt, roots, catalogue, progress)?;
+    index.finish()?;
+    Ok(summary)
 }
 
 /// Ingest with an open store and index (what the server does on start and on request).
@@ -130,6 +134,7 @@ pub fn ingest_into(
     progress: impl FnMut(usize, usize, &Path),
 ) -> Result<IngestSummary, IngestError> {
     let started = std::time::Instant::now();
+    let rebuilt = rebuilt || repair_if_damaged(index)?;
     let files = corpus::report_files(roots).map_err(IngestError::Corpus)?;
     let stamp = manifest_stamp(&files, catalogue, store);
     if !rebuilt && let Some(m) = Manifest::read(&index.path).filter(|m| m.stamp == stamp) {
@@ -169,6 +174,44 @@ pub fn ingest_into(
     Ok(manifest.summary)
 }
 
+/// Rewrite the repair facets of every incident whose statuses in the store no longer match
+/// the index (after `ikb restore` replaced the store); the next ingest reads everything.
+pub fn refresh_repair_facets(
+    store: &Store,
+    index: &SearchIndex,
+) -> Result<SyncReport, IngestError> {
+    let incidents = index.all()?;
+    let set = store.set_statuses()?;
+    let today = today();
+    let report = index.sync(&incidents, &|i| {
+        repair_facets(i, &|id| set.get(id).copied(), today)
+    })?;
+    match std::fs::remove_file(index.path.join(MANIFEST_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(IndexError::Io {
+            path: index.path.display().to_string(),
+            source: e,
+        }
+        .into()),
+        _ => Ok(report),
+    }
+}
+
+/// Check the index's files against their checksums; when one is damaged, make the next sync
+/// rewrite every document (the index is derived data: nothing is lost). Returns whether it was.
+pub fn repair_if_damaged(index: &SearchIndex) -> Result<bool, IndexError> {
+    let damaged = index.damaged_files()?;
+    if damaged.is_empty() {
+        return Ok(false);
+    }
+    tracing::warn!(
+        index = %index.path.display(),
+        files = ?damaged,
+        "the search index is damaged; rebuilding it from the corpus"
+    );
+    index.forget_sync()?;
+    Ok(true)
+}
+
 /// What an unchanged corpus looks like: the files (path, size, modification time), the
 /// catalogues, the schema, this month (due months pass) and the size of the tracking store.
 fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &Store) -> String {
@@ -204,8 +247,6 @@ struct Manifest {
     stamp: String,
     summary: IngestSummary,
 }
-
-const MANIFEST_FILE: &str = "ikb-manifest.json";
 
 impl Manifest {
     fn read(dir: &Path) -> Option<Manifest> {

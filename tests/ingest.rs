@@ -166,12 +166,8 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
         let index = SearchIndex::open(&e.data.search()).unwrap();
         let incident = index.get(item).unwrap();
         let set = |id: &str| store.get(id).unwrap().and_then(|r| r.tracking.status);
-        index
-            .refresh(
-                &incident,
-                &ingest::repair_facets(&incident, &set, ingest::today()),
-            )
-            .unwrap();
+        let facets = ingest::repair_facets(&incident, &set, ingest::today());
+        index.refresh(&[(incident, facets)]).unwrap();
         open
     };
     assert!(!open.is_empty());
@@ -834,7 +830,9 @@ fn facet_counts_agree_with_tantivys_facet_collector() {
         values: ["completed"].into_iter().collect(),
     };
     for incident in all.iter().step_by(25) {
-        index.refresh(incident, &completed).unwrap();
+        index
+            .refresh(&[(incident.clone(), completed.clone())])
+            .unwrap();
     }
     let searcher = index.reader.searcher();
     assert!(searcher.segment_readers().len() > 1);

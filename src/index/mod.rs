@@ -17,6 +17,8 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 pub use schema::{FACETS, Fields, SCHEMA_VERSION};
 
 const VERSION_FILE: &str = "ikb-schema-version";
+/// The last ingest's stamp and summary, kept beside the index by ingest.
+pub(crate) const MANIFEST_FILE: &str = "ikb-manifest.json";
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,12 +76,22 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     pub path: PathBuf,
+    /// Where the index goes when it is finished (`path` while it is built beside it).
+    final_path: PathBuf,
     /// Per live segment, each document's facet values: what facet counts are read from.
     facet_indexes: facet_count::FacetIndexes,
 }
 
 fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    use tantivy::directory::error::LockError;
     move |source| match source {
+        tantivy::TantivyError::LockFailure(LockError::IoError(e), _) => IndexError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("cannot take its lock file ({e}); is the folder read-only?"),
+            ),
+        },
         tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.display().to_string()),
         source => IndexError::Tantivy {
             path: path.display().to_string(),
@@ -88,36 +100,126 @@ fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_
     }
 }
 
+/// Where a new index is built before it replaces the one at `path`.
+fn staging_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".building");
+    path.with_file_name(name)
+}
+
 impl SearchIndex {
-    /// Open the index at `path`, creating it, or recreating it empty when its schema version is
-    /// not this build's. Returns whether it was (re)created, so the caller knows to fill it.
+    /// Open the index at `path`, or start a new one when there is none, it is of another schema
+    /// version, or it cannot be read (it is derived data: rebuilding loses nothing). A new index
+    /// is built in a folder beside `path`, and replaces the old one only when the caller calls
+    /// [`SearchIndex::finish`] after filling it, so an index another process still reads is
+    /// never deleted, and a build killed midway leaves the old one in place. Returns whether
+    /// the index is new. Callers hold the tracking store (its lock) before they call this.
     pub fn open_or_create(path: &Path) -> Result<(SearchIndex, bool), IndexError> {
+        Self::or_create(Self::open(path), path)
+    }
+
+    /// What [`SearchIndex::open_or_create`] does with the outcome of [`SearchIndex::open`]
+    /// (for a caller that opened it beside something else).
+    pub fn or_create(
+        opened: Result<SearchIndex, IndexError>,
+        path: &Path,
+    ) -> Result<(SearchIndex, bool), IndexError> {
+        match opened {
+            Ok(index) => return Ok((index, false)),
+            Err(e @ IndexError::Locked(_)) => return Err(e),
+            Err(IndexError::Missing(_)) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index will be rebuilt from the corpus")
+            }
+        }
+        Ok((Self::create_staged(path)?, true))
+    }
+
+    /// A new, empty index in the staging folder of `path`.
+    pub fn create_staged(path: &Path) -> Result<SearchIndex, IndexError> {
+        let staging = staging_path(path);
         let io = |source| IndexError::Io {
-            path: path.display().to_string(),
+            path: staging.display().to_string(),
             source,
         };
-        let version_path = path.join(VERSION_FILE);
-        let fresh =
-            schema_version(path) != Some(SCHEMA_VERSION) || !path.join("meta.json").exists();
-        if fresh && path.exists() {
-            std::fs::remove_dir_all(path).map_err(io)?;
+        // A build that was killed left it; whoever holds the store is the only builder.
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(io)?;
         }
-        std::fs::create_dir_all(path).map_err(io)?;
-        let index = if fresh {
-            let index = Index::builder()
-                .schema(schema::build().0)
-                .settings(tantivy::IndexSettings {
-                    docstore_blocksize: schema::DOCSTORE_BLOCK_BYTES,
-                    ..Default::default()
-                })
-                .create_in_dir(path)
-                .map_err(tantivy_err(path))?;
-            std::fs::write(&version_path, SCHEMA_VERSION.to_string()).map_err(io)?;
-            index
-        } else {
-            Index::open_in_dir(path).map_err(tantivy_err(path))?
+        std::fs::create_dir_all(&staging).map_err(io)?;
+        let index = Index::builder()
+            .schema(schema::build().0)
+            .settings(tantivy::IndexSettings {
+                docstore_blocksize: schema::DOCSTORE_BLOCK_BYTES,
+                ..Default::default()
+            })
+            .create_in_dir(&staging)
+            .map_err(tantivy_err(&staging))?;
+        std::fs::write(staging.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(io)?;
+        let mut index = Self::with_reader(&staging, index)?;
+        index.final_path = path.to_path_buf();
+        Ok(index)
+    }
+
+    /// Put a newly built index in place of the old one (renames only: the old folder is moved
+    /// aside, the new one moved in, then the old one removed) and open it there. An index that
+    /// was opened in place is returned as it is.
+    pub fn finish(self) -> Result<SearchIndex, IndexError> {
+        if self.path == self.final_path {
+            return Ok(self);
+        }
+        let (staging, path) = (self.path.clone(), self.final_path.clone());
+        drop(self);
+        let io = |p: &Path| {
+            let p = p.display().to_string();
+            move |source| IndexError::Io { path: p, source }
         };
-        Ok((Self::with_reader(path, index)?, fresh))
+        let mut old = path.as_os_str().to_owned();
+        old.push(format!(".old-{}", std::process::id()));
+        let old = PathBuf::from(old);
+        if path.exists() {
+            std::fs::rename(&path, &old).map_err(io(&path))?;
+        }
+        std::fs::rename(&staging, &path).map_err(io(&staging))?;
+        if old.exists()
+            && let Err(e) = std::fs::remove_dir_all(&old)
+        {
+            tracing::warn!(folder = %old.display(), error = %e, "could not remove the replaced search index");
+        }
+        let index = Self::open(&path)?;
+        index.warm();
+        Ok(index)
+    }
+
+    /// Whether every file of the index matches its checksum (tantivy keeps one per file).
+    /// Reads the whole index: for ingest and for a server's check after a failed read.
+    pub fn damaged_files(&self) -> Result<Vec<PathBuf>, IndexError> {
+        let mut files: Vec<PathBuf> = self
+            .index
+            .validate_checksum()
+            .map_err(tantivy_err(&self.path))?
+            .into_iter()
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// A writer, with the files a killed commit left behind removed first: such a file (a
+    /// `.del` of the next opstamp) would make the next commit fail with `FileAlreadyExists`.
+    pub(crate) fn writer(
+        &self,
+        threads: usize,
+        memory: usize,
+    ) -> Result<tantivy::IndexWriter<tantivy::TantivyDocument>, IndexError> {
+        let writer = self
+            .index
+            .writer_with_num_threads(threads, memory)
+            .map_err(tantivy_err(&self.path))?;
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(tantivy_err(&self.path))?;
+        Ok(writer)
     }
 
     /// Open an existing index for reading. An index of another schema version is left as it is
@@ -146,6 +248,7 @@ impl SearchIndex {
             reader,
             fields: schema::build().1,
             path: path.to_path_buf(),
+            final_path: path.to_path_buf(),
             facet_indexes: Default::default(),
         })
     }

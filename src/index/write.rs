@@ -132,10 +132,7 @@ impl SearchIndex {
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(4);
-            let writer = self
-                .index
-                .writer_with_num_threads(threads, 64_000_000 * threads)
-                .map_err(tantivy_err(path))?;
+            let writer = self.writer(threads, 64_000_000 * threads)?;
             if !trust_known {
                 // The hashes were lost (a crash between commit and their write): rebuild it all.
                 writer.delete_all_documents().map_err(tantivy_err(path))?;
@@ -201,23 +198,42 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
-    /// Rewrite one incident's document (after a tracking change moved its repair facets). Costs
-    /// one commit, whatever the size of the index.
-    pub fn refresh(&self, incident: &Incident, facets: &RepairFacets) -> Result<(), IndexError> {
+    /// Rewrite the documents of these incidents (after tracking changes moved their repair
+    /// facets), all in one commit, whatever their number or the size of the index.
+    pub fn refresh(&self, updates: &[(Incident, RepairFacets)]) -> Result<(), IndexError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
         let path = self.path.as_path();
-        let json = serde_json::to_string(incident).expect("incidents serialize");
-        let mut writer: IndexWriter<TantivyDocument> = self
-            .index
-            .writer_with_num_threads(1, 15_000_000)
-            .map_err(tantivy_err(path))?;
-        writer.delete_term(Term::from_field_text(self.fields.id, &incident.id));
-        writer
-            .add_document(document(&self.fields, incident, facets, &json))
-            .map_err(tantivy_err(path))?;
+        let mut writer: IndexWriter<TantivyDocument> = self.writer(1, 15_000_000)?;
+        for (incident, facets) in updates {
+            let json = serde_json::to_string(incident).expect("incidents serialize");
+            writer.delete_term(Term::from_field_text(self.fields.id, &incident.id));
+            writer
+                .add_document(document(&self.fields, incident, facets, &json))
+                .map_err(tantivy_err(path))?;
+        }
         writer.commit().map_err(tantivy_err(path))?;
         // The hashes file is left as it is: an incident's hash covers its repair facets, so the
         // next ingest sees the new facets as a change (and rewrites the same document) unless
         // they are back where that hash was taken.
         self.reload()
+    }
+
+    /// Forget what the last sync wrote, so that the next one rewrites every document (after
+    /// the index was found damaged, or the store replaced by a restore).
+    pub fn forget_sync(&self) -> Result<(), IndexError> {
+        for file in [HASHES_FILE, crate::index::MANIFEST_FILE] {
+            match std::fs::remove_file(self.path.join(file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(IndexError::Io {
+                        path: self.path.display().to_string(),
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+mod facet_refresh;
 mod pages;
 mod params;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub corpus: Vec<PathBuf>,
     /// One writer at a time for the index (tracking refreshes and re-ingests).
     pub index_writer: Mutex<()>,
+    /// Incidents whose repair facets wait to be rewritten after tracking writes.
+    pub facet_refresh: facet_refresh::FacetRefresh,
     /// Cookies get the Secure flag (set when served behind HTTPS).
     pub secure_cookies: bool,
 }
@@ -69,20 +72,25 @@ pub enum ServeError {
 
 /// Open the data (building the index from the corpus when there is none) into the app state.
 pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeError> {
-    // The store and the index open side by side; an existing index also builds what its first
-    // search needs (the facet counts' index), so the first visitor does not wait for it.
-    let (store, index) = std::thread::scope(|scope| {
+    // The store and the index open side by side, but nothing is written or removed in the
+    // index folder before the store is open: its lock is what says that no other server (of
+    // any version) uses this data. A missing, unreadable or other-version index is then built
+    // beside the old one and moved in when complete. An existing index also builds what its
+    // first search needs (the facet counts' index), so the first visitor does not wait for it.
+    let search = options.data.search();
+    let (store, opened) = std::thread::scope(|scope| {
         let store = scope.spawn(|| Store::open(&options.data.tracking()));
-        let index = SearchIndex::open_or_create(&options.data.search());
-        if let Ok((index, false)) = &index {
+        let opened = SearchIndex::open(&search);
+        if let Ok(index) = &opened {
             index.warm();
         }
         (
             store.join().expect("opening the store does not panic"),
-            index,
+            opened,
         )
     });
-    let (store, (index, fresh)) = (store?, index?);
+    let store = store?;
+    let (mut index, fresh) = SearchIndex::or_create(opened, &search)?;
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
         let summary = ingest::ingest_into(
@@ -101,6 +109,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
             repair_items = summary.repair_items,
             "index built"
         );
+        index = index.finish()?;
     }
     let state = AppState {
         index,
@@ -109,9 +118,80 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         auth: options.auth,
         corpus: options.corpus,
         index_writer: Mutex::new(()),
+        facet_refresh: Default::default(),
         secure_cookies: options.secure_cookies,
     };
     Ok((state, options.addr))
+}
+
+impl AppState {
+    /// Rewrite the repair facets of `incident` (and of any incident still waiting from an
+    /// earlier failed try) in the index, in one commit shared with concurrent writers.
+    pub fn refresh_facets(&self, incident: &str) -> Result<(), crate::index::IndexError> {
+        self.facet_refresh.refresh(incident, |batch| {
+            // Incidents are read under the writer lock: a re-ingest holding it may replace
+            // them, and rewriting one as it was before would undo that.
+            let _guard = self
+                .index_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let today = ingest::today();
+            let mut updates = Vec::new();
+            for id in batch {
+                let Ok(incident) = self.index.get(id) else {
+                    continue;
+                };
+                // Only this incident's items, not the whole store.
+                let lookup = |item: &str| {
+                    let record = self.store.get(item).ok().flatten();
+                    record.and_then(|r| r.tracking.status)
+                };
+                let facets = ingest::repair_facets(&incident, &lookup, today);
+                updates.push((incident, facets));
+            }
+            self.index.refresh(&updates)
+        })
+    }
+
+    /// Check the index's files against their checksums (a flipped byte would make searches fail
+    /// until someone rebuilt it) and rebuild it from the corpus if one is damaged. The server
+    /// runs this beside its first requests; a re-ingest checks too.
+    pub fn repair_index_if_damaged(&self) {
+        match self.index.damaged_files() {
+            Ok(files) if files.is_empty() => tracing::debug!("search index checksums verified"),
+            Ok(files) => {
+                tracing::error!(
+                    ?files,
+                    "the search index is damaged; rebuilding it from the corpus"
+                );
+                match self.reingest(true) {
+                    Ok(s) => tracing::info!(incidents = s.incidents, "search index rebuilt"),
+                    Err(e) => tracing::error!(error = %e, "rebuilding the search index failed"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not check the search index's files"),
+        }
+    }
+
+    /// Re-read the corpus into the index and store (`force`: rewrite every document, as after
+    /// a restore or a damaged index). Holds the index writer while it runs.
+    pub fn reingest(&self, force: bool) -> Result<ingest::IngestSummary, ingest::IngestError> {
+        let _guard = self
+            .index_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if force {
+            self.index.forget_sync()?;
+        }
+        ingest::ingest_into(
+            &self.store,
+            &self.index,
+            force,
+            &self.corpus,
+            &self.catalogue,
+            |_, _, _| {},
+        )
+    }
 }
 
 /// The security headers every response carries.
@@ -135,6 +215,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let (state, addr) = open_state(options)?;
     let state = web::Data::from(Arc::new(state));
+    let checked = state.clone();
+    std::thread::spawn(move || checked.repair_index_if_damaged());
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             App::new()

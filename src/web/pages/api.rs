@@ -74,7 +74,7 @@ pub async fn search(
             .and_then(|p| p.parse::<usize>().ok())
             .map_or(0, |p| (p - 1) * request.limit);
     }
-    let results = super::search::search_guarded(&state, &request)?;
+    let results = super::search::search_guarded(&state, &request).await?;
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
@@ -112,7 +112,8 @@ pub async fn repairs(
     read_access(&req, &state)?;
     let filter = super::repairs::filter_from(&Params::parse(req.query_string()))?;
     let today = today();
-    let items = crate::store::query::list(super::repairs::all_records(&state)?, &filter, today);
+    let items =
+        crate::store::query::list(super::repairs::all_records(&state).await?, &filter, today);
     let json: Vec<_> = items
         .iter()
         .map(|r| crate::view::repair_json(r, today))
@@ -153,7 +154,7 @@ pub async fn update_repair(
 ) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let body = body.into_inner();
-    let change = super::repairs::validate(
+    let change = crate::store::Change::validate(
         body.status.as_deref(),
         body.owner.as_deref(),
         body.note.as_deref(),
@@ -181,7 +182,7 @@ pub async fn related_json(
         )));
     }
     let request = super::search::related_request(text, limit);
-    let results = super::search::search_guarded(state, &request)?;
+    let results = super::search::search_guarded(state, &request).await?;
     let record = record_fn(state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
@@ -224,19 +225,7 @@ pub async fn ingest(
 ) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let st = state.clone();
-    let summary = blocking(move || {
-        let _guard = st.index_writer.lock().map_err(WebError::internal)?;
-        crate::ingest::ingest_into(
-            &st.store,
-            &st.index,
-            false,
-            &st.corpus,
-            &st.catalogue,
-            |_, _, _| {},
-        )
-        .map_err(WebError::internal)
-    })
-    .await?;
+    let summary = blocking(move || st.reingest(false).map_err(WebError::internal)).await?;
     tracing::info!(user = %who, incidents = summary.incidents, "re-ingested");
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "files": summary.files,

@@ -10,7 +10,7 @@ mod search;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use askama::Template;
 
 use super::error::{ApiError, WebError};
@@ -20,6 +20,12 @@ use super::{AppState, Layout};
 pub const FORM_LIMIT: usize = 16 * 1024;
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A route for reading: GET, and HEAD (the same answer without its body, as HTTP asks; link
+/// checkers and monitors send it).
+fn read() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -53,31 +59,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|e, _| WebError::NotFound(format!("no such page: {e}")).into()),
     )
-    .route("/", web::get().to(search::page))
-    .route("/search", web::get().to(search::page))
-    .route("/opensearch.xml", web::get().to(search::opensearch))
-    .route("/related", web::get().to(search::related_page))
+    .route("/", read().to(search::page))
+    .route("/search", read().to(search::page))
+    .route("/opensearch.xml", read().to(search::opensearch))
+    .route("/related", read().to(search::related_page))
     .route("/related", web::post().to(api::related_post))
-    .route("/incidents/{id}", web::get().to(incident::page))
-    .route("/repairs", web::get().to(repairs::list_page))
-    .route("/repairs.csv", web::get().to(repairs::export_csv))
-    .route("/repairs.json", web::get().to(repairs::export_json))
-    .route("/repairs/{id}", web::get().to(repairs::item_page))
+    .route("/incidents/{id}", read().to(incident::page))
+    .route("/repairs", read().to(repairs::list_page))
+    .route("/repairs.csv", read().to(repairs::export_csv))
+    .route("/repairs.json", read().to(repairs::export_json))
+    .route("/repairs/{id}", read().to(repairs::item_page))
     .route("/repairs/{id}", web::post().to(repairs::update))
-    .route("/login", web::get().to(login::page))
+    .route("/login", read().to(login::page))
     .route("/login", web::post().to(login::submit))
     .route("/logout", web::post().to(login::logout))
-    .route("/api/v1/search", web::get().to(api::search))
-    .route("/api/v1/incidents/{id}", web::get().to(api::incident))
-    .route("/api/v1/repairs", web::get().to(api::repairs))
-    .route("/api/v1/repairs/{id}", web::get().to(api::repair))
+    .route("/api/v1/search", read().to(api::search))
+    .route("/api/v1/incidents/{id}", read().to(api::incident))
+    .route("/api/v1/repairs", read().to(api::repairs))
+    .route("/api/v1/repairs/{id}", read().to(api::repair))
     .route("/api/v1/repairs/{id}", web::post().to(api::update_repair))
-    .route("/api/v1/related", web::get().to(api::related_get))
+    .route("/api/v1/related", read().to(api::related_get))
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
-    .route("/healthz", web::get().to(ops::healthz))
-    .route("/static/{file}", web::get().to(ops::asset))
+    .route("/healthz", read().to(ops::healthz))
+    .route("/static/{file}", read().to(ops::asset))
     .default_service(web::to(ops::not_found));
+}
+
+/// Refuse a form posted from another origin. Browsers say where a form came from (`Origin`,
+/// `Sec-Fetch-Site`); another port of the same host is another origin, though it shares the
+/// cookies, so this is what stops a form there from logging a visitor in or out. Requests that
+/// carry neither header (scripts, older clients) are judged by their CSRF token alone.
+pub fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let refused = || {
+        WebError::Forbidden(
+            "This form was sent from another site or port. Open the page on this site and send it again."
+                .into(),
+        )
+    };
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(refused());
+    }
+    if let Some(origin) = header("origin") {
+        let host = req.connection_info().host().to_ascii_lowercase();
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/').to_ascii_lowercase());
+        if origin_host.as_deref() != Some(host.as_str()) {
+            return Err(refused());
+        }
+    }
+    Ok(())
 }
 
 /// The logged-in user of a request, with the session's CSRF token.
@@ -86,10 +121,16 @@ pub fn viewer(req: &HttpRequest, state: &AppState) -> Option<super::auth::Sessio
     state.auth.session(cookie.value())
 }
 
+/// The name of the valid API token a request carries (`Authorization: Bearer TOKEN`).
+pub fn bearer(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let header = req.headers().get("authorization")?.to_str().ok()?;
+    state.auth.token_user(header.strip_prefix("Bearer ")?)
+}
+
 /// The layout of a page for this request; refuses reads when the instance is private.
 pub fn layout(req: &HttpRequest, state: &AppState) -> Result<Layout, WebError> {
     let session = viewer(req, state);
-    if state.auth.private && session.is_none() {
+    if state.auth.private && session.is_none() && bearer(req, state).is_none() {
         return Err(WebError::Unauthorized(
             "this knowledge base is private: log in at /login to read it".into(),
         ));

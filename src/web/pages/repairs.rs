@@ -16,10 +16,6 @@ use crate::store::query::{RepairFilter, StatusFilter, list};
 use crate::store::{Change, RepairRecord, Status, StoreError};
 use crate::web::error::WebError;
 
-pub const MAX_NOTE_CHARS: usize = 4000;
-pub const MAX_OWNER_CHARS: usize = 100;
-pub const MAX_LINK_CHARS: usize = 2000;
-
 /// Read the listing filters (shared with the API): status, service, region, incident, due.
 pub fn filter_from(params: &Params) -> Result<RepairFilter, WebError> {
     let mut f = RepairFilter::default();
@@ -42,8 +38,10 @@ pub fn filter_from(params: &Params) -> Result<RepairFilter, WebError> {
     Ok(f)
 }
 
-pub fn all_records(state: &AppState) -> Result<Vec<RepairRecord>, WebError> {
-    state.store.all().map_err(WebError::internal)
+/// Every record, read on the blocking pool (exports of thousands of items take a while).
+pub async fn all_records(state: &web::Data<AppState>) -> Result<Vec<RepairRecord>, WebError> {
+    let state = state.clone();
+    blocking(move || state.store.all().map_err(store_error)).await
 }
 
 pub struct RowView {
@@ -119,7 +117,7 @@ pub async fn list_page(
     let params = Params::parse(req.query_string());
     let filter = filter_from(&params)?;
     let today = today();
-    let records = all_records(&state)?;
+    let records = all_records(&state).await?;
     // Counts per status for everything else the filter asks.
     let without_status = RepairFilter {
         statuses: Vec::new(),
@@ -221,7 +219,7 @@ pub async fn export_csv(
     let mut out = String::from(
         "id,incident_id,incident_title,text,status,overdue,reported_status,due,owner,link,note\n",
     );
-    for r in list(all_records(&state)?, &filter, today) {
+    for r in list(all_records(&state).await?, &filter, today) {
         let due = r
             .due
             .iter()
@@ -260,7 +258,7 @@ pub async fn export_json(
     layout(&req, &state)?;
     let filter = filter_from(&Params::parse(req.query_string()))?;
     let today = today();
-    let items = list(all_records(&state)?, &filter, today);
+    let items = list(all_records(&state).await?, &filter, today);
     let json: Vec<_> = items
         .iter()
         .map(|r| crate::view::repair_json(r, today))
@@ -347,7 +345,7 @@ fn get_record(state: &AppState, id: &str) -> Result<RepairRecord, WebError> {
     state
         .store
         .get(id)
-        .map_err(WebError::internal)?
+        .map_err(store_error)?
         .ok_or_else(|| WebError::NotFound(format!("There is no repair item `{id}`.")))
 }
 
@@ -373,69 +371,10 @@ pub struct UpdateForm {
     pub link: Option<String>,
 }
 
-/// Check a change; each problem is one clear message.
-pub fn validate(
-    status: Option<&str>,
-    owner: Option<&str>,
-    note: Option<&str>,
-    link: Option<&str>,
-) -> Result<Change, Vec<String>> {
-    let mut errors = Vec::new();
-    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match Status::parse(s) {
-            Some(st) => Some(st),
-            None => {
-                errors.push(format!(
-                    "Unknown status `{}`: choose open, in progress, completed or won't do.",
-                    s.chars().take(30).collect::<String>()
-                ));
-                None
-            }
-        },
-    };
-    if let Some(o) = owner
-        && o.chars().count() > MAX_OWNER_CHARS
-    {
-        errors.push(format!(
-            "The owner is longer than {MAX_OWNER_CHARS} characters."
-        ));
-    }
-    if let Some(n) = note
-        && n.chars().count() > MAX_NOTE_CHARS
-    {
-        errors.push(format!(
-            "The note is {} characters; the limit is {MAX_NOTE_CHARS}.",
-            n.chars().count()
-        ));
-    }
-    if let Some(l) = link.map(str::trim).filter(|l| !l.is_empty()) {
-        let scheme_ok = l.starts_with("https://") || l.starts_with("http://");
-        let host_ok = l
-            .split("://")
-            .nth(1)
-            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-        if !scheme_ok || !host_ok || l.chars().any(char::is_whitespace) || l.len() > MAX_LINK_CHARS
-        {
-            errors.push(
-                "The link must be an http:// or https:// address (a ticket URL), without spaces."
-                    .into(),
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(Change {
-            status,
-            owner: owner.map(str::to_string),
-            note: note.map(str::to_string),
-            link: link.map(str::to_string),
-        })
-    } else {
-        Err(errors)
-    }
-}
-
-/// Write a change and refresh the incident's repair facets in the index.
+/// Write a change, then bring the incident's repair facets in the index in step. The change is
+/// acknowledged once the store has committed it: an index that cannot be written just now (a
+/// full disk, a lock) is retried by the next write or re-ingest, and never turns a stored
+/// change into an error.
 pub fn apply_change(
     state: &AppState,
     id: &str,
@@ -446,30 +385,22 @@ pub fn apply_change(
     let record = state
         .store
         .update(id, change, who, version, jiff::Timestamp::now())
-        .map_err(|e| match e {
-            StoreError::NotFound(id) => {
-                WebError::NotFound(format!("There is no repair item `{id}`."))
-            }
-            e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
-            e => WebError::internal(e),
-        })?;
-    // The incident is read under the writer lock: a re-ingest holding it may replace the
-    // incident, and rewriting it as it was before would undo that.
-    let _guard = state.index_writer.lock().map_err(WebError::internal)?;
-    if let Ok(incident) = state.index.get(&record.incident_id) {
-        // Only this incident's items, not the whole store.
-        let lookup = |item: &str| {
-            let record = state.store.get(item).ok().flatten();
-            record.and_then(|r| r.tracking.status)
-        };
-        let facets = crate::ingest::repair_facets(&incident, &lookup, today());
-        state
-            .index
-            .refresh(&incident, &facets)
-            .map_err(WebError::internal)?;
-    }
+        .map_err(store_error)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
+    if let Err(e) = state.refresh_facets(&record.incident_id) {
+        tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
+    }
     Ok(record)
+}
+
+/// What a person is told when the store refuses a change.
+pub fn store_error(e: StoreError) -> WebError {
+    match e {
+        StoreError::NotFound(id) => WebError::NotFound(format!("There is no repair item `{id}`.")),
+        e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
+        e @ StoreError::Unavailable { .. } => WebError::Unavailable(e.to_string()),
+        e => WebError::internal(e),
+    }
 }
 
 pub async fn update(
@@ -483,12 +414,13 @@ pub async fn update(
             "Log in to change repair items.".into(),
         ));
     };
+    super::same_origin(&req)?;
     if !super::super::auth::constant_time_eq(&form.csrf, &session.csrf) {
         return Err(WebError::Forbidden("The form has expired or did not come from this site (CSRF check failed). Reload the page and try again.".into()));
     }
     let record = get_record(&state, &id)?;
     let layout = layout(&req, &state)?;
-    let change = match validate(
+    let change = match Change::validate(
         form.status.as_deref(),
         form.owner.as_deref(),
         form.note.as_deref(),

@@ -28,20 +28,25 @@ fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, W
     }
 }
 
-/// Run a search on this worker (searches are short and CPU-bound; there is one worker per
-/// core), with a panic in it turned into a 500 for this request instead of taking the worker
-/// down.
-pub fn search_guarded(
-    state: &AppState,
+/// Run a search on the blocking pool, so that a flood of searches never holds up the async
+/// workers (and `/healthz` with them), with a panic in it turned into a 500 for this request.
+pub async fn search_guarded(
+    state: &web::Data<AppState>,
     request: &SearchRequest,
 ) -> Result<SearchResults, WebError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.search(request))) {
-        Ok(result) => result.map_err(WebError::internal),
-        Err(_) => Err(WebError::Internal(format!(
-            "the search for {:?} panicked",
-            request.query
-        ))),
-    }
+    let (state, request) = (state.clone(), request.clone());
+    super::blocking(move || {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            state.index.search(&request)
+        })) {
+            Ok(result) => result.map_err(WebError::internal),
+            Err(_) => Err(WebError::Internal(format!(
+                "the search for {:?} panicked",
+                request.query
+            ))),
+        }
+    })
+    .await
 }
 
 /// Read a search from query parameters (shared with the API): q, service, region, cause,
@@ -228,7 +233,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let mut layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
     let (request, page) = search_request(&params, &state.catalogue)?;
-    let results = search_guarded(&state, &request)?;
+    let results = search_guarded(&state, &request).await?;
     let base = |qs: String| {
         if qs.is_empty() {
             "/search".to_string()
@@ -353,7 +358,7 @@ pub async fn related_page(
     let hits = if text.trim().is_empty() {
         Vec::new()
     } else {
-        hit_views(&search_guarded(&state, &related_request(&text, 5))?)
+        hit_views(&search_guarded(&state, &related_request(&text, 5)).await?)
     };
     html(&RelatedPage { layout, text, hits })
 }
