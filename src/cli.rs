@@ -74,6 +74,9 @@ pub enum Command {
         /// Replace a store that is not empty.
         #[arg(long)]
         replace: bool,
+        /// With --replace: go ahead even when the backup holds no record (it empties the store).
+        #[arg(long)]
+        force: bool,
     },
     /// Read a password on standard input and print its Argon2 hash for the users file.
     HashPassword,
@@ -258,7 +261,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Restore { file, replace } => {
+        Command::Restore {
+            file,
+            replace,
+            force,
+        } => {
             let text =
                 std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
             let backup: incident_kb::store::Backup =
@@ -272,8 +279,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     data.tracking().display()
                 );
             }
+            if backup.records.is_empty() && !store.is_empty() && !force {
+                bail!(
+                    "{} holds no repair item: restoring it would empty the tracking store at {} ({} items); pass --force as well if that is what you want",
+                    file.display(),
+                    data.tracking().display(),
+                    store.len()
+                );
+            }
             let n = store.restore(&backup)?;
             println!("restored {n} repair items");
+            // The index's repair facets follow the restored statuses.
+            match SearchIndex::open(&data.search()) {
+                Ok(index) => {
+                    let report = ingest::refresh_repair_facets(&store, &index)?;
+                    println!(
+                        "search index: repair facets of {} incidents rewritten",
+                        report.replaced
+                    );
+                }
+                Err(incident_kb::index::IndexError::Missing(_)) => {}
+                Err(e) => eprintln!(
+                    "note: the search index was not updated ({e}); run `ikb ingest` to bring its repair facets in line"
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::HashPassword => {

@@ -3,8 +3,10 @@
 //! what a person set. Every write is flushed to disk before it returns.
 
 pub mod query;
+pub mod validate;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -145,14 +147,24 @@ pub enum StoreError {
         "tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest"
     )]
     Locked { path: String },
-    #[error(
-        "tracking store at {path}: {source}; if it does not open, restore the last `ikb backup` with `ikb restore`"
-    )]
+    #[error("tracking store at {path}: {source}")]
     Sled { path: String, source: sled::Error },
+    /// The store cannot write just now (a full disk, an I/O error). Nothing of the change is
+    /// visible; the store reopens itself, so writes work again once the cause is gone.
+    #[error(
+        "the tracking store at {path} cannot write: {reason}; the change was not saved. Free space on that disk (or fix it) and try again"
+    )]
+    Unavailable { path: String, reason: String },
+    #[error(
+        "the tracking store at {path} is damaged ({detail}). Move it aside (`mv {path} {path}.damaged`), then restore your last backup into a fresh store with `ikb restore BACKUP.json` (make backups with `ikb backup`)"
+    )]
+    Damaged { path: String, detail: String },
     #[error("tracking store: record {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
     #[error("no repair item with id `{0}`")]
     NotFound(String),
+    #[error("the backup was not restored (nothing changed):\n  {}", .0.join("\n  "))]
+    InvalidBackup(Vec<String>),
     #[error(
         "repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again"
     )]
@@ -167,7 +179,19 @@ pub struct SyncStats {
     pub retired: usize,
 }
 
+/// The tracking store. Its sled handles are reopened after an I/O error (sled keeps failing once
+/// it has seen one, until it is reopened), so a full disk stops writes only while it is full.
 pub struct Store {
+    path: PathBuf,
+    /// Held (shared) by every operation, and alone while the store is reopened: sled's file
+    /// lock is released only when every handle of the old one is gone.
+    gate: RwLock<()>,
+    /// The open store, or why it is closed (it is reopened by the next operation).
+    open: Mutex<Result<Arc<Inner>, String>>,
+}
+
+/// The open sled database and its tree of repair records.
+struct Inner {
     db: sled::Db,
     items: sled::Tree,
     path: String,
@@ -175,44 +199,180 @@ pub struct Store {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let p = path.display().to_string();
-        let open = || sled::Config::new().path(path).open();
-        let db = match open() {
-            // sled 0.34 can leave an unfinished snapshot behind when it is killed while writing
-            // one, and then refuses to open (sled issues 1527 and 1533). The snapshot is only a
-            // shortcut over the log: set it aside (never delete it) and open again.
-            Err(sled::Error::Corruption { .. }) if set_aside_unfinished_snapshots(path) > 0 => {
-                open()
-            }
-            other => other,
-        }
-        .map_err(|source| match &source {
-            sled::Error::Io(e) if e.to_string().contains("lock") => {
-                StoreError::Locked { path: p.clone() }
-            }
-            _ => StoreError::Sled {
-                path: p.clone(),
-                source,
-            },
-        })?;
-        let items = db
-            .open_tree("repair_items")
-            .map_err(|source| StoreError::Sled {
-                path: p.clone(),
-                source,
-            })?;
-        Ok(Store { db, items, path: p })
+        let inner = Inner::open(path)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            gate: RwLock::new(()),
+            open: Mutex::new(Ok(Arc::new(inner))),
+        })
     }
 
-    fn sled_err(&self) -> impl Fn(sled::Error) -> StoreError + '_ {
-        move |source| StoreError::Sled {
-            path: self.path.clone(),
-            source,
+    /// Run `op` on the open store (reopening it first if an earlier error closed it). An I/O
+    /// error closes and reopens it, so that what was not written is not visible either.
+    fn with<T>(&self, op: impl FnOnce(&Inner) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let closed = self.opened().err();
+        if let Some(why) = closed {
+            self.reopen(&why);
+        }
+        let result = {
+            let _shared = self.gate.read().unwrap_or_else(PoisonError::into_inner);
+            match self.opened() {
+                Ok(inner) => op(&inner),
+                Err(reason) => Err(StoreError::Unavailable {
+                    path: self.path.display().to_string(),
+                    reason,
+                }),
+            }
+        };
+        if let Err(StoreError::Unavailable { reason, .. }) = &result {
+            self.reopen(reason);
+        }
+        result
+    }
+
+    fn opened(&self) -> Result<Arc<Inner>, String> {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Drop the sled handles and open the store again from disk, so that nothing a failed write
+    /// left in memory stays visible; on failure it stays closed (with `why`) and the next
+    /// operation tries again.
+    fn reopen(&self, why: &str) {
+        let _alone = self.gate.write().unwrap_or_else(PoisonError::into_inner);
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        *open = Err(why.to_string());
+        match Inner::open(&self.path) {
+            Ok(inner) => {
+                tracing::warn!(store = %self.path.display(), error = %why, "reopened the tracking store after an error");
+                *open = Ok(Arc::new(inner));
+            }
+            Err(e) => {
+                tracing::error!(store = %self.path.display(), error = %e, "the tracking store cannot be reopened yet");
+            }
         }
     }
 
     /// Make every acknowledged write durable.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.with(Inner::flush)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError> {
+        self.with(|s| s.get(id))
+    }
+
+    /// Every record, in id order.
+    pub fn all(&self) -> Result<Vec<RepairRecord>, StoreError> {
+        self.with(Inner::all)
+    }
+
+    /// The statuses people set, by item id: all of a record that the search index's repair
+    /// facets take from the store (the rest comes from the reviews). Reads only that field.
+    pub fn set_statuses(&self) -> Result<std::collections::HashMap<String, Status>, StoreError> {
+        self.with(Inner::set_statuses)
+    }
+
+    /// Bring the reported side of the store in line with the incidents' current reviews. What
+    /// people set is kept; a reported status that changes is an event; items that left their
+    /// review are retired, not deleted. Flushed before it returns.
+    pub fn sync_reported(
+        &self,
+        incidents: &[Incident],
+        now: Timestamp,
+    ) -> Result<SyncStats, StoreError> {
+        self.with(|s| s.sync_reported(incidents, now))
+    }
+
+    /// Apply a person's change atomically: every field that changes becomes an event. With
+    /// `expected_version`, a change made against an older version is refused. Durable on
+    /// return; on an error nothing of it is visible (the store is reopened from disk).
+    pub fn update(
+        &self,
+        id: &str,
+        change: &Change,
+        who: &str,
+        expected_version: Option<u64>,
+        now: Timestamp,
+    ) -> Result<RepairRecord, StoreError> {
+        self.with(|s| s.update(id, change, who, expected_version, now))
+    }
+
+    /// Every record, for `ikb backup`.
+    pub fn backup(&self) -> Result<Backup, StoreError> {
+        Ok(Backup {
+            format: BACKUP_FORMAT.to_string(),
+            version: 1,
+            records: self.all()?,
+        })
+    }
+
+    /// How many records the store holds.
+    pub fn len(&self) -> usize {
+        self.with(|s| Ok(s.items.len())).unwrap_or(0)
+    }
+
+    /// Whether the store holds any record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Replace every record with the backup's, atomically, flushed before it returns. Every
+    /// record is checked first as an API write would be (and ids must be unique): a backup
+    /// with any problem restores nothing.
+    pub fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
+        backup.validate().map_err(StoreError::InvalidBackup)?;
+        self.with(|s| s.restore(backup))
+    }
+}
+
+/// What a sled error means for the person who asked: I/O errors (a full disk) make the store
+/// unavailable until it is reopened; anything else is named as it is.
+fn sled_error(path: &str, source: sled::Error) -> StoreError {
+    match source {
+        sled::Error::Io(e) => StoreError::Unavailable {
+            path: path.to_string(),
+            reason: if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
+                format!("the disk is full ({e})")
+            } else {
+                format!("an I/O error ({e})")
+            },
+        },
+        source => StoreError::Sled {
+            path: path.to_string(),
+            source,
+        },
+    }
+}
+
+impl Inner {
+    /// Open sled at `path`. sled panics on some damaged files (a truncated `db`): that is
+    /// caught and reported with advice, as is a snapshot it refuses. A snapshot only shortcuts
+    /// the log, so one that fails is set aside (renamed, never deleted) and the open tried again.
+    fn open(path: &Path) -> Result<Inner, StoreError> {
+        let p = path.display().to_string();
+        let mut outcome = open_sled(path);
+        for unfinished_only in [true, false] {
+            if matches!(outcome, Err(StoreError::Damaged { .. }))
+                && set_aside_snapshots(path, unfinished_only) > 0
+            {
+                outcome = open_sled(path);
+            }
+        }
+        let db = outcome?;
+        let items = db
+            .open_tree("repair_items")
+            .map_err(|source| sled_error(&p, source))?;
+        Ok(Inner { db, items, path: p })
+    }
+
+    fn sled_err(&self) -> impl Fn(sled::Error) -> StoreError + '_ {
+        move |source| sled_error(&self.path, source)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(self.sled_err())
     }
 
@@ -487,19 +647,53 @@ impl Store {
     }
 }
 
-/// Rename `snap.*.generating` files of a sled folder to `unfinished-snap.*`; returns how many.
-fn set_aside_unfinished_snapshots(path: &Path) -> usize {
+/// Open sled, with its panics on damaged files caught and reported as `Damaged`.
+fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    let p = path.display().to_string();
+    // sled's panic would print a backtrace hint to stderr; the error below says it better.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened =
+        std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|panic| {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "sled panicked while reading it".into());
+            StoreError::Damaged {
+                path: p.clone(),
+                detail: format!("reading it failed: {detail}"),
+            }
+        });
+    std::panic::set_hook(hook);
+    match opened? {
+        Ok(db) => Ok(db),
+        Err(sled::Error::Io(e)) if e.to_string().contains("lock") => {
+            Err(StoreError::Locked { path: p })
+        }
+        Err(sled::Error::Corruption { at, .. }) => Err(StoreError::Damaged {
+            path: p,
+            detail: format!("sled found corruption at {at:?}"),
+        }),
+        Err(source) => Err(sled_error(&p, source)),
+    }
+}
+
+/// Rename a sled folder's snapshot files to `aside-snap.*` so that sled rebuilds from its log;
+/// only the unfinished ones (`snap.*.generating`, what a kill while writing one leaves: sled
+/// issues 1527 and 1533) with `unfinished_only`. Returns how many.
+fn set_aside_snapshots(path: &Path, unfinished_only: bool) -> usize {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };
     let mut n = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("snap.") && name.ends_with(".generating") {
+        if name.starts_with("snap.") && (!unfinished_only || name.ends_with(".generating")) {
             // Not starting with "snap.", or sled would read it again.
-            let aside = path.join(format!("unfinished-{name}"));
+            let aside = path.join(format!("aside-{name}"));
             if std::fs::rename(e.path(), &aside).is_ok() {
-                tracing::warn!(file = %aside.display(), "set aside an unfinished sled snapshot left by a crash");
+                tracing::warn!(file = %aside.display(), "set aside a sled snapshot that would not open; the store is rebuilt from its log");
                 n += 1;
             }
         }
@@ -518,28 +712,8 @@ pub struct Backup {
 /// What `Backup::format` says, so that a wrong file is refused.
 pub const BACKUP_FORMAT: &str = "incident-kb tracking backup";
 
-impl Store {
-    /// Every record, for `ikb backup`.
-    pub fn backup(&self) -> Result<Backup, StoreError> {
-        Ok(Backup {
-            format: BACKUP_FORMAT.to_string(),
-            version: 1,
-            records: self.all()?,
-        })
-    }
-
-    /// How many records the store holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the store holds any record.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Replace every record with the backup's, atomically, flushed before it returns.
-    pub fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
+impl Inner {
+    fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
         if backup.format != BACKUP_FORMAT || backup.version != 1 {
             return Err(StoreError::Corrupt {
                 key: "backup".into(),
@@ -685,12 +859,13 @@ mod crash_tests {
         let path = tmp.path().join("t");
         {
             let s = Store::open(&path).unwrap();
-            s.items.insert(b"k", b"{}".to_vec()).unwrap();
+            s.with(|i| Ok(i.items.insert(b"k", b"{}".to_vec()).unwrap()))
+                .unwrap();
             s.flush().unwrap();
         }
         // What a kill during snapshot generation leaves behind.
         std::fs::write(path.join("snap.00000000000DEAD.generating"), b"\x00garbage").unwrap();
         let s = Store::open(&path).expect("opens despite the unfinished snapshot");
-        assert!(s.items.contains_key(b"k").unwrap());
+        assert!(s.with(|i| Ok(i.items.contains_key(b"k").unwrap())).unwrap());
     }
 }
