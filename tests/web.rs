@@ -15,6 +15,10 @@ const PASSWORD: &str = "correct horse battery";
 const TOKEN: &str = "test-token-0123456789";
 
 fn state(extra: &[(&str, &str)]) -> (tempfile::TempDir, web::Data<AppState>) {
+    state_with(extra, false)
+}
+
+fn state_with(extra: &[(&str, &str)], private: bool) -> (tempfile::TempDir, web::Data<AppState>) {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
@@ -34,7 +38,7 @@ fn state(extra: &[(&str, &str)]) -> (tempfile::TempDir, web::Data<AppState>) {
             name: "bot".into(),
             token_sha256: sha256_hex(TOKEN),
         }],
-        private: false,
+        private,
     });
     let (state, _) = open_state(ServeOptions {
         addr: String::new(),
@@ -774,4 +778,101 @@ async fn a_status_change_waiting_on_a_re_ingest_does_not_undo_it() {
         "Azure DNS, as the final review tells it",
         "the change rewrote the incident as it was before the re-ingest"
     );
+}
+
+#[actix_web::test]
+async fn a_write_is_acknowledged_once_stored_even_when_the_index_cannot_be_written() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let dns = first_item(&state, "2024-04-22-azure-dns");
+    let arm = first_item(&state, "2024-01-21-azure-resource-manager");
+    let write = |item: &str, body: serde_json::Value| {
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/repairs/{item}"))
+            .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+            .set_json(body)
+            .to_request()
+    };
+    {
+        // Another writer holds the index (as a commit that cannot finish would): the change is
+        // stored and acknowledged; only the index's facets wait.
+        let _held = state
+            .index
+            .index
+            .writer::<tantivy::TantivyDocument>(15_000_000)
+            .unwrap();
+        let resp = test::call_service(
+            &app,
+            write(&dns.id, serde_json::json!({"status": "wont_do"})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{}", body(resp).await);
+        assert_eq!(
+            state.store.get(&dns.id).unwrap().unwrap().status().as_str(),
+            "wont_do"
+        );
+        assert_eq!(state.facet_refresh.pending(), 1, "the refresh waits");
+    }
+    // The next write (of another incident) brings both incidents' facets in step.
+    let resp = test::call_service(&app, write(&arm.id, serde_json::json!({"owner": "arm"}))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(state.facet_refresh.pending(), 0);
+    let dns_items: Vec<_> = state
+        .store
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.incident_id == "2024-04-22-azure-dns")
+        .collect();
+    for r in &dns_items {
+        let resp = test::call_service(
+            &app,
+            write(&r.id, serde_json::json!({"status": "completed"})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    let (_, page) = get(&app, "/api/v1/search?q=nameservers&status=completed").await;
+    assert!(page.contains("2024-04-22-azure-dns"), "{page}");
+}
+
+#[actix_web::test]
+async fn head_requests_and_private_reads_with_a_token() {
+    let (_tmp, state) = state_with(&[], true);
+    let app = app!(state);
+    let head = |uri: &str, token: Option<&str>| {
+        let mut req = test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(uri);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        req.to_request()
+    };
+    let resp = test::call_service(&app, head("/healthz", None)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = test::call_service(&app, head("/incidents/8GCS-858", Some(TOKEN))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = test::call_service(&app, head("/search?q=dns", None)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "private without a login"
+    );
+    let read = |uri: &str, token: &str| {
+        test::TestRequest::get()
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+    let resp = test::call_service(&app, read("/api/v1/search?q=nameservers", TOKEN)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "a token reads a private instance"
+    );
+    let resp = test::call_service(&app, read("/api/v1/search?q=nameservers", "wrong")).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = test::call_service(&app, read("/repairs", TOKEN)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
 }

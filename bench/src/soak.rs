@@ -55,6 +55,9 @@ pub struct SoakResult {
     pub rss_quarters_mb: Vec<f64>,
     pub writes_acknowledged: usize,
     pub writes_in_history: usize,
+    /// How long each acknowledged write took, in milliseconds, and over how long they ran.
+    pub write_ms: Vec<f64>,
+    pub writes_elapsed: Duration,
 }
 
 fn post_json(port: u16, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
@@ -111,6 +114,8 @@ pub fn run(
     let done = AtomicBool::new(false);
     let quarters = Mutex::new(Vec::new());
     let acked = AtomicUsize::new(0);
+    let write_ms = Mutex::new(Vec::new());
+    let writes_done = Mutex::new(Duration::ZERO);
     let history_before = history_len(port, item);
     std::thread::scope(|scope| {
         for _ in 0..connections {
@@ -153,7 +158,7 @@ pub fn run(
         }
         // Concurrent status writes, four writers on one item.
         for w in 0..4 {
-            let (done, acked) = (&done, &acked);
+            let (done, acked, write_ms, writes_done) = (&done, &acked, &write_ms, &writes_done);
             scope.spawn(move || {
                 let mut k = 0;
                 while !done.load(Ordering::Relaxed) && k < 200 {
@@ -161,13 +166,20 @@ pub fn run(
                     let body = format!(
                         "{{\"status\": \"{status}\", \"note\": \"soak writer {w} write {k}\"}}"
                     );
+                    let t = Instant::now();
                     if let Ok((200, _)) =
                         post_json(port, &format!("/api/v1/repairs/{item}"), token, &body)
                     {
                         acked.fetch_add(1, Ordering::Relaxed);
+                        write_ms
+                            .lock()
+                            .expect("write times")
+                            .push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     k += 1;
                 }
+                let mut last = writes_done.lock().expect("writes done");
+                *last = (*last).max(started.elapsed());
             });
         }
         // The writers stop when the readers are done.
@@ -191,6 +203,8 @@ pub fn run(
         rss_quarters_mb: rss,
         writes_acknowledged: acked.into_inner(),
         writes_in_history: note_events.saturating_sub(history_before),
+        write_ms: write_ms.into_inner().expect("write times"),
+        writes_elapsed: writes_done.into_inner().expect("writes done"),
     }
 }
 
@@ -240,4 +254,13 @@ pub fn print(r: &SoakResult) {
         "| concurrent writes to one item: acknowledged / in its history | {} / {} |",
         r.writes_acknowledged, r.writes_in_history
     );
+    let mut ms = r.write_ms.clone();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)));
+    if let (Some(p50), Some(p99)) = (at(0.5), at(0.99)) {
+        println!(
+            "| tracking writes under the read load (4 writers) | {:.1} per second, p50 {p50:.1} ms, p99 {p99:.1} ms |",
+            ms.len() as f64 / r.writes_elapsed.as_secs_f64().max(1e-9)
+        );
+    }
 }

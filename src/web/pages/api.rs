@@ -130,7 +130,7 @@ pub async fn repair(
     let record = state
         .store
         .get(&id)
-        .map_err(|e| ApiError(WebError::internal(e)))?
+        .map_err(|e| ApiError(super::repairs::store_error(e)))?
         .ok_or_else(|| ApiError(WebError::NotFound(format!("no repair item with id `{id}`"))))?;
     Ok(HttpResponse::Ok().json(crate::view::repair_json(&record, today())))
 }
