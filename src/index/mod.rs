@@ -192,7 +192,7 @@ impl SearchIndex {
     }
 
     /// Whether every file of the index matches its checksum (tantivy keeps one per file).
-    /// Reads the whole index: for ingest and for a server's check after a failed read.
+    /// Reads the whole index: ingest runs it every time, the server once at start.
     pub fn damaged_files(&self) -> Result<Vec<PathBuf>, IndexError> {
         let mut files: Vec<PathBuf> = self
             .index

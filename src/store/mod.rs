@@ -152,7 +152,7 @@ pub enum StoreError {
     /// The store cannot write just now (a full disk, an I/O error). Nothing of the change is
     /// visible; the store reopens itself, so writes work again once the cause is gone.
     #[error(
-        "the tracking store at {path} cannot write: {reason}; the change was not saved. Free space on that disk (or fix it) and try again"
+        "the tracking store at {path} is unavailable: {reason}. Nothing was saved by this request; free space on that disk (or fix the error) and try again: the store reopens by itself"
     )]
     Unavailable { path: String, reason: String },
     #[error(
@@ -297,7 +297,29 @@ impl Store {
         expected_version: Option<u64>,
         now: Timestamp,
     ) -> Result<RepairRecord, StoreError> {
-        self.with(|s| s.update(id, change, who, expected_version, now))
+        match self.with(|s| s.update(id, change, who, expected_version, now)) {
+            Err(e @ StoreError::Unavailable { .. }) => {
+                // The store was reopened from disk. If the change is there after all (its data
+                // reached the file before the error) and can be flushed, it happened: say so
+                // rather than hide it behind an error.
+                let reread = self.with(|s| {
+                    let record = s.get(id)?;
+                    s.flush()?;
+                    Ok(record)
+                });
+                match reread {
+                    Ok(Some(r))
+                        if r.history
+                            .last()
+                            .is_some_and(|ev| ev.at == now && ev.who == who) =>
+                    {
+                        Ok(r)
+                    }
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     /// Every record, for `ikb backup`.
@@ -650,9 +672,8 @@ impl Inner {
 /// Open sled, with its panics on damaged files caught and reported as `Damaged`.
 fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let p = path.display().to_string();
-    // sled's panic would print a backtrace hint to stderr; the error below says it better.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // sled's panic message still reaches stderr (the panic hook is process-wide, and swapping
+    // it here would hide other threads' panics); the error returned says what to do.
     let opened =
         std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|panic| {
             let detail = panic
@@ -665,7 +686,6 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
                 detail: format!("reading it failed: {detail}"),
             }
         });
-    std::panic::set_hook(hook);
     match opened? {
         Ok(db) => Ok(db),
         Err(sled::Error::Io(e)) if e.to_string().contains("lock") => {
