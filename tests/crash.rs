@@ -1,5 +1,5 @@
 //! Crash safety: `ikb ingest` and `ikb serve` are killed with SIGKILL at random moments (20
-//! times each, with a fixed seed) while they ingest and while repair statuses are written.
+//! times each, `IKB_CRASH_KILLS` to change it, with a fixed seed) while they ingest and while repair statuses are written.
 //! After each restart the index opens, every acknowledged write is in the store, and a
 //! re-ingest completes.
 
@@ -14,7 +14,13 @@ use std::time::{Duration, Instant};
 use common::server::{Proc, free_port, http_get, http_post_json, prepare, spawn_serve, wait_until};
 use rand::{Rng, SeedableRng};
 
-const KILLS: usize = 20;
+/// Kills per test: 20 in the test command; `IKB_CRASH_KILLS=N` for a longer run.
+fn kills() -> usize {
+    std::env::var("IKB_CRASH_KILLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+}
 const TOKEN: &str = "crash-test-token";
 
 fn ingest(dir: &Path, corpus: &Path) -> std::process::Child {
@@ -52,7 +58,8 @@ fn killing_ingest_at_random_moments_never_breaks_the_index_or_store() {
     let full = started.elapsed();
     std::fs::remove_dir_all(dir.join("index")).unwrap();
     let mut killed_while_running = 0;
-    for _ in 0..KILLS {
+    let kills = kills();
+    for _ in 0..kills {
         // Make the ingest do real work: without the manifest it reads every report again, and
         // without the search index it rebuilds it.
         let _ = std::fs::remove_file(dir.join("index/search/ikb-manifest.json"));
@@ -82,11 +89,11 @@ fn killing_ingest_at_random_moments_never_breaks_the_index_or_store() {
         assert!(v["total"].as_u64().unwrap() > 0);
     }
     println!(
-        "ingest: {KILLS} kills, {killed_while_running} while it was running (full ingest {:.2} s)",
+        "ingest: {kills} kills, {killed_while_running} while it was running (full ingest {:.2} s)",
         full.as_secs_f64()
     );
     assert!(
-        killed_while_running >= KILLS / 2,
+        killed_while_running >= kills / 2,
         "the kills landed while ingest ran"
     );
 }
@@ -114,7 +121,8 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
 
     let mut acknowledged: Vec<(String, String)> = Vec::new();
     let mut sent = 0usize;
-    for round in 0..KILLS {
+    let kills = kills();
+    for round in 0..kills {
         let mut server: Proc = spawn_serve(dir, port);
         wait_until("ikb serve after a kill", || {
             http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
@@ -175,12 +183,12 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
         );
     }
     println!(
-        "serve: {KILLS} kills, {sent} writes sent, {} acknowledged, all {} found after restart",
+        "serve: {kills} kills, {sent} writes sent, {} acknowledged, all {} found after restart",
         acknowledged.len(),
         acknowledged.len()
     );
     assert!(
-        acknowledged.len() >= KILLS,
+        acknowledged.len() >= kills,
         "writes were acknowledged between the kills"
     );
     drop(_server);
