@@ -29,6 +29,12 @@ fn state_with(extra: &[(&str, &str)], private: bool) -> (tempfile::TempDir, web:
     for (name, text) in extra {
         std::fs::write(corpus.join(name), text).unwrap();
     }
+    let state = open_at(tmp.path(), private);
+    (tmp, state)
+}
+
+/// The app state of the data and corpus under `dir`, as a server opens it.
+fn open_at(dir: &std::path::Path, private: bool) -> web::Data<AppState> {
     let auth = Auth::new(UsersFile {
         user: vec![UserEntry {
             name: "alice".into(),
@@ -42,14 +48,14 @@ fn state_with(extra: &[(&str, &str)], private: bool) -> (tempfile::TempDir, web:
     });
     let (state, _) = open_state(ServeOptions {
         addr: String::new(),
-        data: DataDir::new(tmp.path().join("index")),
-        corpus: vec![corpus],
+        data: DataDir::new(dir.join("index")),
+        corpus: vec![dir.join("corpus")],
         catalogue: Catalogue::bundled(),
         auth,
         secure_cookies: false,
     })
     .unwrap();
-    (tmp, web::Data::new(state))
+    web::Data::new(state)
 }
 
 macro_rules! app {
@@ -875,4 +881,45 @@ async fn head_requests_and_private_reads_with_a_token() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let resp = test::call_service(&app, read("/repairs", TOKEN)).await;
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn changes_whose_index_refresh_never_ran_are_brought_in_step_at_the_next_start() {
+    let (tmp, state) = state(&[]);
+    let incident = "2024-04-22-azure-dns";
+    {
+        let app = app!(state);
+        let _held = state
+            .index
+            .index
+            .writer::<tantivy::TantivyDocument>(15_000_000)
+            .unwrap();
+        for r in state.store.all().unwrap() {
+            if r.incident_id == incident {
+                let req = test::TestRequest::post()
+                    .uri(&format!("/api/v1/repairs/{}", r.id))
+                    .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+                    .set_json(serde_json::json!({"status": "completed"}))
+                    .to_request();
+                assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+            }
+        }
+        assert_eq!(
+            state.store.stale_facets().unwrap(),
+            vec![incident.to_string()]
+        );
+    }
+    // The process stops before any other write retried the refresh.
+    drop(state);
+    let state = open_at(tmp.path(), false);
+    let app = app!(state);
+    let (_, json) = get(&app, "/api/v1/search?q=nameservers&status=completed").await;
+    assert!(
+        !json.contains(incident),
+        "stale before the catch-up: {json}"
+    );
+    state.catch_up();
+    let (_, json) = get(&app, "/api/v1/search?q=nameservers&status=completed").await;
+    assert!(json.contains(incident), "{json}");
+    assert!(state.store.stale_facets().unwrap().is_empty());
 }

@@ -194,6 +194,9 @@ pub struct Store {
 struct Inner {
     db: sled::Db,
     items: sled::Tree,
+    /// Incidents whose repair facets in the search index may not reflect a change yet: marked
+    /// with the change (in the same flush), cleared once the index has it.
+    stale: sled::Tree,
     path: String,
 }
 
@@ -322,6 +325,35 @@ impl Store {
         }
     }
 
+    /// The incidents whose repair facets in the search index may lag a change (the process
+    /// stopped, or the index could not be written, between the change and its refresh).
+    pub fn stale_facets(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|s| {
+            s.stale
+                .iter()
+                .keys()
+                .map(|k| {
+                    k.map(|k| String::from_utf8_lossy(&k).into_owned())
+                        .map_err(s.sled_err())
+                })
+                .collect()
+        })
+    }
+
+    /// The index has these incidents' facets now. Not flushed: a mark that comes back after a
+    /// crash only costs one more refresh.
+    pub fn clear_stale_facets<'a>(
+        &self,
+        incidents: impl IntoIterator<Item = &'a String>,
+    ) -> Result<(), StoreError> {
+        self.with(|s| {
+            for id in incidents {
+                s.stale.remove(id.as_bytes()).map_err(s.sled_err())?;
+            }
+            Ok(())
+        })
+    }
+
     /// Every record, for `ikb backup`.
     pub fn backup(&self) -> Result<Backup, StoreError> {
         Ok(Backup {
@@ -387,7 +419,15 @@ impl Inner {
         let items = db
             .open_tree("repair_items")
             .map_err(|source| sled_error(&p, source))?;
-        Ok(Inner { db, items, path: p })
+        let stale = db
+            .open_tree("stale_facets")
+            .map_err(|source| sled_error(&p, source))?;
+        Ok(Inner {
+            db,
+            items,
+            stale,
+            path: p,
+        })
     }
 
     fn sled_err(&self) -> impl Fn(sled::Error) -> StoreError + '_ {
@@ -663,9 +703,13 @@ impl Inner {
             })
             .map_err(self.sled_err())?;
         outcome?;
-        self.flush()?;
         let bytes = updated.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-        Self::decode(id.as_bytes(), &bytes)
+        let record = Self::decode(id.as_bytes(), &bytes)?;
+        self.stale
+            .insert(record.incident_id.as_bytes(), &[])
+            .map_err(self.sled_err())?;
+        self.flush()?;
+        Ok(record)
     }
 }
 

@@ -25,21 +25,21 @@ pub struct FacetRefresh {
 }
 
 impl FacetRefresh {
-    /// Queue `incident` and return once a commit that holds it has ended: this caller commits
-    /// the batch itself (`commit` gets every queued incident) unless another caller's commit
-    /// already took it. The error is that of the commit this caller ran, if any.
+    /// Queue `incidents` and return once a commit that holds them has ended: this caller
+    /// commits the batch itself (`commit` gets every queued incident) unless other callers'
+    /// commits already took them all. The error is that of the commit this caller ran, if any.
     pub fn refresh<E>(
         &self,
-        incident: &str,
+        incidents: &[String],
         commit: impl FnOnce(&BTreeSet<String>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut q = self.queue.lock().expect("refresh queue lock");
-        q.pending.insert(incident.to_string());
+        q.pending.extend(incidents.iter().cloned());
         while q.committing {
             q = self.idle.wait(q).expect("refresh queue lock");
         }
-        if !q.pending.contains(incident) {
-            // Another caller's commit took it and succeeded.
+        if !incidents.iter().any(|i| q.pending.contains(i)) {
+            // Other callers' commits took them and succeeded.
             return Ok(());
         }
         let batch = std::mem::take(&mut q.pending);
@@ -79,7 +79,7 @@ mod tests {
             for n in 0..16 {
                 let (r, committed) = (&r, &committed);
                 scope.spawn(move || {
-                    r.refresh(&format!("incident-{}", n % 4), |batch| {
+                    r.refresh(&[format!("incident-{}", n % 4)], |batch| {
                         std::thread::sleep(std::time::Duration::from_millis(20));
                         committed.lock().unwrap().extend(batch.iter().cloned());
                         Ok::<(), ()>(())
@@ -93,10 +93,13 @@ mod tests {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 4, "every incident was committed");
-        assert_eq!(r.refresh("a", |_| Err("disk full")), Err("disk full"));
+        assert_eq!(
+            r.refresh(&["a".to_string()], |_| Err("disk full")),
+            Err("disk full")
+        );
         assert_eq!(r.pending(), 1, "the failed batch waits");
         let mut retried = BTreeSet::new();
-        r.refresh("b", |batch| {
+        r.refresh(&["b".to_string()], |batch| {
             retried = batch.clone();
             Ok::<(), ()>(())
         })

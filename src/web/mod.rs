@@ -125,10 +125,11 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
 }
 
 impl AppState {
-    /// Rewrite the repair facets of `incident` (and of any incident still waiting from an
-    /// earlier failed try) in the index, in one commit shared with concurrent writers.
-    pub fn refresh_facets(&self, incident: &str) -> Result<(), crate::index::IndexError> {
-        self.facet_refresh.refresh(incident, |batch| {
+    /// Rewrite the repair facets of `incidents` (and of any incident still waiting from an
+    /// earlier failed try) in the index, in one commit shared with concurrent writers; then
+    /// clear their marks in the store.
+    pub fn refresh_facets(&self, incidents: &[String]) -> Result<(), crate::index::IndexError> {
+        self.facet_refresh.refresh(incidents, |batch| {
             // Incidents are read under the writer lock: a re-ingest holding it may replace
             // them, and rewriting one as it was before would undo that.
             let _guard = self
@@ -149,8 +150,34 @@ impl AppState {
                 let facets = ingest::repair_facets(&incident, &lookup, today);
                 updates.push((incident, facets));
             }
-            self.index.refresh(&updates)
+            self.index.refresh(&updates)?;
+            if let Err(e) = self.store.clear_stale_facets(batch) {
+                tracing::warn!(error = %e, "could not clear the marks of refreshed facets; they will be refreshed again");
+            }
+            Ok(())
         })
+    }
+
+    /// What the server does beside its first requests: check the index's files, and bring in
+    /// step the repair facets of incidents whose changes were stored but not yet in the index
+    /// when the last process stopped.
+    pub fn catch_up(&self) {
+        self.repair_index_if_damaged();
+        match self.store.stale_facets() {
+            Ok(stale) if stale.is_empty() => {}
+            Ok(stale) => match self.refresh_facets(&stale) {
+                Ok(()) => tracing::info!(
+                    incidents = stale.len(),
+                    "repair facets brought in step with the store"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "repair facets still lag the store; the next write retries")
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read which repair facets lag the store")
+            }
+        }
     }
 
     /// Check the index's files against their checksums (a flipped byte would make searches fail
@@ -216,7 +243,7 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let (state, addr) = open_state(options)?;
     let state = web::Data::from(Arc::new(state));
     let checked = state.clone();
-    std::thread::spawn(move || checked.repair_index_if_damaged());
+    std::thread::spawn(move || checked.catch_up());
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             App::new()

@@ -387,7 +387,7 @@ pub fn apply_change(
         .update(id, change, who, version, jiff::Timestamp::now())
         .map_err(store_error)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
-    if let Err(e) = state.refresh_facets(&record.incident_id) {
+    if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
         tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
     }
     Ok(record)
