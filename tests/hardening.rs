@@ -488,6 +488,58 @@ fn a_damaged_search_index_is_rebuilt_from_the_corpus_by_ingest_and_by_the_server
     assert_eq!(json(&body)["hits"][0]["id"], "2024-04-22-azure-dns");
 }
 
+#[test]
+fn a_search_that_fails_on_damaged_files_has_the_index_rebuilt_while_the_server_runs() {
+    use std::io::{Seek, SeekFrom, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    prepare(&dir, PASSWORD, TOKEN);
+    let log = dir.join("serve.log");
+    let port = free_port();
+    let _server = serve(&dir, port, &log);
+    let (s, _) = http_get(port, "/api/v1/search?q=nameservers").unwrap();
+    assert_eq!(s, 200);
+    // Zero half of the postings in place (the server has them mapped; no truncation), as a
+    // failing disk would: searches then read garbage.
+    for e in std::fs::read_dir(dir.join("index/search"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "idx") {
+            let len = e.metadata().unwrap().len();
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(e.path())
+                .unwrap();
+            f.seek(SeekFrom::Start(0)).unwrap();
+            f.write_all(&vec![0u8; (len / 2) as usize]).unwrap();
+            f.sync_all().unwrap();
+        }
+    }
+    let started = Instant::now();
+    let mut failed = 0;
+    loop {
+        let (s, body) = http_get(port, "/api/v1/search?q=nameservers").unwrap();
+        if s == 200 && json(&body)["hits"][0]["id"] == "2024-04-22-azure-dns" {
+            break;
+        }
+        assert!(s == 500 || s == 200, "{s}: {body}");
+        failed += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no rebuild: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(failed > 0, "the damage was not seen");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("search index rebuilt")
+    );
+}
+
 fn write_backup(path: &Path, backup: &serde_json::Value) {
     std::fs::write(path, serde_json::to_vec(backup).unwrap()).unwrap();
 }

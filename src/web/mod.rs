@@ -41,6 +41,9 @@ pub struct AppState {
     pub index_writer: Mutex<()>,
     /// Incidents whose repair facets wait to be rewritten after tracking writes.
     pub facet_refresh: facet_refresh::FacetRefresh,
+    /// A check of the index's files is running (after a search failed in a way that damage
+    /// would explain).
+    index_check: std::sync::atomic::AtomicBool,
     /// Cookies get the Secure flag (set when served behind HTTPS).
     pub secure_cookies: bool,
 }
@@ -119,6 +122,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         corpus: options.corpus,
         index_writer: Mutex::new(()),
         facet_refresh: Default::default(),
+        index_check: Default::default(),
         secure_cookies: options.secure_cookies,
     };
     Ok((state, options.addr))
@@ -198,6 +202,20 @@ impl AppState {
             }
             Err(e) => tracing::warn!(error = %e, "could not check the search index's files"),
         }
+    }
+
+    /// A search panicked or the index failed to read: check the index's files on a thread of
+    /// its own (one check at a time) and rebuild it if they are damaged.
+    pub fn check_index_soon(self: &Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        if self.index_check.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let state = Arc::clone(self);
+        std::thread::spawn(move || {
+            state.repair_index_if_damaged();
+            state.index_check.store(false, Ordering::Release);
+        });
     }
 
     /// Re-read the corpus into the index and store (`force`: rewrite every document, as after

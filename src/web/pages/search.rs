@@ -29,21 +29,27 @@ fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, W
 }
 
 /// Run a search on the blocking pool, so that a flood of searches never holds up the async
-/// workers (and `/healthz` with them), with a panic in it turned into a 500 for this request.
+/// workers (and `/healthz` with them), with a panic in it turned into a 500 for this request
+/// and a check of the index's files.
 pub async fn search_guarded(
     state: &web::Data<AppState>,
     request: &SearchRequest,
 ) -> Result<SearchResults, WebError> {
     let (state, request) = (state.clone(), request.clone());
     super::blocking(move || {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             state.index.search(&request)
-        })) {
-            Ok(result) => result.map_err(WebError::internal),
-            Err(_) => Err(WebError::Internal(format!(
-                "the search for {:?} panicked",
-                request.query
-            ))),
+        }));
+        match outcome {
+            Ok(Ok(results)) => Ok(results),
+            failed => {
+                // A damaged index file is one way for a search to fail: have it checked.
+                state.clone().into_inner().check_index_soon();
+                Err(match failed {
+                    Ok(Err(e)) => WebError::internal(e),
+                    _ => WebError::Internal(format!("the search for {:?} panicked", request.query)),
+                })
+            }
         }
     })
     .await
