@@ -64,6 +64,13 @@ enum Cmd {
         /// The reports to serve (the bundled seeds: the soak's requests name their incidents).
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
+        /// Concurrent writers changing one repair item during the soak.
+        #[arg(long, default_value_t = 4)]
+        writers: usize,
+        /// The `ikb-bench` binary whose `serve` is soaked (default: this one), to measure
+        /// another build's server with the same client in one run.
+        #[arg(long)]
+        server: Option<PathBuf>,
     },
     /// Time the search work of the query file on an existing index, alone (no FTS5, no
     /// server). `RUST_LOG=incident_kb=trace` also prints where each search's time goes.
@@ -143,6 +150,8 @@ fn main() {
             requests,
             connections,
             corpus,
+            server,
+            writers,
         } => {
             let tmp = tempfile::tempdir().expect("temp dir");
             let token = "soak-token-0123456789";
@@ -158,7 +167,7 @@ fn main() {
                 .local_addr()
                 .expect("addr")
                 .port();
-            let mut server = Command::new(me())
+            let mut server = Command::new(server.unwrap_or_else(me))
                 .arg("serve")
                 .arg(tmp.path().join("index"))
                 .arg(&corpus)
@@ -195,7 +204,15 @@ fn main() {
                     serde_json::from_str(body).expect("repairs JSON");
                 items[0]["id"].as_str().expect("an item").to_string()
             };
-            let result = soak::run(port, server.id(), token, &item, requests, connections);
+            let result = soak::run(
+                port,
+                server.id(),
+                token,
+                &item,
+                requests,
+                connections,
+                writers,
+            );
             let alive = server.try_wait().expect("server status").is_none();
             soak::print(&result);
             println!(

@@ -105,6 +105,7 @@ pub fn run(
     item: &str,
     requests: usize,
     connections: usize,
+    writers: usize,
 ) -> SoakResult {
     let started = Instant::now();
     let next = AtomicUsize::new(0);
@@ -156,8 +157,8 @@ pub fn run(
                 }
             });
         }
-        // Concurrent status writes, four writers on one item.
-        for w in 0..4 {
+        // Concurrent status writes, `writers` of them on one item.
+        for w in 0..writers {
             let (done, acked, write_ms, writes_done) = (&done, &acked, &write_ms, &writes_done);
             scope.spawn(move || {
                 let mut k = 0;
@@ -259,7 +260,7 @@ pub fn print(r: &SoakResult) {
     let at = |q: f64| ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)));
     if let (Some(p50), Some(p99)) = (at(0.5), at(0.99)) {
         println!(
-            "| tracking writes under the read load (4 writers) | {:.1} per second, p50 {p50:.1} ms, p99 {p99:.1} ms |",
+            "| tracking writes under the read load | {:.1} per second, p50 {p50:.1} ms, p99 {p99:.1} ms |",
             ms.len() as f64 / r.writes_elapsed.as_secs_f64().max(1e-9)
         );
     }

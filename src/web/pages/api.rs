@@ -74,7 +74,7 @@ pub async fn search(
             .and_then(|p| p.parse::<usize>().ok())
             .map_or(0, |p| (p - 1) * request.limit);
     }
-    let results = super::search::search_guarded(&state, &request).await?;
+    let results = super::search::search_guarded(&state, &request)?;
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
@@ -182,7 +182,7 @@ pub async fn related_json(
         )));
     }
     let request = super::search::related_request(text, limit);
-    let results = super::search::search_guarded(state, &request).await?;
+    let results = super::search::search_guarded(state, &request)?;
     let record = record_fn(state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(
         &request.query,
