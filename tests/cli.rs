@@ -2,19 +2,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn ikb(index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ikb"))
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .env_remove("IKB_INDEX")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("ikb runs")
-}
+use common::ikb;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -8,21 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::server::{Proc, free_port, http_get, http_post_json, prepare, wait_until};
+use common::ikb;
+use common::server::{
+    Proc, free_port, http_get, http_post_json, prepare, spawn_serve_logging, wait_until,
+};
 
 const PASSWORD: &str = "correct horse battery";
 const TOKEN: &str = "hardening-token";
-
-fn ikb(index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ikb"))
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .env_remove("IKB_INDEX")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("ikb runs")
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -43,24 +35,7 @@ fn ingested(dir: &Path) -> PathBuf {
 /// `ikb serve` on `dir/index` with `dir/corpus`, logging to `log` (outside a filesystem a
 /// test fills up), waiting until it answers.
 fn serve(dir: &Path, port: u16, log: &Path) -> Proc {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ikb"))
-        .arg("--index")
-        .arg(dir.join("index"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--corpus"])
-        .arg(dir.join("corpus"))
-        .arg("--users")
-        .arg(dir.join("users.toml"))
-        .env("RUST_LOG", "warn,incident_kb=info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("ikb serve starts");
-    let proc = Proc(child);
+    let proc = spawn_serve_logging(dir, port, log, "warn,incident_kb=info");
     wait_until("ikb serve", || {
         http_get(port, "/healthz").is_some_and(|(s, _)| s == 200)
     });

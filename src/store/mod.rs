@@ -625,9 +625,8 @@ impl Inner {
         }
     }
 
-    /// Apply a person's change atomically: every field that changes becomes an event. With
-    /// `expected_version`, a change made against an older version is refused. Durable on return.
-    pub fn update(
+    /// The change itself, one read-modify-write of the record (see [`Store::update`]).
+    fn update(
         &self,
         id: &str,
         change: &Change,

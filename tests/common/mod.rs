@@ -3,7 +3,8 @@
 
 pub mod server;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use incident_kb::corpus::{self, CorpusRead};
 use incident_kb::facet::Catalogue;
@@ -28,4 +29,16 @@ pub fn shared_corpus() -> PathBuf {
 
 pub fn read_seeds() -> CorpusRead {
     corpus::read(&[seeds_dir()], &Catalogue::bundled(), |_, _, _| {}).expect("seeds read")
+}
+
+/// Run the real `ikb` binary on the data folder `index`.
+pub fn ikb(index: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ikb"))
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .env_remove("IKB_INDEX")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("ikb runs")
 }

@@ -83,10 +83,15 @@ pub fn prepare(dir: &Path, password: &str, token: &str) {
 
 /// Start `ikb serve` on `dir/index` with `dir/corpus` and `dir/users.toml`, without waiting.
 pub fn spawn_serve(dir: &Path, port: u16) -> Proc {
+    spawn_serve_logging(dir, port, &dir.join("serve.log"), "warn")
+}
+
+/// The same, logging to `log` at level `rust_log` (a log outside a filesystem a test fills).
+pub fn spawn_serve_logging(dir: &Path, port: u16, log: &Path, rust_log: &str) -> Proc {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("serve.log"))
+        .open(log)
         .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_ikb"))
         .arg("--index")
@@ -95,7 +100,7 @@ pub fn spawn_serve(dir: &Path, port: u16) -> Proc {
         .arg(dir.join("corpus"))
         .arg("--users")
         .arg(dir.join("users.toml"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
