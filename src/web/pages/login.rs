@@ -27,7 +27,7 @@ pub struct LoginPage {
 /// `/` or `\` right after it, no backslash, no white space and no control character anywhere
 /// (browsers drop a tab or a newline, so `/\t/evil.com` would go to `//evil.com`). Anything else
 /// goes to `/`. Checked before a session is made, so a bad `next` never costs one.
-pub fn safe_next(next: Option<&str>) -> String {
+fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
