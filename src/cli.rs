@@ -78,6 +78,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Change a repair item as the web form does: status, owner, note, ticket link. Each change
+    /// is an event in the item's history; the index's repair facets follow.
+    Repair(RepairArgs),
     /// Read a password on standard input and print its Argon2 hash for the users file.
     HashPassword,
     /// Make a new random API token; print it, and the line for the users file.
@@ -146,6 +149,32 @@ pub struct RepairsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Repair item id (as in /repairs/ID).
+    pub id: String,
+    /// open, in_progress, completed or wont_do.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Who owns it (a person or team); "" clears it.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// A note; "" clears it.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// A ticket link (http:// or https://); "" clears it.
+    #[arg(long)]
+    pub link: Option<String>,
+    /// Only if the item is still at this version (as `ikb repairs --json` shows it).
+    #[arg(long)]
+    pub version: Option<u64>,
+    /// The name recorded in the history. Default: cli:$USER.
+    #[arg(long = "as", value_name = "NAME")]
+    pub who: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     #[arg(long, env = "IKB_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -205,6 +234,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => run_show(&data, args),
         Command::Export => run_export(&data),
         Command::Repairs(args) => run_repairs(&cli, &data, args),
+        Command::Repair(args) => run_repair(&data, args),
         Command::Serve(args) => {
             let catalogue = catalogue(&cli)?;
             let auth = match &args.users {
@@ -603,6 +633,51 @@ fn run_export(data: &DataDir) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
     }
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode> {
+    let change = incident_kb::store::Change::validate(
+        args.status.as_deref(),
+        args.owner.as_deref(),
+        args.note.as_deref(),
+        args.link.as_deref(),
+    )
+    .map_err(|errors| anyhow::anyhow!("the change was not made:\n  {}", errors.join("\n  ")))?;
+    if change == incident_kb::store::Change::default() {
+        bail!("say what to change: --status, --owner, --note or --link");
+    }
+    let store = Store::open(&data.tracking()).context("opening the tracking store")?;
+    let who = args.who.clone().unwrap_or_else(|| {
+        format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    });
+    let record = incident_kb::tracking::apply(&store, &args.id, &change, &who, args.version)?;
+    // The change is stored; the index follows (when it cannot, the mark left in the store
+    // has the next server start or re-ingest do it).
+    match SearchIndex::open(&data.search()) {
+        Ok(index) => incident_kb::tracking::refresh_facets(&store, &index, [&record.incident_id])?,
+        Err(e) => eprintln!(
+            "note: the search index was not updated ({e}); the next `ikb serve` or `ikb ingest` brings it in line"
+        ),
+    }
+    let today = ingest::today();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &view::repair_json(&record, today))?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {} (version {}, {} events in its history)",
+            record.id,
+            record.status().label(),
+            record.version,
+            record.history.len()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

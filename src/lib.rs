@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: report files are read into reviews (`report`), completed with facets and
 //! gathered into incidents (`facet`, `assemble`), written to the search index (`index`) and the
-//! repair-item tracking store (`store`) by `ingest`, and served as pages (`web`). The CLI in
+//! repair-item tracking store (`store`) by `ingest`, and served as pages (`web`); changes people
+//! make to repair items go through `tracking`, from the web and the CLI alike. The CLI in
 //! `main.rs` only parses arguments and calls these.
 
 pub mod assemble;
@@ -14,5 +15,6 @@ pub mod ingest;
 pub mod report;
 pub mod store;
 pub mod synthetic;
+pub mod tracking;
 pub mod view;
 pub mod web;

@@ -35,6 +35,7 @@ fn help_is_there_for_every_command() {
         "show",
         "export",
         "repairs",
+        "repair",
         "serve",
         "hash-password",
         "hash-token",
@@ -245,4 +246,108 @@ fn backup_and_restore_round_trip_through_the_cli() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a backup made by `ikb backup`"));
+}
+
+#[test]
+fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let items = |incident: &str| -> Vec<serde_json::Value> {
+        let o = ikb(&index, &["repairs", "--json", "--incident", incident]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let incident = "2024-04-22-azure-dns";
+    let completed = || {
+        let o = ikb(
+            &index,
+            &["search", "--json", "--status", "completed", "nameservers"],
+        );
+        stdout(&o).contains(incident)
+    };
+    assert!(!completed());
+    let all = items(incident);
+    for item in &all {
+        let id = item["id"].as_str().unwrap();
+        let o = ikb(
+            &index,
+            &[
+                "repair",
+                id,
+                "--status",
+                "completed",
+                "--note",
+                "done, see the ticket",
+                "--link",
+                "https://tracker.example/DNS-7",
+                "--as",
+                "alice",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            stdout(&o).starts_with(&format!("{id}: Completed (version ")),
+            "{}",
+            stdout(&o)
+        );
+    }
+    for item in items(incident) {
+        assert_eq!(item["status"], "completed");
+    }
+    // The same history events the web form writes: one per field that changed, by who.
+    let o = ikb(
+        &index,
+        &[
+            "repair",
+            all[0]["id"].as_str().unwrap(),
+            "--owner",
+            "dns-team",
+            "--json",
+            "--as",
+            "bob",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let record: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(record["tracking"]["owner"], "dns-team");
+    let history = record["history"].as_array().unwrap();
+    let by = |who: &str| {
+        history
+            .iter()
+            .filter(|e| e["who"] == who)
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by("alice"), ["status", "note", "link"]);
+    assert_eq!(by("bob"), ["owner"]);
+    assert!(completed(), "the index's repair facets follow");
+    // What the web refuses, the CLI refuses, and nothing changes.
+    let o = ikb(
+        &index,
+        &[
+            "repair",
+            all[0]["id"].as_str().unwrap(),
+            "--link",
+            "javascript:alert(1)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("http:// or https://"));
+    let o = ikb(&index, &["repair", "no-such-item", "--status", "open"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no repair item with id `no-such-item`"));
+    let o = ikb(
+        &index,
+        &[
+            "repair",
+            all[0]["id"].as_str().unwrap(),
+            "--note",
+            "stale",
+            "--version",
+            "0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("changed meanwhile"));
+    assert_eq!(items(incident)[0]["status"], "completed");
 }

@@ -140,25 +140,7 @@ impl AppState {
                 .index_writer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let today = ingest::today();
-            let mut updates = Vec::new();
-            for id in batch {
-                let Ok(incident) = self.index.get(id) else {
-                    continue;
-                };
-                // Only this incident's items, not the whole store.
-                let lookup = |item: &str| {
-                    let record = self.store.get(item).ok().flatten();
-                    record.and_then(|r| r.tracking.status)
-                };
-                let facets = ingest::repair_facets(&incident, &lookup, today);
-                updates.push((incident, facets));
-            }
-            self.index.refresh(&updates)?;
-            if let Err(e) = self.store.clear_stale_facets(batch) {
-                tracing::warn!(error = %e, "could not clear the marks of refreshed facets; they will be refreshed again");
-            }
-            Ok(())
+            crate::tracking::refresh_facets(&self.store, &self.index, batch)
         })
     }
 

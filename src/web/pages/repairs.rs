@@ -382,10 +382,8 @@ pub fn apply_change(
     who: &str,
     version: Option<u64>,
 ) -> Result<RepairRecord, WebError> {
-    let record = state
-        .store
-        .update(id, change, who, version, jiff::Timestamp::now())
-        .map_err(store_error)?;
+    let record =
+        crate::tracking::apply(&state.store, id, change, who, version).map_err(store_error)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
     if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
         tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
