@@ -923,3 +923,28 @@ async fn changes_whose_index_refresh_never_ran_are_brought_in_step_at_the_next_s
     assert!(json.contains(incident), "{json}");
     assert!(state.store.stale_facets().unwrap().is_empty());
 }
+
+#[actix_web::test]
+async fn repair_lists_read_service_and_region_aliases_as_search_does() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let count = |json: String| {
+        serde_json::from_str::<Vec<serde_json::Value>>(&json)
+            .unwrap()
+            .len()
+    };
+    let (_, named) = get(&app, "/api/v1/repairs?service=Virtual+Machines").await;
+    let named = count(named);
+    assert!(named > 0);
+    for alias in ["VM", "VMs", "azure+virtual+machines"] {
+        let (_, json) = get(&app, &format!("/api/v1/repairs?service={alias}")).await;
+        assert_eq!(count(json), named, "service={alias}");
+        let (_, csv) = get(&app, &format!("/repairs.csv?service={alias}")).await;
+        assert_eq!(csv.lines().count() - 1, named, "CSV service={alias}");
+    }
+    let (_, page) = get(&app, "/repairs?service=VMSS").await;
+    assert!(
+        page.contains(&format!("id=\"item-count\">{named} items")),
+        "{named}"
+    );
+}

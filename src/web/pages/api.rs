@@ -110,7 +110,7 @@ pub async fn repairs(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let filter = super::repairs::filter_from(&Params::parse(req.query_string()))?;
+    let filter = super::repairs::filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
     let today = today();
     let items =
         crate::store::query::list(super::repairs::all_records(&state).await?, &filter, today);

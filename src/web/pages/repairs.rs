@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::super::params::Params;
 use super::super::{AppState, Layout};
 use super::{blocking, html, layout, viewer};
+use crate::facet::Catalogue;
 use crate::incident::DueMonth;
 use crate::ingest::today;
 use crate::store::query::{RepairFilter, StatusFilter, list};
@@ -17,7 +18,9 @@ use crate::store::{Change, RepairRecord, Status, StoreError};
 use crate::web::error::WebError;
 
 /// Read the listing filters (shared with the API): status, service, region, incident, due.
-pub fn filter_from(params: &Params) -> Result<RepairFilter, WebError> {
+/// Services and regions are read as in search: an alias or a short form (`vm`, `AFD`,
+/// `eastus`) is the catalogue's name.
+pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
     let mut f = RepairFilter::default();
     for s in params.all("status") {
         f.statuses.push(StatusFilter::parse(&s).ok_or_else(|| {
@@ -27,8 +30,16 @@ pub fn filter_from(params: &Params) -> Result<RepairFilter, WebError> {
             ))
         })?);
     }
-    f.services = params.all("service");
-    f.regions = params.all("region");
+    f.services = params
+        .all("service")
+        .iter()
+        .map(|s| catalogue.canonical_service(s))
+        .collect();
+    f.regions = params
+        .all("region")
+        .iter()
+        .map(|r| catalogue.canonical_region(r))
+        .collect();
     f.incident = params.get("incident").map(str::to_string);
     if let Some(d) = params.get("due") {
         f.due = Some(d.parse::<DueMonth>().map_err(|e| {
@@ -115,7 +126,7 @@ pub async fn list_page(
 ) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
-    let filter = filter_from(&params)?;
+    let filter = filter_from(&params, &state.catalogue)?;
     let today = today();
     let records = all_records(&state).await?;
     // Counts per status for everything else the filter asks.
@@ -214,7 +225,7 @@ pub async fn export_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
-    let filter = filter_from(&Params::parse(req.query_string()))?;
+    let filter = filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
     let today = today();
     let mut out = String::from(
         "id,incident_id,incident_title,text,status,overdue,reported_status,due,owner,link,note\n",
@@ -256,7 +267,7 @@ pub async fn export_json(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
-    let filter = filter_from(&Params::parse(req.query_string()))?;
+    let filter = filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
     let today = today();
     let items = list(all_records(&state).await?, &filter, today);
     let json: Vec<_> = items
