@@ -9,9 +9,10 @@ use crate::index::{IndexError, SearchIndex};
 use crate::ingest::{repair_facets, today};
 use crate::store::{Change, RepairRecord, Store, StoreError};
 
-/// Apply a person's change to one item: checked first as every write is, then stored durably
-/// (the store marks its incident's facets as stale in the same flush). The index is not
-/// touched here: call [`refresh_facets`] after (the server batches that step).
+/// Store a person's change to one item, durably, with its history events (the store marks
+/// the incident's facets as stale in the same flush). The change comes checked from
+/// [`Change::validate`]. The index is not touched here: call [`refresh_facets`] after (the
+/// server batches that step).
 pub fn apply(
     store: &Store,
     id: &str,

@@ -136,7 +136,7 @@ impl SearchIndex {
     }
 
     /// A new, empty index in the staging folder of `path`.
-    pub fn create_staged(path: &Path) -> Result<SearchIndex, IndexError> {
+    fn create_staged(path: &Path) -> Result<SearchIndex, IndexError> {
         let staging = staging_path(path);
         let io = |source| IndexError::Io {
             path: staging.display().to_string(),
@@ -162,7 +162,8 @@ impl SearchIndex {
     }
 
     /// Put a newly built index in place of the old one (renames only: the old folder is moved
-    /// aside, the new one moved in, then the old one removed) and open it there. An index that
+    /// aside, the new one moved in, then the old one removed) and open it there (not warmed:
+    /// a server calls [`SearchIndex::warm`], a command that exits does not need it). An index that
     /// was opened in place is returned as it is.
     pub fn finish(self) -> Result<SearchIndex, IndexError> {
         if self.path == self.final_path {
@@ -186,9 +187,7 @@ impl SearchIndex {
         {
             tracing::warn!(folder = %old.display(), error = %e, "could not remove the replaced search index");
         }
-        let index = Self::open(&path)?;
-        index.warm();
-        Ok(index)
+        Self::open(&path)
     }
 
     /// Whether every file of the index matches its checksum (tantivy keeps one per file).

@@ -388,7 +388,7 @@ fn sled_error(path: &str, source: sled::Error) -> StoreError {
     match source {
         sled::Error::Io(e) => StoreError::Unavailable {
             path: path.to_string(),
-            reason: if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
+            reason: if e.kind() == std::io::ErrorKind::StorageFull {
                 format!("the disk is full ({e})")
             } else {
                 format!("an I/O error ({e})")

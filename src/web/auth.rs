@@ -231,7 +231,7 @@ struct PasswordChecks {
     running: Mutex<usize>,
     freed: Condvar,
     max: usize,
-    /// The most checks that ran at once (for tests and logs).
+    /// The most checks that ran at once (for tests).
     peak: AtomicUsize,
 }
 
@@ -421,11 +421,6 @@ impl Auth {
         h.update(self.login_secret);
         h.update(nonce.as_bytes());
         hex(&h.finalize())
-    }
-
-    /// How many (user, address) pairs the failed-login table holds.
-    pub fn tracked_logins(&self) -> usize {
-        self.failures.lock().expect("failures lock").len()
     }
 
     /// The most password checks that ran at once since start.

@@ -13,7 +13,7 @@ struct Queue {
     pending: BTreeSet<String>,
     /// A batch is being committed.
     committing: bool,
-    /// Batches committed since start (for tests and the health check).
+    /// Batches committed since start (for tests).
     commits: u64,
 }
 

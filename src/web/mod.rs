@@ -113,6 +113,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
             "index built"
         );
         index = index.finish()?;
+        index.warm();
     }
     let state = AppState {
         index,

@@ -18,8 +18,8 @@ use crate::store::{Change, RepairRecord, Status, StoreError};
 use crate::web::error::WebError;
 
 /// Read the listing filters (shared with the API): status, service, region, incident, due.
-/// Services and regions are read as in search: an alias or a short form (`vm`, `AFD`,
-/// `eastus`) is the catalogue's name.
+/// Services and regions are read as in search: an alias or a short form (`VM`, `VMs`, `AFD`)
+/// is the catalogue's name.
 pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
     let mut f = RepairFilter::default();
     for s in params.all("status") {
