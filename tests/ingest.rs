@@ -12,14 +12,6 @@ use incident_kb::index::search::{SearchRequest, Sort};
 use incident_kb::ingest::{self, DataDir, IngestSummary};
 use incident_kb::store::{Change, Status, Store};
 
-fn copy_seeds(to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(common::seeds_dir()).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-    }
-}
-
 struct Env {
     _tmp: tempfile::TempDir,
     corpus: PathBuf,
@@ -28,8 +20,7 @@ struct Env {
 
 fn env() -> Env {
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    copy_seeds(&corpus);
+    let corpus = common::test_corpus(tmp.path(), &[]);
     let data = DataDir::new(tmp.path().join("index"));
     Env {
         corpus,

@@ -20,15 +20,7 @@ fn state(extra: &[(&str, &str)]) -> (tempfile::TempDir, web::Data<AppState>) {
 
 fn state_with(extra: &[(&str, &str)], private: bool) -> (tempfile::TempDir, web::Data<AppState>) {
     let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    std::fs::create_dir(&corpus).unwrap();
-    for e in std::fs::read_dir(common::seeds_dir()).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, corpus.join(p.file_name().unwrap())).unwrap();
-    }
-    for (name, text) in extra {
-        std::fs::write(corpus.join(name), text).unwrap();
-    }
+    common::test_corpus(tmp.path(), extra);
     let state = open_at(tmp.path(), private);
     (tmp, state)
 }

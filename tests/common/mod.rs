@@ -27,6 +27,28 @@ pub fn shared_corpus() -> PathBuf {
     dir
 }
 
+/// A test corpus at `dir/corpus`: the seeds plus `extra` reports (file name, text). The one
+/// place tests copy the seeds.
+pub fn test_corpus(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for entry in std::fs::read_dir(seeds_dir()).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, corpus.join(p.file_name().unwrap())).unwrap();
+    }
+    for (name, text) in extra {
+        std::fs::write(corpus.join(name), text).unwrap();
+    }
+    corpus
+}
+
+/// A report under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
 pub fn read_seeds() -> CorpusRead {
     corpus::read(&[seeds_dir()], &Catalogue::bundled(), |_, _, _| {}).expect("seeds read")
 }

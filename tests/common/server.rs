@@ -67,11 +67,7 @@ pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 
 /// Copy the seeds into `dir/corpus` and write `dir/users.toml` with one user and one token.
 pub fn prepare(dir: &Path, password: &str, token: &str) {
-    std::fs::create_dir_all(dir.join("corpus")).unwrap();
-    for e in std::fs::read_dir(super::seeds_dir()).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join("corpus").join(p.file_name().unwrap())).unwrap();
-    }
+    super::test_corpus(dir, &[]);
     let hash = incident_kb::web::auth::hash_password(password);
     let sha = incident_kb::web::auth::sha256_hex(token);
     std::fs::write(
