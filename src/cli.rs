@@ -11,8 +11,8 @@ use incident_kb::incident::{SectionKind, format_minutes};
 use incident_kb::index::SearchIndex;
 use incident_kb::index::search::{SearchRequest, Sort};
 use incident_kb::ingest::{self, DataDir};
-use incident_kb::store::Store;
-use incident_kb::store::query::{RepairFilter, StatusFilter};
+use incident_kb::tracking::list::{RepairFilter, StatusFilter};
+use incident_kb::tracking::{self, TrackingStore};
 use incident_kb::view;
 
 /// incident-kb: search past incidents by symptom, and track what every review promised to fix.
@@ -270,7 +270,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => {
-            let store = Store::open(&data.tracking())?;
+            let store = tracking::open(&data.tracking())?;
             let backup = store.backup()?;
             let json = serde_json::to_vec_pretty(&backup)?;
             match out {
@@ -298,11 +298,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let text =
                 std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let backup: incident_kb::store::Backup =
-                serde_json::from_slice(&text).with_context(|| {
+            let backup: incident_kb::tracking::Backup = serde_json::from_slice(&text)
+                .with_context(|| {
                     format!("{} is not a backup made by `ikb backup`", file.display())
                 })?;
-            let store = Store::open(&data.tracking())?;
+            let store = tracking::open(&data.tracking())?;
             if !store.is_empty() && !replace {
                 bail!(
                     "the tracking store at {} is not empty; pass --replace to replace it with the backup",
@@ -322,7 +322,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // The index's repair facets follow the restored statuses.
             match SearchIndex::open(&data.search()) {
                 Ok(index) => {
-                    let report = ingest::refresh_repair_facets(&store, &index)?;
+                    let report = ingest::refresh_repair_facets(store.as_ref(), &index)?;
                     println!(
                         "search index: repair facets of {} incidents rewritten",
                         report.replaced
@@ -416,8 +416,8 @@ fn open_index(data: &DataDir) -> anyhow::Result<SearchIndex> {
 
 /// Tracking records are read without the store's lock when a server holds it: the index alone
 /// then gives reported statuses.
-fn open_store(data: &DataDir) -> Option<Store> {
-    Store::open(&data.tracking()).ok()
+fn open_store(data: &DataDir) -> Option<Box<dyn TrackingStore>> {
+    tracking::open(&data.tracking()).ok()
 }
 
 fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<ExitCode> {
@@ -457,7 +457,7 @@ fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<Ex
     let results = index.search(&req)?;
     let store = open_store(data);
     let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
-    let today = ingest::today();
+    let today = tracking::today();
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(
@@ -539,7 +539,7 @@ fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let incident = index.get(&args.id)?;
     let store = open_store(data);
     let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
-    let today = ingest::today();
+    let today = tracking::today();
     let r = incident.current();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -599,6 +599,7 @@ fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "\n## Repair items")?;
         for i in &r.repair_items {
             let (status, overdue) = view::item_status(i, record(&i.id).as_ref(), today);
+            let status = status.as_str();
             let due: Vec<String> = i.due.iter().map(ToString::to_string).collect();
             let late = if overdue { " OVERDUE" } else { "" };
             writeln!(
@@ -623,7 +624,7 @@ fn run_export(data: &DataDir) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let store = open_store(data);
     let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
-    let today = ingest::today();
+    let today = tracking::today();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for incident in index.all()? {
         serde_json::to_writer(
@@ -637,33 +638,36 @@ fn run_export(data: &DataDir) -> anyhow::Result<ExitCode> {
 }
 
 fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode> {
-    let change = incident_kb::store::Change::validate(
+    let change = incident_kb::tracking::Change::validate(
         args.status.as_deref(),
         args.owner.as_deref(),
         args.note.as_deref(),
         args.link.as_deref(),
     )
     .map_err(|errors| anyhow::anyhow!("the change was not made:\n  {}", errors.join("\n  ")))?;
-    if change == incident_kb::store::Change::default() {
+    if change == incident_kb::tracking::Change::default() {
         bail!("say what to change: --status, --owner, --note or --link");
     }
-    let store = Store::open(&data.tracking()).context("opening the tracking store")?;
+    let store = tracking::open(&data.tracking()).context("opening the tracking store")?;
     let who = args.who.clone().unwrap_or_else(|| {
         format!(
             "cli:{}",
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
-    let record = incident_kb::tracking::apply(&store, &args.id, &change, &who, args.version)?;
+    let record =
+        incident_kb::tracking::apply(store.as_ref(), &args.id, &change, &who, args.version)?;
     // The change is stored; the index follows (when it cannot, the mark left in the store
     // has the next server start or re-ingest do it).
     match SearchIndex::open(&data.search()) {
-        Ok(index) => incident_kb::tracking::refresh_facets(&store, &index, [&record.incident_id])?,
+        Ok(index) => {
+            incident_kb::tracking::refresh_facets(store.as_ref(), &index, [&record.incident_id])?
+        }
         Err(e) => eprintln!(
             "note: the search index was not updated ({e}); the next `ikb serve` or `ikb ingest` brings it in line"
         ),
     }
-    let today = ingest::today();
+    let today = tracking::today();
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &view::repair_json(&record, today))?;
@@ -682,7 +686,7 @@ fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&data.tracking()).context("opening the tracking store")?;
+    let store = tracking::open(&data.tracking()).context("opening the tracking store")?;
     let catalogue = catalogue(cli)?;
     let mut filter = RepairFilter::default();
     if let Some(s) = &args.status {
@@ -697,8 +701,8 @@ fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<
         .services
         .extend(args.service.iter().map(|s| catalogue.canonical_service(s)));
     filter.incident = args.incident.clone();
-    let today = ingest::today();
-    let items = incident_kb::store::query::list(store.all()?, &filter, today);
+    let today = tracking::today();
+    let items = incident_kb::tracking::list::list(store.all()?, &filter, today);
     let mut out = std::io::stdout().lock();
     if args.json {
         let json: Vec<_> = items.iter().map(|r| view::repair_json(r, today)).collect();

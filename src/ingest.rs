@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use crate::corpus::{self, Failure};
 use crate::facet::Catalogue;
 use crate::incident::Incident;
-use crate::index::write::{RepairFacets, SyncReport};
+use crate::index::write::SyncReport;
 use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
-use crate::store::{Status, Store, StoreError, SyncStats};
+use crate::tracking::{self, StoreError, SyncStats, TrackingStore};
 
 /// Where the data lives under the `--index` folder.
 #[derive(Debug, Clone)]
@@ -59,41 +59,17 @@ pub struct IngestSummary {
     pub rebuilt: bool,
 }
 
-/// Today, in UTC: the day against which due months are judged.
-pub fn today() -> jiff::civil::Date {
-    Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
-}
-
-/// The repair facets of an incident: each item's status is what a person set (`set`, by item
-/// id), else what its review reports; its due months come from the review.
-pub fn repair_facets(
-    incident: &Incident,
-    set: &dyn Fn(&str) -> Option<Status>,
-    today: jiff::civil::Date,
-) -> RepairFacets {
-    let statuses: Vec<_> = incident
-        .current()
-        .repair_items
-        .iter()
-        .map(|i| {
-            let status = Status::counting(set(&i.id), i.reported_status);
-            (status, status.is_overdue(&i.due, today))
-        })
-        .collect();
-    RepairFacets::from_items(&statuses)
-}
-
 /// Bring store and index in line with already-read incidents, both at once: the index's repair
 /// facets need only the statuses people set, which a store sync never changes, so they are
 /// read first and the two writes run side by side.
 pub fn apply(
-    store: &Store,
+    store: &dyn TrackingStore,
     index: &SearchIndex,
     incidents: &[Incident],
 ) -> Result<(SyncStats, SyncReport), IngestError> {
     let started = std::time::Instant::now();
     let set = store.set_statuses()?;
-    let today = today();
+    let today = tracking::today();
     std::thread::scope(|scope| {
         let store_sync = scope.spawn(|| {
             let stats = store.sync_reported(incidents, Timestamp::now());
@@ -101,7 +77,7 @@ pub fn apply(
             stats
         });
         let report = index.sync(incidents, &|i| {
-            repair_facets(i, &|id| set.get(id).copied(), today)
+            tracking::repair_facets(i, &|id| set.get(id).copied(), today)
         });
         let stats = store_sync.join().expect("the store sync does not panic")?;
         Ok((stats, report?))
@@ -117,16 +93,16 @@ pub fn ingest(
 ) -> Result<IngestSummary, IngestError> {
     // The store first: its lock says no other process (a server of any version) uses this
     // data folder, and only then is the index touched.
-    let store = Store::open(&data.tracking())?;
+    let store = tracking::open(&data.tracking())?;
     let (index, rebuilt) = SearchIndex::open_or_create(&data.search())?;
-    let summary = ingest_into(&store, &index, rebuilt, roots, catalogue, progress)?;
+    let summary = ingest_into(store.as_ref(), &index, rebuilt, roots, catalogue, progress)?;
     index.finish()?;
     Ok(summary)
 }
 
 /// Ingest with an open store and index (what the server does on start and on request).
 pub fn ingest_into(
-    store: &Store,
+    store: &dyn TrackingStore,
     index: &SearchIndex,
     rebuilt: bool,
     roots: &[PathBuf],
@@ -177,14 +153,14 @@ pub fn ingest_into(
 /// Rewrite the repair facets of every incident whose statuses in the store no longer match
 /// the index (after `ikb restore` replaced the store); the next ingest reads everything.
 pub fn refresh_repair_facets(
-    store: &Store,
+    store: &dyn TrackingStore,
     index: &SearchIndex,
 ) -> Result<SyncReport, IngestError> {
     let incidents = index.all()?;
     let set = store.set_statuses()?;
-    let today = today();
+    let today = tracking::today();
     let report = index.sync(&incidents, &|i| {
-        repair_facets(i, &|id| set.get(id).copied(), today)
+        tracking::repair_facets(i, &|id| set.get(id).copied(), today)
     })?;
     match std::fs::remove_file(index.path.join(MANIFEST_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(IndexError::Io {
@@ -214,7 +190,7 @@ pub fn repair_if_damaged(index: &SearchIndex) -> Result<bool, IndexError> {
 
 /// What an unchanged corpus looks like: the files (path, size, modification time), the
 /// catalogues, the schema, this month (due months pass) and the size of the tracking store.
-fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &Store) -> String {
+fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &dyn TrackingStore) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(format!(
@@ -222,7 +198,7 @@ fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &Store) -> St
         env!("CARGO_PKG_VERSION"),
         crate::index::SCHEMA_VERSION,
         catalogue.fingerprint,
-        today().strftime("%Y-%m"),
+        tracking::today().strftime("%Y-%m"),
         store.len()
     ));
     for f in files {

@@ -13,7 +13,6 @@ pub mod incident;
 pub mod index;
 pub mod ingest;
 pub mod report;
-pub mod store;
 pub mod synthetic;
 pub mod tracking;
 pub mod view;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::incident::{DueMonth, Incident, Review, Section, TimelineEntry};
 use crate::index::search::{Hit, SearchResults};
-use crate::store::{Event, RepairRecord, Tracking};
+use crate::tracking::{Event, RepairRecord, Status, Tracking};
 
 #[derive(Debug, Serialize)]
 pub struct RepairItemJson<'a> {
@@ -48,21 +48,16 @@ pub struct IncidentJson<'a> {
     pub warnings: Vec<&'a str>,
 }
 
-/// The status that counts for a repair item: the store's record when there is one.
+/// The status that counts for a review's repair item and whether it is overdue: the store's
+/// record when there is one (the rules are [`crate::tracking::status`]'s).
 pub fn item_status(
     item: &crate::incident::RepairItem,
     record: Option<&RepairRecord>,
     today: jiff::civil::Date,
-) -> (&'static str, bool) {
+) -> (Status, bool) {
     match record {
-        Some(r) => (r.status().as_str(), r.overdue(today)),
-        None => {
-            let done = item.reported_status == crate::incident::ReportedStatus::Completed;
-            (
-                if done { "completed" } else { "open" },
-                item.reported_overdue(today),
-            )
-        }
+        Some(r) => (r.status(), r.overdue(today)),
+        None => crate::tracking::status::item_status(item, None, today),
     }
 }
 
@@ -97,7 +92,7 @@ pub fn incident_json<'a>(
                     text: &i.text,
                     reported_status: i.reported_status.as_str(),
                     due: &i.due,
-                    status,
+                    status: status.as_str(),
                     overdue,
                 }
             })

@@ -194,7 +194,7 @@ fn search_without_an_index_says_what_to_do() {
 fn ingest_fails_at_once_while_another_process_holds_the_data() {
     let tmp = ingested();
     let index = tmp.path().join("index");
-    let _held = incident_kb::store::Store::open(&index.join("tracking")).unwrap();
+    let _held = incident_kb::tracking::SledStore::open(&index.join("tracking")).unwrap();
     let started = std::time::Instant::now();
     let o = ikb(
         &index,

@@ -10,7 +10,7 @@ use incident_kb::facet::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::search::{SearchRequest, Sort};
 use incident_kb::ingest::{self, DataDir, IngestSummary};
-use incident_kb::store::{Change, Status, Store};
+use incident_kb::tracking::{Change, SledStore, Status, TrackingStore};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -134,7 +134,7 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     };
     assert!(with_status("open") && !with_status("completed"));
     let open: Vec<String> = {
-        let store = Store::open(&e.data.tracking()).unwrap();
+        let store = SledStore::open(&e.data.tracking()).unwrap();
         let open: Vec<String> = store
             .all()
             .unwrap()
@@ -157,7 +157,8 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
         let index = SearchIndex::open(&e.data.search()).unwrap();
         let incident = index.get(item).unwrap();
         let set = |id: &str| store.get(id).unwrap().and_then(|r| r.tracking.status);
-        let facets = ingest::repair_facets(&incident, &set, ingest::today());
+        let facets =
+            incident_kb::tracking::repair_facets(&incident, &set, incident_kb::tracking::today());
         index.refresh(&[(incident, facets)]).unwrap();
         open
     };
@@ -179,7 +180,7 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     assert!(rebuilt.rebuilt && rebuilt.index.added == 10);
     // The rebuilt index counts what people set: every item is closed now.
     assert!(with_status("completed") && !with_status("open"));
-    let store = Store::open(&e.data.tracking()).unwrap();
+    let store = SledStore::open(&e.data.tracking()).unwrap();
     let kept: Vec<_> = store
         .all()
         .unwrap()
@@ -204,7 +205,7 @@ fn a_final_review_that_completes_an_item_adds_an_event_and_keeps_the_person_set_
     let final_text = std::fs::read_to_string(&final_file).unwrap();
     std::fs::remove_file(&final_file).unwrap();
     run(&e);
-    let store = Store::open(&e.data.tracking()).unwrap();
+    let store = SledStore::open(&e.data.tracking()).unwrap();
     let tbd: Vec<_> = store
         .all()
         .unwrap()
@@ -234,7 +235,7 @@ fn a_final_review_that_completes_an_item_adds_an_event_and_keeps_the_person_set_
     // Then the final review arrives.
     std::fs::write(&final_file, final_text).unwrap();
     run(&e);
-    let store = Store::open(&e.data.tracking()).unwrap();
+    let store = SledStore::open(&e.data.tracking()).unwrap();
     let r = store.get(&target).unwrap().unwrap();
     assert_eq!(
         r.tracking.note.as_deref(),

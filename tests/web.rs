@@ -125,7 +125,7 @@ async fn login(
     (session, page[at..at + 64].to_string())
 }
 
-fn first_item(state: &AppState, incident: &str) -> incident_kb::store::RepairRecord {
+fn first_item(state: &AppState, incident: &str) -> incident_kb::tracking::RepairRecord {
     state
         .store
         .all()

@@ -60,11 +60,13 @@ impl Fts {
                 for s in &r.causes {
                     facet.execute(rusqlite::params![rowid, "cause", s])?;
                 }
-                facet.execute(rusqlite::params![
-                    rowid,
-                    "status",
-                    i.reported_repair_status()
-                ])?;
+                // The repair facet as the reviews report it (nobody has set anything here).
+                let today = incident_kb::tracking::today();
+                for f in incident_kb::tracking::RepairFacet::of_incident(i, &|_| None, today) {
+                    if f != incident_kb::tracking::RepairFacet::Overdue {
+                        facet.execute(rusqlite::params![rowid, "status", f.as_str()])?;
+                    }
+                }
                 if let Some(t) = r.impact_start {
                     let year = t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string();
                     facet.execute(rusqlite::params![rowid, "year", year])?;

@@ -16,7 +16,7 @@ use incident_kb::facet::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::search::SearchRequest;
 use incident_kb::ingest::DataDir;
-use incident_kb::store::{Change, Store};
+use incident_kb::tracking::{Change, SledStore, TrackingStore};
 
 #[derive(Parser)]
 #[command(
@@ -568,7 +568,7 @@ fn run_size(
 
     // Flushed repair-status writes against an fsync floor on the same disk.
     {
-        let store = Store::open(&data.tracking()).expect("store");
+        let store = SledStore::open(&data.tracking()).expect("store");
         let ids: Vec<String> = store
             .all()
             .expect("records")

@@ -13,27 +13,18 @@ use crate::incident::{Incident, SectionKind};
 
 const HASHES_FILE: &str = "ikb-hashes.json";
 
-/// Per-incident repair status facet values, from the statuses that count for each item.
+/// An incident's repair status facet values, as tracking computes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepairFacets {
     pub values: BTreeSet<&'static str>,
 }
 
 impl RepairFacets {
-    /// "none" without items, "completed" when all are closed, else "open"; plus "overdue".
-    pub fn from_items(statuses: &[(crate::store::Status, bool)]) -> RepairFacets {
-        let mut values = BTreeSet::new();
-        if statuses.is_empty() {
-            values.insert("none");
-        } else if statuses.iter().all(|(s, _)| s.is_closed()) {
-            values.insert("completed");
-        } else {
-            values.insert("open");
+    /// The facet values tracking computed for an incident (its rules are not the index's).
+    pub fn new(values: impl IntoIterator<Item = &'static str>) -> RepairFacets {
+        RepairFacets {
+            values: values.into_iter().collect(),
         }
-        if statuses.iter().any(|(_, overdue)| *overdue) {
-            values.insert("overdue");
-        }
-        RepairFacets { values }
     }
 }
 

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+pub use crate::incident::text::{bullet, slug};
+
 /// Normalise a saved page: line endings, non-breaking spaces and hyphens, zero-width characters,
 /// curly quotes. Dashes are kept; parsers treat them as separators.
 pub fn normalize(text: &str) -> String {
@@ -34,18 +36,6 @@ pub fn normalize(text: &str) -> String {
         .join("\n");
     cleaned.push('\n');
     cleaned
-}
-
-/// The text of a bullet line without its marker ("• x", "- x", "* x", "· x"), and its indent.
-pub fn bullet(line: &str) -> Option<(usize, &str)> {
-    let indent = line.len() - line.trim_start().len();
-    let t = line.trim_start();
-    for marker in ["•", "·", "◦", "▪", "- ", "* ", "+ "] {
-        if let Some(rest) = t.strip_prefix(marker) {
-            return Some((indent, rest.trim()));
-        }
-    }
-    None
 }
 
 /// Lines of page chrome that carry nothing of the report.
@@ -80,26 +70,6 @@ pub fn is_chrome(line: &str) -> bool {
 pub fn is_preliminary_note(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
     l.contains("this is our \"preliminary\" pir") || l.contains("this is our preliminary pir")
-}
-
-/// Slug for ids and anchors: lowercase ASCII letters and digits joined by single dashes.
-pub fn slug(s: &str, max_len: usize) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let mut out = out.trim_end_matches('-').to_string();
-    if out.len() > max_len {
-        out.truncate(max_len);
-        if let Some(i) = out.rfind('-') {
-            out.truncate(i);
-        }
-    }
-    out
 }
 
 /// Collapse runs of whitespace to one space.

@@ -17,7 +17,7 @@ use actix_web::{App, HttpServer, web};
 use crate::facet::Catalogue;
 use crate::index::SearchIndex;
 use crate::ingest::{self, DataDir};
-use crate::store::Store;
+use crate::tracking::{self, TrackingStore};
 pub use auth::Auth;
 
 /// What the base template needs on every page: who is logged in, the CSRF token for the logout
@@ -33,7 +33,7 @@ pub struct Layout {
 /// Everything a request handler reads: opened once at start-up.
 pub struct AppState {
     pub index: SearchIndex,
-    pub store: Store,
+    pub store: Box<dyn TrackingStore>,
     pub catalogue: Catalogue,
     pub auth: Auth,
     pub corpus: Vec<PathBuf>,
@@ -63,7 +63,7 @@ pub enum ServeError {
     #[error(transparent)]
     Ingest(#[from] ingest::IngestError),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::tracking::StoreError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
     #[error("cannot listen on {addr}: {source}")]
@@ -82,7 +82,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     // first search needs (the facet counts' index), so the first visitor does not wait for it.
     let search = options.data.search();
     let (store, opened) = std::thread::scope(|scope| {
-        let store = scope.spawn(|| Store::open(&options.data.tracking()));
+        let store = scope.spawn(|| tracking::open(&options.data.tracking()));
         let opened = SearchIndex::open(&search);
         if let Ok(index) = &opened {
             index.warm();
@@ -97,7 +97,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
         let summary = ingest::ingest_into(
-            &store,
+            store.as_ref(),
             &index,
             true,
             &options.corpus,
@@ -141,7 +141,7 @@ impl AppState {
                 .index_writer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            crate::tracking::refresh_facets(&self.store, &self.index, batch)
+            crate::tracking::refresh_facets(self.store.as_ref(), &self.index, batch)
         })
     }
 
@@ -212,7 +212,7 @@ impl AppState {
             self.index.forget_sync()?;
         }
         ingest::ingest_into(
-            &self.store,
+            self.store.as_ref(),
             &self.index,
             force,
             &self.corpus,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::super::AppState;
 use super::super::params::Params;
 use super::{blocking, viewer};
-use crate::ingest::today;
+use crate::tracking::today;
 use crate::web::error::{ApiError, WebError};
 
 fn read_access(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
@@ -48,7 +48,7 @@ fn writer(req: &HttpRequest, state: &AppState) -> Result<String, ApiError> {
     Ok(session.user)
 }
 
-fn record_fn(state: &AppState) -> impl Fn(&str) -> Option<crate::store::RepairRecord> + '_ {
+fn record_fn(state: &AppState) -> impl Fn(&str) -> Option<crate::tracking::RepairRecord> + '_ {
     move |id| state.store.get(id).ok().flatten()
 }
 
@@ -113,7 +113,7 @@ pub async fn repairs(
     let filter = super::repairs::filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
     let today = today();
     let items =
-        crate::store::query::list(super::repairs::all_records(&state).await?, &filter, today);
+        crate::tracking::list::list(super::repairs::all_records(&state).await?, &filter, today);
     let json: Vec<_> = items
         .iter()
         .map(|r| crate::view::repair_json(r, today))
@@ -154,7 +154,7 @@ pub async fn update_repair(
 ) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let body = body.into_inner();
-    let change = crate::store::Change::validate(
+    let change = crate::tracking::Change::validate(
         body.status.as_deref(),
         body.owner.as_deref(),
         body.note.as_deref(),

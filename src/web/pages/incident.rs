@@ -1,17 +1,15 @@
 //! The incident page (`/incidents/ID`, `?revision=N`): every section with a stable anchor, the
 //! timeline as a table and as an SVG, repair items with their statuses, and the revisions.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::super::params::Params;
 use super::super::{AppState, Layout};
 use super::{html, layout, utc};
+use crate::incident::text;
 use crate::incident::{Incident, Review, SectionKind, format_minutes};
-use crate::ingest::today;
-use crate::report::text::{bullet, slug};
+use crate::tracking::today;
 use crate::web::error::WebError;
 
 /// A paragraph, or a list of bullets.
@@ -38,6 +36,7 @@ pub struct ItemView {
     pub text: String,
     pub status: &'static str,
     pub status_label: &'static str,
+    pub completed: bool,
     pub overdue: bool,
     pub due: String,
     pub reported: &'static str,
@@ -90,39 +89,17 @@ pub struct IncidentPage {
 }
 
 fn blocks(text: &str) -> Vec<Block> {
-    let mut out: Vec<Block> = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match bullet(line) {
-            Some((_, t)) => match out.last_mut() {
-                Some(b) if b.para.is_empty() => b.items.push(t.to_string()),
-                _ => out.push(Block {
-                    para: String::new(),
-                    items: vec![t.to_string()],
-                }),
-            },
-            None => out.push(Block {
-                para: line.trim().to_string(),
+    crate::incident::text::blocks(text)
+        .into_iter()
+        .map(|b| match b {
+            text::Block::Paragraph(p) => Block {
+                para: p.to_string(),
                 items: Vec::new(),
-            }),
-        }
-    }
-    out
-}
-
-/// Anchors per section: the kind's anchor, numbered when a kind repeats; "other" sections by heading.
-pub fn section_anchors(review: &Review) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    review
-        .sections
-        .iter()
-        .map(|s| {
-            let base = match s.kind {
-                SectionKind::Other if !s.heading.is_empty() => slug(&s.heading, 50),
-                k => k.anchor().to_string(),
-            };
-            let n = seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 { base } else { format!("{base}-{n}") }
+            },
+            text::Block::List(items) => Block {
+                para: String::new(),
+                items: items.into_iter().map(str::to_string).collect(),
+            },
         })
         .collect()
 }
@@ -207,7 +184,7 @@ pub fn build(
     };
     let review = &incident.reviews[shown];
     let today = today();
-    let anchors = section_anchors(review);
+    let anchors = review.section_anchors();
     let items: Vec<ItemView> = review
         .repair_items
         .iter()
@@ -217,8 +194,9 @@ pub fn build(
             ItemView {
                 url: format!("/repairs/{}", i.id),
                 text: i.text.clone(),
-                status,
-                status_label: crate::store::Status::parse(status).map_or("Open", |s| s.label()),
+                status: status.as_str(),
+                status_label: status.label(),
+                completed: status == crate::tracking::Status::Completed,
                 overdue,
                 due: i
                     .due
@@ -230,7 +208,7 @@ pub fn build(
             }
         })
         .collect();
-    let done = items.iter().filter(|i| i.status == "completed").count();
+    let done = items.iter().filter(|i| i.completed).count();
     Ok(IncidentPage {
         layout,
         id: incident.id.clone(),

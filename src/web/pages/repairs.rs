@@ -12,9 +12,9 @@ use super::super::{AppState, Layout};
 use super::{blocking, html, layout, viewer};
 use crate::facet::Catalogue;
 use crate::incident::DueMonth;
-use crate::ingest::today;
-use crate::store::query::{RepairFilter, StatusFilter, list};
-use crate::store::{Change, RepairRecord, Status, StoreError};
+use crate::tracking::list::{RepairFilter, StatusFilter, list};
+use crate::tracking::today;
+use crate::tracking::{Change, RepairRecord, Status, StoreError};
 use crate::web::error::WebError;
 
 /// Read the listing filters (shared with the API): status, service, region, incident, due.
@@ -148,8 +148,8 @@ pub async fn list_page(
     let mut counts: Vec<CountView> = vec![CountView {
         label: "Overdue",
         count: scope.iter().filter(|r| r.overdue(today)).count(),
-        url: base(params.toggled("status", "overdue")),
-        active: params.has("status", "overdue"),
+        url: base(params.toggled("status", StatusFilter::Overdue.as_str())),
+        active: params.has("status", StatusFilter::Overdue.as_str()),
     }];
     for s in Status::ALL {
         counts.push(CountView {
@@ -393,8 +393,8 @@ pub fn apply_change(
     who: &str,
     version: Option<u64>,
 ) -> Result<RepairRecord, WebError> {
-    let record =
-        crate::tracking::apply(&state.store, id, change, who, version).map_err(store_error)?;
+    let record = crate::tracking::apply(state.store.as_ref(), id, change, who, version)
+        .map_err(store_error)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
     if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
         tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");

@@ -184,13 +184,8 @@ fn value_label(state: &AppState, facet: &str, value: &str) -> String {
         "cause" => state.catalogue.cause_label(value).to_string(),
         "stage" => crate::incident::Stage::parse(value)
             .map_or(value.to_string(), |s| s.label().to_string()),
-        "status" => match value {
-            "open" => "Open items".into(),
-            "completed" => "All completed".into(),
-            "overdue" => "Overdue items".into(),
-            "none" => "No repair items".into(),
-            other => other.into(),
-        },
+        "status" => crate::tracking::RepairFacet::parse(value)
+            .map_or(value.to_string(), |f| f.label().to_string()),
         _ => value.to_string(),
     }
 }

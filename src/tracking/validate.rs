@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use super::{Backup, Change, RepairRecord, Status};
+use super::record::{Backup, Change, RepairRecord};
+use super::status::Status;
 
 pub const MAX_NOTE_CHARS: usize = 4000;
 pub const MAX_OWNER_CHARS: usize = 100;

@@ -4,6 +4,9 @@
 //! post-incident review). An *incident* is what several reviews describe: its current review is
 //! the most final one, and every review stays available as a revision.
 
+pub mod text;
+
+use std::collections::HashMap;
 use std::fmt;
 
 use jiff::Timestamp;
@@ -214,14 +217,6 @@ pub struct RepairItem {
     pub due: Vec<DueMonth>,
 }
 
-impl RepairItem {
-    /// Late by the review's own word: its last due month has passed and it is not reported done.
-    pub fn reported_overdue(&self, today: jiff::civil::Date) -> bool {
-        self.reported_status == ReportedStatus::Estimated
-            && self.due.iter().max().is_some_and(|d| d.has_passed(today))
-    }
-}
-
 /// One published review, as a parser reads it and the enrichment step completes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
@@ -261,6 +256,24 @@ impl Review {
         parts.join("\n\n")
     }
 
+    /// Anchors per section: the kind's anchor, numbered when a kind repeats; "other" sections
+    /// by their heading.
+    pub fn section_anchors(&self) -> Vec<String> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        self.sections
+            .iter()
+            .map(|s| {
+                let base = match s.kind {
+                    SectionKind::Other if !s.heading.is_empty() => text::slug(&s.heading, 50),
+                    k => k.anchor().to_string(),
+                };
+                let n = seen.entry(base.clone()).or_insert(0);
+                *n += 1;
+                if *n == 1 { base } else { format!("{base}-{n}") }
+            })
+            .collect()
+    }
+
     /// Minutes from impact start to impact end.
     pub fn impact_minutes(&self) -> Option<i64> {
         let (s, e) = (self.impact_start?, self.impact_end?);
@@ -283,21 +296,6 @@ impl Incident {
         self.reviews
             .last()
             .expect("an incident has at least one review")
-    }
-
-    /// Per-incident repair status facet: "open", "completed" (all completed) or "none".
-    pub fn reported_repair_status(&self) -> &'static str {
-        let items = &self.current().repair_items;
-        if items.is_empty() {
-            "none"
-        } else if items
-            .iter()
-            .all(|i| i.reported_status == ReportedStatus::Completed)
-        {
-            "completed"
-        } else {
-            "open"
-        }
     }
 }
 

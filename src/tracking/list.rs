@@ -1,25 +1,9 @@
 //! Listing repair items: filters (status, service, region, incident, due month) and the order a
 //! follow-up review wants (overdue first, then by due month).
 
-use super::{RepairRecord, Status};
+use super::record::RepairRecord;
+pub use super::status::StatusFilter;
 use crate::incident::DueMonth;
-
-/// The status filter of a listing: a tracked status, or "overdue".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Is(Status),
-    Overdue,
-}
-
-impl StatusFilter {
-    pub fn parse(s: &str) -> Option<StatusFilter> {
-        if s.eq_ignore_ascii_case("overdue") {
-            Some(StatusFilter::Overdue)
-        } else {
-            Status::parse(s).map(StatusFilter::Is)
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct RepairFilter {

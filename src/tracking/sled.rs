@@ -1,187 +1,22 @@
-//! The tracking store (sled): repair items and what people set on them (status, owner, note,
-//! link) with an append-only history. Ingest updates what reviews report; it never overwrites
-//! what a person set. Every write is flushed to disk before it returns.
+//! The sled tracking store, the default: one embedded database in the data folder, one
+//! process at a time. Its handles are reopened after an I/O error, a damaged snapshot is set
+//! aside, and every write is flushed before it returns.
 
-pub mod query;
-pub mod validate;
-
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::incident::{DueMonth, Incident, ReportedStatus};
-
-/// Where an item stands, as people track it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Open,
-    InProgress,
-    Completed,
-    WontDo,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Open,
-        Status::InProgress,
-        Status::Completed,
-        Status::WontDo,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::InProgress => "in_progress",
-            Status::Completed => "completed",
-            Status::WontDo => "wont_do",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Open => "Open",
-            Status::InProgress => "In progress",
-            Status::Completed => "Completed",
-            Status::WontDo => "Won't do",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        let s = s
-            .trim()
-            .to_ascii_lowercase()
-            .replace([' ', '-'], "_")
-            .replace('\'', "");
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// Done one way or the other: nothing more is expected.
-    pub fn is_closed(self) -> bool {
-        matches!(self, Status::Completed | Status::WontDo)
-    }
-
-    /// The status that counts: what a person set, else what the review reports.
-    pub fn counting(set: Option<Status>, reported: ReportedStatus) -> Status {
-        set.unwrap_or(if reported == ReportedStatus::Completed {
-            Status::Completed
-        } else {
-            Status::Open
-        })
-    }
-
-    /// Late: the last due month has passed and the item is not closed.
-    pub fn is_overdue(self, due: &[DueMonth], today: jiff::civil::Date) -> bool {
-        !self.is_closed() && due.iter().max().is_some_and(|d| d.has_passed(today))
-    }
-}
-
-/// What people set on an item. `None` means nobody has set it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tracking {
-    pub status: Option<Status>,
-    pub owner: Option<String>,
-    pub note: Option<String>,
-    pub link: Option<String>,
-}
-
-/// One change in an item's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    pub at: Timestamp,
-    /// The user who made it, or `review (final)` when a review reported it.
-    pub who: String,
-    pub field: String,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-/// A repair item with its tracking state and history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepairRecord {
-    pub id: String,
-    pub incident_id: String,
-    pub incident_title: String,
-    pub incident_start: Option<Timestamp>,
-    pub text: String,
-    pub reported_status: ReportedStatus,
-    pub due: Vec<DueMonth>,
-    pub services: Vec<String>,
-    pub regions: Vec<String>,
-    /// The item is no longer in its incident's current review (or the incident is gone). It is
-    /// kept, with what people set on it.
-    pub retired: bool,
-    pub tracking: Tracking,
-    /// Bumped on every change; an edit made against an older version is refused.
-    pub version: u64,
-    pub history: Vec<Event>,
-}
-
-impl RepairRecord {
-    /// The status that counts: what a person set, else what the review reports.
-    pub fn status(&self) -> Status {
-        Status::counting(self.tracking.status, self.reported_status)
-    }
-
-    /// Late: its last due month has passed and it is not closed.
-    pub fn overdue(&self, today: jiff::civil::Date) -> bool {
-        self.status().is_overdue(&self.due, today)
-    }
-}
-
-/// A change a person asks for; `None` fields stay as they are, `Some("")` clears a text field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Change {
-    pub status: Option<Status>,
-    pub owner: Option<String>,
-    pub note: Option<String>,
-    pub link: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    #[error(
-        "tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest"
-    )]
-    Locked { path: String },
-    #[error("tracking store at {path}: {source}")]
-    Sled { path: String, source: sled::Error },
-    /// The store cannot write just now (a full disk, an I/O error). Nothing of the change is
-    /// visible; the store reopens itself, so writes work again once the cause is gone.
-    #[error(
-        "the tracking store at {path} is unavailable: {reason}. Nothing was saved by this request; free space on that disk (or fix the error) and try again: the store reopens by itself"
-    )]
-    Unavailable { path: String, reason: String },
-    #[error(
-        "the tracking store at {path} is damaged ({detail}). Move it aside (`mv {path} {path}.damaged`), then restore your last backup into a fresh store with `ikb restore BACKUP.json` (make backups with `ikb backup`)"
-    )]
-    Damaged { path: String, detail: String },
-    #[error("tracking store: record {key} is unreadable: {message}")]
-    Corrupt { key: String, message: String },
-    #[error("no repair item with id `{0}`")]
-    NotFound(String),
-    #[error("the backup was not restored (nothing changed):\n  {}", .0.join("\n  "))]
-    InvalidBackup(Vec<String>),
-    #[error(
-        "repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again"
-    )]
-    Conflict { id: String, current: u64 },
-}
-
-/// What syncing reported items did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncStats {
-    pub added: usize,
-    pub updated: usize,
-    pub retired: usize,
-}
+use super::record::{BACKUP_FORMAT, Backup, Change, RepairRecord, SyncStats};
+use super::status::Status;
+use super::store::{StoreError, TrackingStore};
+use crate::incident::Incident;
 
 /// The tracking store. Its sled handles are reopened after an I/O error (sled keeps failing once
 /// it has seen one, until it is reopened), so a full disk stops writes only while it is full.
-pub struct Store {
+pub struct SledStore {
     path: PathBuf,
     /// Held (shared) by every operation, and alone while the store is reopened: sled's file
     /// lock is released only when every handle of the old one is gone.
@@ -200,10 +35,10 @@ struct Inner {
     path: String,
 }
 
-impl Store {
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+impl SledStore {
+    pub fn open(path: &Path) -> Result<SledStore, StoreError> {
         let inner = Inner::open(path)?;
-        Ok(Store {
+        Ok(SledStore {
             path: path.to_path_buf(),
             gate: RwLock::new(()),
             open: Mutex::new(Ok(Arc::new(inner))),
@@ -257,31 +92,37 @@ impl Store {
             }
         }
     }
+}
+
+impl TrackingStore for SledStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
 
     /// Make every acknowledged write durable.
-    pub fn flush(&self) -> Result<(), StoreError> {
+    fn flush(&self) -> Result<(), StoreError> {
         self.with(Inner::flush)
     }
 
-    pub fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError> {
+    fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError> {
         self.with(|s| s.get(id))
     }
 
     /// Every record, in id order.
-    pub fn all(&self) -> Result<Vec<RepairRecord>, StoreError> {
+    fn all(&self) -> Result<Vec<RepairRecord>, StoreError> {
         self.with(Inner::all)
     }
 
     /// The statuses people set, by item id: all of a record that the search index's repair
     /// facets take from the store (the rest comes from the reviews). Reads only that field.
-    pub fn set_statuses(&self) -> Result<std::collections::HashMap<String, Status>, StoreError> {
+    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError> {
         self.with(Inner::set_statuses)
     }
 
     /// Bring the reported side of the store in line with the incidents' current reviews. What
     /// people set is kept; a reported status that changes is an event; items that left their
     /// review are retired, not deleted. Flushed before it returns.
-    pub fn sync_reported(
+    fn sync_reported(
         &self,
         incidents: &[Incident],
         now: Timestamp,
@@ -292,7 +133,7 @@ impl Store {
     /// Apply a person's change atomically: every field that changes becomes an event. With
     /// `expected_version`, a change made against an older version is refused. Durable on
     /// return; on an error nothing of it is visible (the store is reopened from disk).
-    pub fn update(
+    fn update(
         &self,
         id: &str,
         change: &Change,
@@ -327,7 +168,7 @@ impl Store {
 
     /// The incidents whose repair facets in the search index may lag a change (the process
     /// stopped, or the index could not be written, between the change and its refresh).
-    pub fn stale_facets(&self) -> Result<Vec<String>, StoreError> {
+    fn stale_facets(&self) -> Result<Vec<String>, StoreError> {
         self.with(|s| {
             s.stale
                 .iter()
@@ -342,10 +183,7 @@ impl Store {
 
     /// The index has these incidents' facets now. Not flushed: a mark that comes back after a
     /// crash only costs one more refresh.
-    pub fn clear_stale_facets<'a>(
-        &self,
-        incidents: impl IntoIterator<Item = &'a String>,
-    ) -> Result<(), StoreError> {
+    fn clear_stale_facets(&self, incidents: &[String]) -> Result<(), StoreError> {
         self.with(|s| {
             for id in incidents {
                 s.stale.remove(id.as_bytes()).map_err(s.sled_err())?;
@@ -354,29 +192,15 @@ impl Store {
         })
     }
 
-    /// Every record, for `ikb backup`.
-    pub fn backup(&self) -> Result<Backup, StoreError> {
-        Ok(Backup {
-            format: BACKUP_FORMAT.to_string(),
-            version: 1,
-            records: self.all()?,
-        })
-    }
-
     /// How many records the store holds.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.with(|s| Ok(s.items.len())).unwrap_or(0)
-    }
-
-    /// Whether the store holds any record.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Replace every record with the backup's, atomically, flushed before it returns. Every
     /// record is checked first as an API write would be (and ids must be unique): a backup
     /// with any problem restores nothing.
-    pub fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
+    fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
         backup.validate().map_err(StoreError::InvalidBackup)?;
         self.with(|s| s.restore(backup))
     }
@@ -465,7 +289,7 @@ impl Inner {
 
     /// The statuses people set, by item id: all of a record that the search index's repair
     /// facets take from the store (the rest comes from the reviews). Reads only that field.
-    pub fn set_statuses(&self) -> Result<std::collections::HashMap<String, Status>, StoreError> {
+    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError> {
         #[derive(Deserialize)]
         struct OnlyTracking {
             tracking: OnlyStatus,
@@ -474,7 +298,7 @@ impl Inner {
         struct OnlyStatus {
             status: Option<Status>,
         }
-        let mut out = std::collections::HashMap::new();
+        let mut out = HashMap::new();
         for kv in self.items.iter() {
             let (k, v) = kv.map_err(self.sled_err())?;
             let record: OnlyTracking =
@@ -501,53 +325,10 @@ impl Inner {
         let mut live = std::collections::HashSet::new();
         let mut new_records = sled::Batch::default();
         for incident in incidents {
-            let review = incident.current();
-            let who = format!("review ({})", review.stage.as_str());
-            for item in &review.repair_items {
+            for item in &incident.current().repair_items {
                 live.insert(item.id.clone());
                 let existing = self.get(&item.id)?;
-                let mut record = match existing.clone() {
-                    Some(r) => r,
-                    None => RepairRecord {
-                        id: item.id.clone(),
-                        incident_id: incident.id.clone(),
-                        incident_title: String::new(),
-                        incident_start: None,
-                        text: String::new(),
-                        reported_status: item.reported_status,
-                        due: Vec::new(),
-                        services: Vec::new(),
-                        regions: Vec::new(),
-                        retired: false,
-                        tracking: Tracking::default(),
-                        version: 0,
-                        history: vec![Event {
-                            at: now,
-                            who: who.clone(),
-                            field: "reported_status".into(),
-                            from: None,
-                            to: Some(item.reported_status.as_str().into()),
-                        }],
-                    },
-                };
-                if record.reported_status != item.reported_status {
-                    record.history.push(Event {
-                        at: now,
-                        who: who.clone(),
-                        field: "reported_status".into(),
-                        from: Some(record.reported_status.as_str().into()),
-                        to: Some(item.reported_status.as_str().into()),
-                    });
-                }
-                record.incident_id = incident.id.clone();
-                record.incident_title = review.title.clone();
-                record.incident_start = review.impact_start;
-                record.text = item.text.clone();
-                record.reported_status = item.reported_status;
-                record.due = item.due.clone();
-                record.services = review.services.clone();
-                record.regions = review.regions.clone();
-                record.retired = false;
+                let record = RepairRecord::reported(existing.clone(), incident, item, now);
                 match existing {
                     // Only ingest creates records, so new ones go in one batch.
                     None => {
@@ -597,19 +378,10 @@ impl Inner {
         let mut failure = None;
         self.items
             .fetch_and_update(key.as_bytes(), |old| {
-                let mut next = record.clone();
-                if let Some(old) = old.and_then(|b| serde_json::from_slice::<RepairRecord>(b).ok())
-                {
-                    next.tracking = old.tracking;
-                    next.version = old.version + 1;
-                    let mut history = old.history;
-                    for e in &record.history {
-                        if !history.contains(e) {
-                            history.push(e.clone());
-                        }
-                    }
-                    next.history = history;
-                }
+                let next = match old.and_then(|b| serde_json::from_slice::<RepairRecord>(b).ok()) {
+                    Some(current) => record.merged_into(current),
+                    None => record.clone(),
+                };
                 match serde_json::to_vec(&next) {
                     Ok(bytes) => Some(bytes),
                     Err(e) => {
@@ -625,7 +397,7 @@ impl Inner {
         }
     }
 
-    /// The change itself, one read-modify-write of the record (see [`Store::update`]).
+    /// The change itself, one read-modify-write of the record (see [`SledStore::update`]).
     fn update(
         &self,
         id: &str,
@@ -662,41 +434,8 @@ impl Inner {
                     return Some(bytes.to_vec());
                 }
                 outcome = Ok(());
-                let mut events = Vec::new();
-                if let Some(status) = change.status
-                    && (status != r.status() || r.tracking.status.is_none())
-                {
-                    events.push((
-                        "status",
-                        Some(r.status().as_str().to_string()),
-                        Some(status.as_str().to_string()),
-                    ));
-                    r.tracking.status = Some(status);
-                }
-                for (field, new, slot) in [
-                    ("owner", &change.owner, &mut r.tracking.owner),
-                    ("note", &change.note, &mut r.tracking.note),
-                    ("link", &change.link, &mut r.tracking.link),
-                ] {
-                    let Some(new) = new else { continue };
-                    let new = Some(new.trim().to_string()).filter(|s| !s.is_empty());
-                    if *slot != new {
-                        events.push((field, slot.clone(), new.clone()));
-                        *slot = new;
-                    }
-                }
-                if events.is_empty() {
+                if !r.apply(change, who, now) {
                     return Some(bytes.to_vec());
-                }
-                r.version += 1;
-                for (field, from, to) in events {
-                    r.history.push(Event {
-                        at: now,
-                        who: who.to_string(),
-                        field: field.into(),
-                        from,
-                        to,
-                    });
                 }
                 serde_json::to_vec(&r).ok().or_else(|| Some(bytes.to_vec()))
             })
@@ -764,17 +503,6 @@ fn set_aside_snapshots(path: &Path, unfinished_only: bool) -> usize {
     n
 }
 
-/// A backup of the tracking store: every record with its tracking state and history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Backup {
-    pub format: String,
-    pub version: u32,
-    pub records: Vec<RepairRecord>,
-}
-
-/// What `Backup::format` says, so that a wrong file is refused.
-pub const BACKUP_FORMAT: &str = "incident-kb tracking backup";
-
 impl Inner {
     fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
         if backup.format != BACKUP_FORMAT || backup.version != 1 {
@@ -808,9 +536,9 @@ impl Inner {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Store) {
+    fn store() -> (tempfile::TempDir, SledStore) {
         let tmp = tempfile::tempdir().unwrap();
-        let s = Store::open(&tmp.path().join("t")).unwrap();
+        let s = SledStore::open(&tmp.path().join("t")).unwrap();
         (tmp, s)
     }
 
@@ -921,14 +649,14 @@ mod crash_tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t");
         {
-            let s = Store::open(&path).unwrap();
+            let s = SledStore::open(&path).unwrap();
             s.with(|i| Ok(i.items.insert(b"k", b"{}".to_vec()).unwrap()))
                 .unwrap();
             s.flush().unwrap();
         }
         // What a kill during snapshot generation leaves behind.
         std::fs::write(path.join("snap.00000000000DEAD.generating"), b"\x00garbage").unwrap();
-        let s = Store::open(&path).expect("opens despite the unfinished snapshot");
+        let s = SledStore::open(&path).expect("opens despite the unfinished snapshot");
         assert!(s.with(|i| Ok(i.items.contains_key(b"k").unwrap())).unwrap());
     }
 }

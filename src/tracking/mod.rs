@@ -1,0 +1,94 @@
+//! Tracking repair items: the status rules ([`status`]), the record people change
+//! ([`record`]), the checks every write passes ([`validate`]), listings ([`list`]), the store
+//! boundary ([`TrackingStore`]) with its sled adapter ([`sled`]), and the use cases the web
+//! form, the JSON API and `ikb repair` call alike: check a change, apply it (with its history
+//! events, durably), and bring the search index's repair facets in step with the store. It
+//! renders nothing and parses no report.
+
+pub mod list;
+pub mod record;
+pub mod sled;
+pub mod status;
+pub mod store;
+pub mod validate;
+
+use std::collections::BTreeSet;
+
+pub use record::{BACKUP_FORMAT, Backup, Change, Event, RepairRecord, SyncStats, Tracking};
+pub use sled::SledStore;
+pub use status::{RepairFacet, Status, StatusFilter};
+pub use store::{StoreError, TrackingStore};
+
+use crate::incident::Incident;
+use crate::index::write::RepairFacets;
+use crate::index::{IndexError, SearchIndex};
+
+/// Today, in UTC: the day against which due months are judged.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Open the default tracking store (sled) at `path`.
+pub fn open(path: &std::path::Path) -> Result<Box<dyn TrackingStore>, StoreError> {
+    Ok(Box::new(SledStore::open(path)?))
+}
+
+/// Store a person's change to one item, durably, with its history events (the store marks
+/// the incident's facets as stale in the same write). The change comes checked from
+/// [`Change::validate`]. The index is not touched here: call [`refresh_facets`] after (the
+/// server batches that step).
+pub fn apply(
+    store: &dyn TrackingStore,
+    id: &str,
+    change: &Change,
+    who: &str,
+    expected_version: Option<u64>,
+) -> Result<RepairRecord, StoreError> {
+    store.update(id, change, who, expected_version, jiff::Timestamp::now())
+}
+
+/// The repair facets of an incident for the search index: each item's status is what a
+/// person set (`set`, by item id), else what its review reports.
+pub fn repair_facets(
+    incident: &Incident,
+    set: &dyn Fn(&str) -> Option<Status>,
+    today: jiff::civil::Date,
+) -> RepairFacets {
+    RepairFacets::new(
+        RepairFacet::of_incident(incident, set, today)
+            .into_iter()
+            .map(RepairFacet::as_str),
+    )
+}
+
+/// Rewrite the repair facets of these incidents in the index (one commit), from the statuses
+/// in the store, then clear their stale marks. Incidents the index does not hold are skipped.
+pub fn refresh_facets<'a>(
+    store: &dyn TrackingStore,
+    index: &SearchIndex,
+    incidents: impl IntoIterator<Item = &'a String>,
+) -> Result<(), IndexError> {
+    let incidents: BTreeSet<&String> = incidents.into_iter().collect();
+    let today = today();
+    let mut updates = Vec::new();
+    for id in &incidents {
+        let Ok(incident) = index.get(id) else {
+            continue;
+        };
+        // Only this incident's items, not the whole store.
+        let lookup = |item: &str| {
+            let record = store.get(item).ok().flatten();
+            record.and_then(|r| r.tracking.status)
+        };
+        let facets = repair_facets(&incident, &lookup, today);
+        updates.push((incident, facets));
+    }
+    index.refresh(&updates)?;
+    let incidents: Vec<String> = incidents.into_iter().cloned().collect();
+    if let Err(e) = store.clear_stale_facets(&incidents) {
+        tracing::warn!(error = %e, "could not clear the marks of refreshed facets; they will be refreshed again");
+    }
+    Ok(())
+}

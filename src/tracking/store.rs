@@ -1,0 +1,113 @@
+//! The boundary between tracking and where its records live: the [`TrackingStore`] trait
+//! (sled is the default; another store implements the same methods) and its errors.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+use super::list::RepairFilter;
+use super::record::{Backup, Change, RepairRecord, SyncStats};
+use super::status::Status;
+use crate::incident::Incident;
+
+/// Where repair records live. Every write is durable before it returns, and an error never
+/// hides a write that happened. The rules (what a change or a newer review does to a record)
+/// are [`RepairRecord`]'s; a store only keeps records and swaps them atomically.
+pub trait TrackingStore: Send + Sync {
+    /// Where it is, for messages (a path, a database name without its password).
+    fn location(&self) -> String;
+
+    fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError>;
+
+    /// Every record, in id order.
+    fn all(&self) -> Result<Vec<RepairRecord>, StoreError>;
+
+    /// The records that pass `filter`, in the order a follow-up review wants.
+    fn list(
+        &self,
+        filter: &RepairFilter,
+        today: jiff::civil::Date,
+    ) -> Result<Vec<RepairRecord>, StoreError> {
+        Ok(super::list::list(self.all()?, filter, today))
+    }
+
+    /// The statuses people set, by item id: all that the search index's repair facets take
+    /// from the store (the rest comes from the reviews).
+    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError>;
+
+    /// Bring the reported side of the store in line with the incidents' current reviews
+    /// ([`RepairRecord::reported`]); items that left their review are retired, not deleted.
+    fn sync_reported(
+        &self,
+        incidents: &[Incident],
+        now: Timestamp,
+    ) -> Result<SyncStats, StoreError>;
+
+    /// Compare-and-swap a person's change onto one record ([`RepairRecord::apply`]), with its
+    /// history events appended; refused with [`StoreError::Conflict`] when `expected_version`
+    /// is not the stored one. Marks the incident's facets stale in the same durable write.
+    fn update(
+        &self,
+        id: &str,
+        change: &Change,
+        who: &str,
+        expected_version: Option<u64>,
+        now: Timestamp,
+    ) -> Result<RepairRecord, StoreError>;
+
+    /// The incidents whose repair facets in the search index may lag a change.
+    fn stale_facets(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The index has these incidents' facets now.
+    fn clear_stale_facets(&self, incidents: &[String]) -> Result<(), StoreError>;
+
+    /// Every record, for `ikb backup`.
+    fn backup(&self) -> Result<Backup, StoreError> {
+        Ok(Backup::new(self.all()?))
+    }
+
+    /// Replace every record with the backup's, atomically, durably. A backup that does not
+    /// pass [`Backup::validate`] restores nothing.
+    fn restore(&self, backup: &Backup) -> Result<usize, StoreError>;
+
+    /// Make every acknowledged write durable.
+    fn flush(&self) -> Result<(), StoreError>;
+
+    /// How many records the store holds.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error(
+        "tracking store at {path} is in use by another process (is `ikb serve` running?); stop it, or let the server re-ingest"
+    )]
+    Locked { path: String },
+    #[error("tracking store at {path}: {source}")]
+    Sled { path: String, source: sled::Error },
+    /// The store cannot write just now (a full disk, an I/O error). Nothing of the change is
+    /// visible; the store reopens itself, so writes work again once the cause is gone.
+    #[error(
+        "the tracking store at {path} is unavailable: {reason}. Nothing was saved by this request; free space on that disk (or fix the error) and try again: the store reopens by itself"
+    )]
+    Unavailable { path: String, reason: String },
+    #[error(
+        "the tracking store at {path} is damaged ({detail}). Move it aside (`mv {path} {path}.damaged`), then restore your last backup into a fresh store with `ikb restore BACKUP.json` (make backups with `ikb backup`)"
+    )]
+    Damaged { path: String, detail: String },
+    #[error("tracking store: record {key} is unreadable: {message}")]
+    Corrupt { key: String, message: String },
+    #[error("no repair item with id `{0}`")]
+    NotFound(String),
+    #[error("the backup was not restored (nothing changed):\n  {}", .0.join("\n  "))]
+    InvalidBackup(Vec<String>),
+    #[error(
+        "repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again"
+    )]
+    Conflict { id: String, current: u64 },
+}
