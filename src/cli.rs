@@ -9,9 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use incident_kb::facet::Catalogue;
 use incident_kb::incident::{SectionKind, format_minutes};
 use incident_kb::index::SearchIndex;
-use incident_kb::index::search::{SearchRequest, Sort};
+use incident_kb::index::request::{RequestError, SearchRequest};
 use incident_kb::ingest::{self, DataDir};
-use incident_kb::tracking::list::{RepairFilter, StatusFilter};
+use incident_kb::tracking::list::RepairFilter;
 use incident_kb::tracking::{self, TrackingStore};
 use incident_kb::view;
 
@@ -115,6 +115,15 @@ pub struct SearchArgs {
     pub status: Vec<String>,
     #[arg(long)]
     pub year: Vec<String>,
+    /// Review stage: initial_statement, preliminary or final.
+    #[arg(long)]
+    pub stage: Vec<String>,
+    /// Only incidents that started on or after this day (2024-07-13).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only incidents that started on or before this day.
+    #[arg(long)]
+    pub to: Option<String>,
     /// relevance, newest or oldest.
     #[arg(long, default_value = "relevance")]
     pub sort: String,
@@ -138,14 +147,20 @@ pub struct ShowArgs {
 pub struct RepairsArgs {
     #[arg(long)]
     pub json: bool,
-    /// open, in_progress, overdue, completed or wont_do.
+    /// open, in_progress, overdue, completed or wont_do (repeat for any of several).
     #[arg(long)]
-    pub status: Option<String>,
+    pub status: Vec<String>,
+    /// Only items of incidents affecting this service (aliases as in search).
     #[arg(long)]
-    pub service: Option<String>,
+    pub service: Vec<String>,
+    #[arg(long)]
+    pub region: Vec<String>,
     /// Only the items of this incident.
     #[arg(long)]
     pub incident: Option<String>,
+    /// Only items due in this month (2024-09).
+    #[arg(long)]
+    pub due: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -423,37 +438,25 @@ fn open_store(data: &DataDir) -> Option<Box<dyn TrackingStore>> {
 fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let catalogue = catalogue(cli)?;
-    let Some(sort) = Sort::parse(&args.sort) else {
-        bail!("--sort must be relevance, newest or oldest")
-    };
-    let query = args.query.join(" ");
-    let filters = vec![
-        (
-            "service".to_string(),
-            args.service
-                .iter()
-                .map(|s| catalogue.canonical_service(s))
-                .collect(),
-        ),
-        (
-            "region".to_string(),
-            args.region
-                .iter()
-                .map(|s| catalogue.canonical_region(s))
-                .collect(),
-        ),
-        ("cause".to_string(), args.cause.clone()),
-        ("status".to_string(), args.status.clone()),
-        ("year".to_string(), args.year.clone()),
-    ];
-    let req = SearchRequest {
-        query: query.clone(),
-        filters,
-        sort,
-        offset: args.offset,
-        limit: args.limit,
-        ..Default::default()
-    };
+    // The flags are the web's parameters by another name: one parser reads both.
+    let mut params: Vec<(String, String)> = named("q", [args.query.join(" ")]).collect();
+    for (name, values) in [
+        ("service", &args.service),
+        ("region", &args.region),
+        ("cause", &args.cause),
+        ("status", &args.status),
+        ("year", &args.year),
+        ("stage", &args.stage),
+    ] {
+        params.extend(named(name, values.iter().cloned()));
+    }
+    params.extend(named("from", args.from.clone()));
+    params.extend(named("to", args.to.clone()));
+    params.extend(named("sort", [args.sort.clone()]));
+    params.extend(named("limit", [args.limit.to_string()]));
+    params.extend(named("offset", [args.offset.to_string()]));
+    let (req, _) = SearchRequest::parse(&params, &catalogue, args.limit).map_err(flag_error)?;
+    let query = req.query.clone();
     let results = index.search(&req)?;
     let store = open_store(data);
     let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
@@ -529,7 +532,7 @@ fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Result<Ex
             .take(6)
             .map(|c| format!("{} ({})", c.value, c.count))
             .collect();
-        writeln!(out, "  {name}: {}", top.join(", "))?;
+        writeln!(out, "  {}: {}", name.name(), top.join(", "))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -688,21 +691,19 @@ fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode> {
 fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<ExitCode> {
     let store = tracking::open(&data.tracking()).context("opening the tracking store")?;
     let catalogue = catalogue(cli)?;
-    let mut filter = RepairFilter::default();
-    if let Some(s) = &args.status {
-        let Some(f) = StatusFilter::parse(s) else {
-            bail!(
-                "--status must be one of open, in_progress, overdue, completed, wont_do (got `{s}`)"
-            )
-        };
-        filter.statuses.push(f);
+    let mut params = Vec::new();
+    for (name, values) in [
+        ("status", &args.status),
+        ("service", &args.service),
+        ("region", &args.region),
+    ] {
+        params.extend(named(name, values.iter().cloned()));
     }
-    filter
-        .services
-        .extend(args.service.iter().map(|s| catalogue.canonical_service(s)));
-    filter.incident = args.incident.clone();
+    params.extend(named("incident", args.incident.clone()));
+    params.extend(named("due", args.due.clone()));
+    let filter = RepairFilter::parse(&params, &catalogue).map_err(flag_error)?;
     let today = tracking::today();
-    let items = incident_kb::tracking::list::list(store.all()?, &filter, today);
+    let items = store.list(&filter, today)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let json: Vec<_> = items.iter().map(|r| view::repair_json(r, today)).collect();
@@ -724,4 +725,18 @@ fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<
     }
     writeln!(out, "{} repair items", items.len())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flags as the named parameters the library's parsers read (the web's query string names).
+fn named(
+    name: &str,
+    values: impl IntoIterator<Item = String>,
+) -> impl Iterator<Item = (String, String)> {
+    let name = name.to_string();
+    values.into_iter().map(move |v| (name.clone(), v))
+}
+
+/// A parameter the parser refused, said as the flag it came from.
+fn flag_error(e: RequestError) -> anyhow::Error {
+    anyhow::anyhow!("--{} {}", e.param, e.rule)
 }

@@ -242,6 +242,15 @@ impl Catalogue {
             .map_or(id, |c| c.label.as_str())
     }
 
+    /// The id of a cause a user typed, by id or label ("DNS" → "dns"), if the taxonomy has it.
+    pub fn canonical_cause(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        self.causes
+            .iter()
+            .find(|c| c.id.eq_ignore_ascii_case(name) || c.label.eq_ignore_ascii_case(name))
+            .map(|c| c.id.as_str())
+    }
+
     /// The catalogue name of a service a user typed ("AOAI" → "Azure OpenAI"), or the input.
     pub fn canonical_service(&self, name: &str) -> String {
         canonical(&self.service_matcher, &self.services, name)

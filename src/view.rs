@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::incident::{DueMonth, Incident, Review, Section, TimelineEntry};
+use crate::index::Facet;
 use crate::index::search::{Hit, SearchResults};
 use crate::tracking::{Event, RepairRecord, Status, Tracking};
 
@@ -154,10 +155,10 @@ pub struct PartialJson {
     pub words: usize,
 }
 
-fn facet<'a>(r: &'a SearchResults, name: &str) -> &'a [crate::index::search::FacetCount] {
+fn facet(r: &SearchResults, facet: Facet) -> &[crate::index::search::FacetCount] {
     r.facets
         .iter()
-        .find(|(n, _)| *n == name)
+        .find(|(f, _)| *f == facet)
         .map_or(&[], |(_, v)| v.as_slice())
 }
 
@@ -187,12 +188,12 @@ pub fn search_json<'a>(
             })
             .collect(),
         facets: FacetsJson {
-            service: facet(results, "service"),
-            region: facet(results, "region"),
-            cause: facet(results, "cause"),
-            repair_status: facet(results, "status"),
-            year: facet(results, "year"),
-            stage: facet(results, "stage"),
+            service: facet(results, Facet::Service),
+            region: facet(results, Facet::Region),
+            cause: facet(results, Facet::Cause),
+            repair_status: facet(results, Facet::RepairStatus),
+            year: facet(results, Facet::Year),
+            stage: facet(results, Facet::Stage),
         },
     }
 }

@@ -351,3 +351,93 @@ fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("changed meanwhile"));
     assert_eq!(items(incident)[0]["status"], "completed");
 }
+
+#[test]
+fn search_and_repairs_read_the_same_filters_as_the_web() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let ids = |args: &[&str]| -> Vec<String> {
+        let o = ikb(&index, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Stage and the date range, as the web's stage, from and to.
+    let all = ids(&["search", "--json", "--limit", "20"]);
+    assert_eq!(all.len(), 10);
+    let final_only = ids(&["search", "--json", "--limit", "20", "--stage", "final"]);
+    assert!(
+        !final_only.is_empty() && final_only.len() < all.len(),
+        "{final_only:?}"
+    );
+    let july = ids(&[
+        "search",
+        "--json",
+        "--limit",
+        "20",
+        "--from",
+        "2024-07-01",
+        "--to",
+        "2024-07-31",
+    ]);
+    assert!(
+        july.len() >= 3 && july.iter().all(|id| id.starts_with("2024-07")),
+        "{july:?}"
+    );
+    // An alias is the catalogue's name on every route.
+    assert_eq!(
+        ids(&["search", "--json", "--service", "VMs", "restarted"]),
+        ids(&[
+            "search",
+            "--json",
+            "--service",
+            "Virtual Machines",
+            "restarted"
+        ])
+    );
+    // A value no facet has is an error naming the flag and its rule.
+    for (flag, value) in [
+        ("--status", "finished"),
+        ("--stage", "draftish"),
+        ("--from", "July"),
+    ] {
+        let o = ikb(&index, &["search", flag, value, "dns"]);
+        assert_eq!(o.status.code(), Some(1), "{flag} {value}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("{flag} must be")), "{err}");
+    }
+    // Repairs: a region filter and a repeated status, as /repairs reads them.
+    let o = ikb(
+        &index,
+        &[
+            "repairs",
+            "--json",
+            "--status",
+            "completed",
+            "--status",
+            "overdue",
+            "--region",
+            "swedencentral",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|r| {
+        r["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "Sweden Central")
+            && (r["status"] == "completed" || r["overdue"] == true)
+    }));
+}

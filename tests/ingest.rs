@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use incident_kb::facet::Catalogue;
 use incident_kb::index::SearchIndex;
-use incident_kb::index::search::{SearchRequest, Sort};
+use incident_kb::index::request::{Facet as IkbFacet, SearchRequest, Sort};
 use incident_kb::ingest::{self, DataDir, IngestSummary};
 use incident_kb::tracking::{Change, SledStore, Status, TrackingStore};
 
@@ -125,7 +125,7 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
         let index = SearchIndex::open(&e.data.search()).unwrap();
         let r = index
             .search(&SearchRequest {
-                filters: vec![("status".into(), vec![status.into()])],
+                filters: vec![(IkbFacet::RepairStatus, vec![status.into()])],
                 limit: 100,
                 ..Default::default()
             })
@@ -369,7 +369,7 @@ fn shared_corpus_index() -> (tempfile::TempDir, SearchIndex) {
 /// block a match; and totals and scores agree with tantivy running the same query itself.
 #[test]
 fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
-    use incident_kb::index::search::Words;
+    use incident_kb::index::request::Words;
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
     use tantivy::schema::{Facet, IndexRecordOption};
@@ -382,7 +382,7 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
                 words,
                 filters: filters
                     .iter()
-                    .map(|(n, v)| (n.to_string(), vec![v.to_string()]))
+                    .map(|(n, v)| (IkbFacet::parse(n).unwrap(), vec![v.to_string()]))
                     .collect(),
                 limit: 10,
                 ..Default::default()
@@ -469,7 +469,8 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
     ] {
         let alone = find(q, Words::Every, &[]);
         let top = |name: &'static str| {
-            let values = &alone.facets.iter().find(|(n, _)| *n == name).unwrap().1;
+            let facet = IkbFacet::parse(name).unwrap();
+            let values = &alone.facets.iter().find(|(n, _)| *n == facet).unwrap().1;
             values.first().map(|v| (name, v.value.clone()))
         };
         cases.push((q, vec![]));
@@ -493,7 +494,7 @@ fn every_word_else_the_most_words_and_the_same_answers_as_tantivy() {
         partial += usize::from(have < words);
         for (name, value) in &filters {
             let term = tantivy::Term::from_facet(
-                index.fields.facet(name).unwrap(),
+                index.fields.facet(IkbFacet::parse(name).unwrap()),
                 &Facet::from_path([*value]),
             );
             let facet = TermQuery::new(term, IndexRecordOption::Basic);
@@ -616,14 +617,19 @@ fn facets_filters_sorting_and_hints() {
         starts.windows(2).all(|w| w[0] >= w[1]),
         "an empty query lists newest first"
     );
-    let services = &all.facets.iter().find(|(n, _)| *n == "service").unwrap().1;
+    let services = &all
+        .facets
+        .iter()
+        .find(|(n, _)| *n == IkbFacet::Service)
+        .unwrap()
+        .1;
     let aoai = services.iter().find(|c| c.value == "Azure OpenAI").unwrap();
     assert_eq!(aoai.count, 2);
     let filtered = index
         .search(&SearchRequest {
             filters: vec![
-                ("service".into(), vec!["Azure OpenAI".into()]),
-                ("region".into(), vec!["Sweden Central".into()]),
+                (IkbFacet::Service, vec!["Azure OpenAI".into()]),
+                (IkbFacet::Region, vec!["Sweden Central".into()]),
             ],
             limit: 20,
             ..Default::default()
@@ -632,7 +638,7 @@ fn facets_filters_sorting_and_hints() {
     assert_eq!(filtered.total, 2);
     let either = index
         .search(&SearchRequest {
-            filters: vec![("year".into(), vec!["2012".into(), "2026".into()])],
+            filters: vec![(IkbFacet::Year, vec!["2012".into(), "2026".into()])],
             limit: 20,
             ..Default::default()
         })
@@ -659,7 +665,7 @@ fn facets_filters_sorting_and_hints() {
     assert_eq!(july.total, 3);
     let open = index
         .search(&SearchRequest {
-            filters: vec![("status".into(), vec!["overdue".into()])],
+            filters: vec![(IkbFacet::RepairStatus, vec!["overdue".into()])],
             limit: 20,
             ..Default::default()
         })
@@ -872,7 +878,7 @@ fn facet_counts_agree_with_tantivys_facet_collector() {
         assert!(ours.total > 0, "{word:?} matches");
         most_but_not_all |= ours.total * 3 > all.len() * 2 && ours.total < all.len();
         for (name, counts) in &ours.facets {
-            let mut collector = FacetCollector::for_field(*name);
+            let mut collector = FacetCollector::for_field(name.name());
             collector.add_facet(Facet::root());
             let theirs = searcher.search(&query, &collector).unwrap();
             let mut expected: Vec<(String, u64)> = theirs

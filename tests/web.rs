@@ -200,11 +200,39 @@ async fn bad_search_parameters_get_a_hint_or_a_400_never_a_500() {
         ("/search?page=abc", "`page` must be a whole number"),
         ("/search?sort=sideways", "`sort` must be"),
         ("/search?from=2024-02-31", "`from` must be a date"),
+        (
+            "/search?status=finished",
+            "`status` must be open, completed",
+        ),
+        (
+            "/search?stage=draftish",
+            "`stage` must be initial_statement",
+        ),
+        ("/search?year=24", "`year` must be a year"),
+        (
+            "/api/v1/search?status=finished",
+            "`status` must be open, completed",
+        ),
     ] {
         let (s, page) = get(&app, uri).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
         assert!(page.contains(msg), "{uri}: {page}");
     }
+    // A parameter search does not know, and a cause outside the taxonomy, are said with the
+    // results rather than dropped in silence.
+    let (s, page) = get(&app, "/search?q=dns&servce=VM&cause=gremlins").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("`servce` is not a search parameter"),
+        "{page}"
+    );
+    assert!(
+        page.contains("`gremlins` is no cause of the taxonomy"),
+        "{page}"
+    );
+    let (_, json) = get(&app, "/api/v1/search?q=dns&servce=VM").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["hint"].as_str().unwrap().contains("`servce`"), "{json}");
     let (s, _) = get(&app, "/search?q=%FF%FE").await;
     assert_eq!(s, StatusCode::OK, "bytes that are not UTF-8 are replaced");
     let (s, page) = get(&app, "/search?page=2").await;
@@ -268,7 +296,7 @@ async fn markup_in_reports_is_escaped() {
     assert!(page.contains("&#60;script&#62;alert("), "{page}");
     let id = state
         .index
-        .search(&incident_kb::index::search::SearchRequest {
+        .search(&incident_kb::index::SearchRequest {
             query: "outage".into(),
             limit: 1,
             ..Default::default()

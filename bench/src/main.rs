@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use incident_kb::facet::Catalogue;
 use incident_kb::index::SearchIndex;
-use incident_kb::index::search::SearchRequest;
+use incident_kb::index::SearchRequest;
 use incident_kb::ingest::DataDir;
 use incident_kb::tracking::{Change, SledStore, TrackingStore};
 
@@ -299,7 +299,15 @@ fn read_queries(path: &Path) -> Vec<Query> {
 fn search_request(q: &Query) -> SearchRequest {
     SearchRequest {
         query: q.0.clone(),
-        filters: q.1.clone(),
+        filters: q
+            .1
+            .iter()
+            .map(|(name, values)| {
+                let facet = incident_kb::index::Facet::parse(name)
+                    .unwrap_or_else(|| panic!("bench/queries.tsv: no facet `{name}`"));
+                (facet, values.clone())
+            })
+            .collect(),
         limit: 10,
         ..Default::default()
     }

@@ -53,6 +53,54 @@ impl Stage {
     }
 }
 
+/// The values of an incident's repair facet (`status` in search). Which ones an incident has
+/// is tracking's rule (`tracking::status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RepairFacet {
+    /// The review lists no repair items.
+    None,
+    /// Every item is closed (completed or won't do).
+    Completed,
+    /// Some item is not closed.
+    Open,
+    /// Some item is overdue (alongside `Open`).
+    Overdue,
+}
+
+impl RepairFacet {
+    pub const ALL: [RepairFacet; 4] = [
+        RepairFacet::None,
+        RepairFacet::Completed,
+        RepairFacet::Open,
+        RepairFacet::Overdue,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairFacet::None => "none",
+            RepairFacet::Completed => "completed",
+            RepairFacet::Open => "open",
+            RepairFacet::Overdue => "overdue",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RepairFacet::None => "No repair items",
+            RepairFacet::Completed => "All completed",
+            RepairFacet::Open => "Open items",
+            RepairFacet::Overdue => "Overdue items",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RepairFacet> {
+        let s = s.trim();
+        RepairFacet::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
 /// What part of a review a section is. Every parser maps its headings onto these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,6 +5,7 @@ mod alias;
 mod doc_bits;
 pub mod facet_count;
 mod match_set;
+pub mod request;
 pub mod schema;
 pub mod search;
 mod stem;
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-pub use schema::{FACETS, Fields, SCHEMA_VERSION};
+pub use request::{Facet, SearchRequest};
+pub use schema::{Fields, SCHEMA_VERSION};
 
 const VERSION_FILE: &str = "ikb-schema-version";
 /// The last ingest's stamp and summary, kept beside the index by ingest.

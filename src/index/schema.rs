@@ -6,6 +6,7 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions,
 };
 
+use super::request::Facet;
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
@@ -51,9 +52,6 @@ pub fn text_weight(kind: SectionKind) -> usize {
     }
 }
 
-/// The facet dimensions, as field names and URL parameters.
-pub const FACETS: [&str; 6] = ["service", "region", "cause", "status", "year", "stage"];
-
 /// Handles to every field.
 #[derive(Debug, Clone)]
 pub struct Fields {
@@ -80,11 +78,8 @@ impl Fields {
         self.sections[i]
     }
 
-    pub fn facet(&self, name: &str) -> Option<Field> {
-        FACETS
-            .iter()
-            .position(|f| *f == name)
-            .map(|i| self.facets[i])
+    pub fn facet(&self, facet: Facet) -> Field {
+        self.facets[facet.position()]
     }
 }
 
@@ -103,7 +98,7 @@ pub fn build() -> (Schema, Fields) {
     let sections = SectionKind::ALL.map(|k| b.add_text_field(k.as_str(), text.clone()));
     let all_text = b.add_text_field("text", text.clone());
     let impact_start = b.add_i64_field("impact_start", INDEXED | FAST);
-    let facets = FACETS.map(|f| b.add_facet_field(f, FacetOptions::default()));
+    let facets = Facet::ALL.map(|f| b.add_facet_field(f.name(), FacetOptions::default()));
     let incident = b.add_text_field("incident", STORED);
     let schema = b.build();
     (

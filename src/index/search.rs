@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
@@ -18,7 +18,7 @@ use super::doc_bits::DocBits;
 use super::facet_count::{Matches, SearcherFacets};
 pub use super::match_set::Words;
 use super::match_set::{self, InSet, MatchSet, Plain};
-use super::schema::FACETS;
+use super::request::{Facet, MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest, Sort};
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
 
@@ -26,48 +26,6 @@ use crate::incident::{Incident, SectionKind};
 struct TextQuery {
     all: Option<Box<dyn Query>>,
     any: Box<dyn Query>,
-}
-
-/// The longest query read; the rest is cut off, with a hint.
-pub const MAX_QUERY_CHARS: usize = 500;
-/// The most hits on one page.
-pub const MAX_LIMIT: usize = 100;
-
-/// How results are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    /// Best match first; newest first when there is no query.
-    #[default]
-    Relevance,
-    Newest,
-    Oldest,
-}
-
-impl Sort {
-    pub fn parse(s: &str) -> Option<Sort> {
-        match s {
-            "" | "relevance" => Some(Sort::Relevance),
-            "newest" | "date" => Some(Sort::Newest),
-            "oldest" => Some(Sort::Oldest),
-            _ => None,
-        }
-    }
-}
-
-/// A search as a page or the CLI asks for it.
-#[derive(Debug, Clone, Default)]
-pub struct SearchRequest {
-    pub query: String,
-    /// (facet name, accepted values): any value within a facet, every facet.
-    pub filters: Vec<(String, Vec<String>)>,
-    pub from: Option<jiff::Timestamp>,
-    pub to: Option<jiff::Timestamp>,
-    pub sort: Sort,
-    pub offset: usize,
-    pub limit: usize,
-    /// Whether every word must match (falling back to the most words any incident has) or any.
-    pub words: Words,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,9 +49,10 @@ pub struct Hit {
 pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
-    /// Counts per facet value for the matching incidents, in `FACETS` order.
-    pub facets: Vec<(&'static str, Vec<FacetCount>)>,
-    /// Set when the query could not be read as written and was searched as plain words.
+    /// Counts per facet value for the matching incidents, in [`Facet::ALL`] order.
+    pub facets: Vec<(Facet, Vec<FacetCount>)>,
+    /// Set when the query could not be read as written and was searched as plain words, or
+    /// the request had parameters it could not use (its notes).
     pub hint: Option<String>,
     /// Set when no incident has every word of the query: (how many of the words each match
     /// has, how many words the query has).
@@ -119,7 +78,7 @@ const ONLY_COMMON_WORDS: &str = "No word of the query can be searched for: commo
 struct Pass {
     total: usize,
     hits: Vec<Hit>,
-    facets: Vec<(&'static str, Vec<FacetCount>)>,
+    facets: Vec<(Facet, Vec<FacetCount>)>,
     partial: Option<(usize, usize)>,
 }
 
@@ -243,11 +202,11 @@ fn impact_range(req: &SearchRequest) -> Option<(i64, i64)> {
 fn facet_counts(
     facet_indexes: &SearcherFacets,
     matches: &[(tantivy::SegmentOrdinal, Arc<DocBits>)],
-) -> Vec<(&'static str, Vec<FacetCount>)> {
-    FACETS
-        .iter()
-        .zip(facet_indexes.count(matches, FACETS.len()))
-        .map(|(name, counts)| {
+) -> Vec<(Facet, Vec<FacetCount>)> {
+    Facet::ALL
+        .into_iter()
+        .zip(facet_indexes.count(matches, Facet::ALL.len()))
+        .map(|(facet, counts)| {
             let mut values: Vec<FacetCount> = counts
                 .into_iter()
                 .map(|(value, count)| FacetCount {
@@ -255,12 +214,12 @@ fn facet_counts(
                     count,
                 })
                 .collect();
-            if *name == "year" {
+            if facet == Facet::Year {
                 values.sort_by(|a, b| b.value.cmp(&a.value));
             } else {
                 values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
             }
-            (*name, values)
+            (facet, values)
         })
         .collect()
 }
@@ -402,6 +361,14 @@ impl SearchIndex {
                 _ => self.run(&searcher, Some(any), req)?,
             },
         };
+        // What the request could not use comes first: it explains the results.
+        let notes: Vec<&str> = req
+            .notes
+            .iter()
+            .map(String::as_str)
+            .chain(hint.as_deref())
+            .collect();
+        let hint = (!notes.is_empty()).then(|| notes.join(" "));
         Ok(pass.results(hint, started))
     }
 
@@ -415,12 +382,14 @@ impl SearchIndex {
     fn facet_filters(&self, req: &SearchRequest) -> Vec<Vec<Term>> {
         req.filters
             .iter()
-            .filter_map(|(name, values)| {
-                let field = self.fields.facet(name)?;
+            .filter_map(|(facet, values)| {
+                let field = self.fields.facet(*facet);
                 let terms: Vec<Term> = values
                     .iter()
                     .filter(|v| !v.is_empty())
-                    .map(|v| Term::from_facet(field, &Facet::from_path([v.as_str()])))
+                    .map(|v| {
+                        Term::from_facet(field, &tantivy::schema::Facet::from_path([v.as_str()]))
+                    })
                     .collect();
                 (!terms.is_empty()).then_some(terms)
             })

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
-use tantivy::schema::Facet;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
+use super::request::Facet;
 use super::schema::{TITLE_WEIGHT, text_weight};
 use super::{Fields, IndexError, SearchIndex, read_sidecar, tantivy_err, write_sidecar};
 use crate::incident::{Incident, SectionKind};
@@ -37,8 +37,8 @@ pub struct SyncReport {
     pub unchanged: usize,
 }
 
-fn facet(value: &str) -> Facet {
-    Facet::from_path([value])
+fn facet(value: &str) -> tantivy::schema::Facet {
+    tantivy::schema::Facet::from_path([value])
 }
 
 /// The document of one incident.
@@ -75,26 +75,26 @@ pub fn document(
         fields.impact_start,
         r.impact_start.map_or(0, |t| t.as_second()),
     );
-    let f = |name: &str| fields.facet(name).expect("facet field");
+    let f = |facet: Facet| fields.facet(facet);
     for s in &r.services {
-        doc.add_facet(f("service"), facet(s));
+        doc.add_facet(f(Facet::Service), facet(s));
     }
     for s in &r.regions {
-        doc.add_facet(f("region"), facet(s));
+        doc.add_facet(f(Facet::Region), facet(s));
     }
     for c in &r.causes {
-        doc.add_facet(f("cause"), facet(c));
+        doc.add_facet(f(Facet::Cause), facet(c));
     }
     for v in &repair.values {
-        doc.add_facet(f("status"), facet(v));
+        doc.add_facet(f(Facet::RepairStatus), facet(v));
     }
     if let Some(t) = r.impact_start {
         doc.add_facet(
-            f("year"),
+            f(Facet::Year),
             facet(&t.to_zoned(jiff::tz::TimeZone::UTC).year().to_string()),
         );
     }
-    doc.add_facet(f("stage"), facet(r.stage.as_str()));
+    doc.add_facet(f(Facet::Stage), facet(r.stage.as_str()));
     doc.add_text(fields.incident, json);
     doc
 }

@@ -3,7 +3,9 @@
 
 use super::record::RepairRecord;
 pub use super::status::StatusFilter;
+use crate::facet::Catalogue;
 use crate::incident::DueMonth;
+use crate::index::request::RequestError;
 
 #[derive(Debug, Clone, Default)]
 pub struct RepairFilter {
@@ -17,6 +19,43 @@ pub struct RepairFilter {
 }
 
 impl RepairFilter {
+    /// Read a listing's filters from named parameters, as a query string or the CLI's flags
+    /// give them: `status` (repeatable; a status or "overdue"), `service` and `region`
+    /// (repeatable, read through the catalogue's aliases as search reads them), `incident`,
+    /// `due` (a month like 2024-09). Other names are not this listing's and are left alone.
+    pub fn parse(
+        params: &[(String, String)],
+        catalogue: &Catalogue,
+    ) -> Result<RepairFilter, RequestError> {
+        let mut f = RepairFilter::default();
+        for (key, value) in params.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            let value = value.trim();
+            let clip = |n: usize| value.chars().take(n).collect::<String>();
+            match key.as_str() {
+                "status" => f.statuses.push(StatusFilter::parse(value).ok_or_else(|| {
+                    RequestError {
+                        param: "status".into(),
+                        rule: format!(
+                            "must be one of open, in_progress, overdue, completed, wont_do (unknown status `{}`)",
+                            clip(30)
+                        ),
+                    }
+                })?),
+                "service" => f.services.push(catalogue.canonical_service(value)),
+                "region" => f.regions.push(catalogue.canonical_region(value)),
+                "incident" => f.incident = Some(value.to_string()),
+                "due" => {
+                    f.due = Some(value.parse::<DueMonth>().map_err(|e| RequestError {
+                        param: "due".into(),
+                        rule: format!("must be a month like 2024-09: {e}"),
+                    })?)
+                }
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+
     pub fn matches(&self, r: &RepairRecord, today: jiff::civil::Date) -> bool {
         let status_ok = self.statuses.is_empty()
             || self.statuses.iter().any(|s| match s {

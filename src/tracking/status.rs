@@ -1,11 +1,13 @@
 //! The rules of repair status, all in one place: the statuses people track, the one that
 //! counts for an item (what a person set, else what its review reports), when an item is
-//! overdue, and the repair facet of an incident ("open", "completed", "none", "overdue").
+//! overdue, and which repair facet values an incident has ("open", "completed", "none",
+//! "overdue"; the values themselves are the model's, [`RepairFacet`]).
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::incident::RepairFacet;
 use crate::incident::{DueMonth, Incident, RepairItem, ReportedStatus};
 
 /// Where an item stands, as people track it.
@@ -110,52 +112,7 @@ impl StatusFilter {
     }
 }
 
-/// The values of an incident's repair facet (`status` in search).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RepairFacet {
-    /// The review lists no repair items.
-    None,
-    /// Every item is closed (completed or won't do).
-    Completed,
-    /// Some item is not closed.
-    Open,
-    /// Some item is overdue (alongside `Open`).
-    Overdue,
-}
-
 impl RepairFacet {
-    pub const ALL: [RepairFacet; 4] = [
-        RepairFacet::None,
-        RepairFacet::Completed,
-        RepairFacet::Open,
-        RepairFacet::Overdue,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RepairFacet::None => "none",
-            RepairFacet::Completed => "completed",
-            RepairFacet::Open => "open",
-            RepairFacet::Overdue => "overdue",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RepairFacet::None => "No repair items",
-            RepairFacet::Completed => "All completed",
-            RepairFacet::Open => "Open items",
-            RepairFacet::Overdue => "Overdue items",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RepairFacet> {
-        let s = s.trim();
-        RepairFacet::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(s))
-    }
-
     /// An incident's facet values from its items' (status, overdue): "none" without items,
     /// "completed" when all are closed, else "open"; plus "overdue" when one is.
     pub fn of_items(items: &[(Status, bool)]) -> BTreeSet<RepairFacet> {

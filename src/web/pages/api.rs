@@ -58,22 +58,8 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
     let params = Params::parse(req.query_string());
-    let (mut request, _) = super::search::search_request(&params, &state.catalogue)?;
-    if let Some(limit) = params.get("limit") {
-        request.limit = limit
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=crate::index::search::MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError(WebError::BadRequest(
-                    "`limit` must be a number from 1 to 100".into(),
-                ))
-            })?;
-        request.offset = params
-            .get("page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .map_or(0, |p| (p - 1) * request.limit);
-    }
+    // The API reads `limit` (1 to 100) beside `page`, with the same parser as the page.
+    let (request, _) = super::search::search_request(&params, &state.catalogue)?;
     let results = super::search::search_guarded(&state, &request)?;
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::view::search_json(

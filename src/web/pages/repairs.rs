@@ -11,7 +11,6 @@ use super::super::params::Params;
 use super::super::{AppState, Layout};
 use super::{blocking, html, layout, viewer};
 use crate::facet::Catalogue;
-use crate::incident::DueMonth;
 use crate::tracking::list::{RepairFilter, StatusFilter, list};
 use crate::tracking::today;
 use crate::tracking::{Change, RepairRecord, Status, StoreError};
@@ -21,32 +20,7 @@ use crate::web::error::WebError;
 /// Services and regions are read as in search: an alias or a short form (`VM`, `VMs`, `AFD`)
 /// is the catalogue's name.
 pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
-    let mut f = RepairFilter::default();
-    for s in params.all("status") {
-        f.statuses.push(StatusFilter::parse(&s).ok_or_else(|| {
-            WebError::BadRequest(format!(
-                "unknown status `{}`: use open, in_progress, overdue, completed or wont_do",
-                s.chars().take(30).collect::<String>()
-            ))
-        })?);
-    }
-    f.services = params
-        .all("service")
-        .iter()
-        .map(|s| catalogue.canonical_service(s))
-        .collect();
-    f.regions = params
-        .all("region")
-        .iter()
-        .map(|r| catalogue.canonical_region(r))
-        .collect();
-    f.incident = params.get("incident").map(str::to_string);
-    if let Some(d) = params.get("due") {
-        f.due = Some(d.parse::<DueMonth>().map_err(|e| {
-            WebError::BadRequest(format!("`due` must be a month like 2024-09: {e}"))
-        })?);
-    }
-    Ok(f)
+    RepairFilter::parse(params.pairs(), catalogue).map_err(|e| WebError::BadRequest(e.to_string()))
 }
 
 /// Every record, read on the blocking pool (exports of thousands of items take a while).

@@ -9,24 +9,12 @@ use super::super::{AppState, Layout};
 use super::{html, layout, utc};
 use crate::facet::Catalogue;
 use crate::incident::format_minutes;
-use crate::index::search::{SearchRequest, SearchResults, Sort, Words};
+use crate::index::request::{Facet, MAX_PAGE, SearchRequest, Sort, Words};
+use crate::index::search::SearchResults;
 use crate::web::error::WebError;
 
 /// Hits per page: ten, like the benchmark's "results page" and most search engines.
 pub const PAGE_SIZE: usize = 10;
-pub const MAX_PAGE: usize = 500;
-
-fn date_param(params: &Params, key: &str) -> Result<Option<jiff::civil::Date>, WebError> {
-    match params.get(key) {
-        None => Ok(None),
-        Some(v) => v.parse::<jiff::civil::Date>().map(Some).map_err(|_| {
-            WebError::BadRequest(format!(
-                "`{key}` must be a date like 2024-07-13, not `{}`",
-                v.chars().take(40).collect::<String>()
-            ))
-        }),
-    }
-}
 
 /// Run a search on this worker, with a panic in it turned into a 500 for this request and a
 /// check of the index's files (a damaged file is one way for a search to fail). Searches stay
@@ -51,68 +39,13 @@ pub fn search_guarded(
     }
 }
 
-/// Read a search from query parameters (shared with the API): q, service, region, cause,
-/// status, year, stage, from, to, sort, page.
+/// Read a search from query parameters (shared with the API): the library's one parser.
 pub fn search_request(
     params: &Params,
     catalogue: &Catalogue,
 ) -> Result<(SearchRequest, usize), WebError> {
-    let page = match params.get("page") {
-        None => 1,
-        Some(p) => match p.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                return Err(WebError::BadRequest(format!(
-                    "`page` must be a whole number from 1 to {MAX_PAGE}, not `{}`",
-                    p.chars().take(20).collect::<String>()
-                )));
-            }
-        },
-    };
-    let sort = Sort::parse(params.get("sort").unwrap_or(""))
-        .ok_or_else(|| WebError::BadRequest("`sort` must be relevance, newest or oldest".into()))?;
-    let to_ts = |d: jiff::civil::Date| {
-        d.to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .ok()
-    };
-    let from = date_param(params, "from")?.and_then(to_ts);
-    let to = date_param(params, "to")?
-        .and_then(|d| d.tomorrow().ok())
-        .and_then(to_ts);
-    let filters = vec![
-        (
-            "service".to_string(),
-            params
-                .all("service")
-                .iter()
-                .map(|s| catalogue.canonical_service(s))
-                .collect(),
-        ),
-        (
-            "region".to_string(),
-            params
-                .all("region")
-                .iter()
-                .map(|s| catalogue.canonical_region(s))
-                .collect(),
-        ),
-        ("cause".to_string(), params.all("cause")),
-        ("status".to_string(), params.all("status")),
-        ("year".to_string(), params.all("year")),
-        ("stage".to_string(), params.all("stage")),
-    ];
-    let req = SearchRequest {
-        query: params.get("q").unwrap_or("").to_string(),
-        filters,
-        from,
-        to,
-        sort,
-        offset: (page - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-        ..Default::default()
-    };
-    Ok((req, page))
+    SearchRequest::parse(params.pairs(), catalogue, PAGE_SIZE)
+        .map_err(|e| WebError::BadRequest(e.to_string()))
 }
 
 pub struct HitView {
@@ -168,23 +101,12 @@ pub struct SearchPage {
     pub to: String,
 }
 
-fn facet_label(name: &str) -> &'static str {
-    match name {
-        "service" => "Service",
-        "region" => "Region",
-        "cause" => "Cause",
-        "status" => "Repair status",
-        "year" => "Year",
-        _ => "Stage",
-    }
-}
-
-fn value_label(state: &AppState, facet: &str, value: &str) -> String {
+fn value_label(state: &AppState, facet: Facet, value: &str) -> String {
     match facet {
-        "cause" => state.catalogue.cause_label(value).to_string(),
-        "stage" => crate::incident::Stage::parse(value)
+        Facet::Cause => state.catalogue.cause_label(value).to_string(),
+        Facet::Stage => crate::incident::Stage::parse(value)
             .map_or(value.to_string(), |s| s.label().to_string()),
-        "status" => crate::tracking::RepairFacet::parse(value)
+        Facet::RepairStatus => crate::incident::RepairFacet::parse(value)
             .map_or(value.to_string(), |f| f.label().to_string()),
         _ => value.to_string(),
     }
@@ -242,36 +164,40 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         .facets
         .iter()
         .filter(|(_, values)| !values.is_empty())
-        .map(|(name, values)| FacetGroupView {
-            label: facet_label(name),
+        .map(|(facet, values)| FacetGroupView {
+            label: facet.label(),
             values: values
                 .iter()
-                .take(if *name == "year" { 30 } else { 12 })
+                .take(if *facet == Facet::Year { 30 } else { 12 })
                 .map(|v| FacetValueView {
-                    label: value_label(&state, name, &v.value),
+                    label: value_label(&state, *facet, &v.value),
                     count: v.count,
-                    url: base(params.toggled(name, &v.value)),
-                    active: params.has(name, &v.value),
+                    url: base(params.toggled(facet.name(), &v.value)),
+                    active: params.has(facet.name(), &v.value),
                 })
                 .collect(),
         })
         .collect();
-    let active_filters = crate::index::FACETS
-        .iter()
-        .flat_map(|name| params.all(name).into_iter().map(move |v| (*name, v)))
-        .map(|(name, v)| LinkView {
-            label: format!("{}: {}", facet_label(name), value_label(&state, name, &v)),
-            url: base(params.toggled(name, &v)),
+    let active_filters = Facet::ALL
+        .into_iter()
+        .flat_map(|facet| {
+            params
+                .all(facet.name())
+                .into_iter()
+                .map(move |v| (facet, v))
+        })
+        .map(|(facet, v)| LinkView {
+            label: format!("{}: {}", facet.label(), value_label(&state, facet, &v)),
+            url: base(params.toggled(facet.name(), &v)),
             active: true,
         })
         .collect();
-    let current_sort = params.get("sort").unwrap_or("relevance");
-    let sorts = ["relevance", "newest", "oldest"]
+    let sorts = Sort::ALL
         .into_iter()
         .map(|s| LinkView {
-            label: s.to_string(),
-            url: base(params.with("sort", s)),
-            active: current_sort == s,
+            label: s.as_str().to_string(),
+            url: base(params.with("sort", s.as_str())),
+            active: request.sort == s,
         })
         .collect();
     let pages = results.total.div_ceil(PAGE_SIZE).clamp(1, MAX_PAGE);
