@@ -3,8 +3,8 @@
 
 fn main() {
     let roots: Vec<std::path::PathBuf> = std::env::args().skip(1).map(Into::into).collect();
-    let cat = incident_kb::facet::Catalogue::bundled();
-    let r = incident_kb::corpus::read(&roots, &cat, |_, _, _| {}).unwrap();
+    let cat = incident_kb::catalog::Catalogue::bundled();
+    let r = incident_kb::ingest::corpus::read(&roots, &cat, |_, _, _| {}).unwrap();
     println!("{}", serde_json::to_string_pretty(&r.incidents).unwrap());
     for f in r.failures {
         eprintln!("FAIL {f}");

@@ -1,19 +1,25 @@
 //! incident-kb: a knowledge base of post-incident reviews.
 //!
-//! Data flows one way: report files are read into reviews (`report`), completed with facets and
-//! gathered into incidents (`facet`, `assemble`), written to the search index (`index`) and the
-//! repair-item tracking store (`store`) by `ingest`, and served as pages (`web`); changes people
-//! make to repair items go through `tracking`, from the web and the CLI alike. The CLI in
-//! `main.rs` only parses arguments and calls these.
+//! Data flows one way, and the modules follow it:
+//!
+//! - `report`: one reader per format turns a file into drafts of reviews;
+//! - `incident`: the model those become (reviews, sections, timeline entries, repair items);
+//! - `catalog`: the knowledge that completes them (services, regions, causes), from `catalog/`;
+//! - `assemble`: drafts become reviews with facets and ids, and reviews become incidents;
+//! - `index`: incidents in the search index (tantivy), and the search request every front door
+//!   parses;
+//! - `tracking`: repair items and what people set on them, the status rules, and the store
+//!   behind the `TrackingStore` trait (sled);
+//! - `ingest`: reads the corpus and brings the index and the tracking store in line with it;
+//! - `web`: the pages and the JSON API (actix-web + askama).
+//!
+//! The `ikb` command line (`src/cli/`) parses arguments and calls these.
 
 pub mod assemble;
-pub mod corpus;
-pub mod facet;
+pub mod catalog;
 pub mod incident;
 pub mod index;
 pub mod ingest;
 pub mod report;
-pub mod synthetic;
 pub mod tracking;
-pub mod view;
 pub mod web;

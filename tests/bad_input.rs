@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::server::{free_port, http_get, http_post_json, http_raw, prepare, serve};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::report::{self, ReportError};
 
 fn parse(name: &str, bytes: &[u8]) -> Result<Vec<incident_kb::report::Draft>, ReportError> {
@@ -112,7 +112,7 @@ fn markup_in_plain_text_reports_stays_text() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("xss.txt");
     std::fs::write(&path, "<script>alert(1)</script> outage\n\nAt 10:00 UTC on 1 March 2024 <img src=x onerror=alert(2)> errors began.\n").unwrap();
-    let r = &incident_kb::corpus::read_report(&path, &catalogue).unwrap()[0];
+    let r = &incident_kb::ingest::corpus::read_report(&path, &catalogue).unwrap()[0];
     // The text is kept as written; pages escape it (tests/web.rs checks the HTML).
     assert_eq!(r.title, "<script>alert(1)</script> outage");
 }
@@ -221,7 +221,7 @@ fn hostile_requests_to_the_real_server_get_4xx_and_it_keeps_serving() {
 #[test]
 fn a_file_that_cannot_be_read_says_so_not_front_matter() {
     let missing = std::env::temp_dir().join("ikb-no-such-report.md");
-    let e = incident_kb::corpus::read_report(&missing, &Catalogue::bundled()).unwrap_err();
+    let e = incident_kb::ingest::corpus::read_report(&missing, &Catalogue::bundled()).unwrap_err();
     assert!(matches!(e, ReportError::Unreadable(_)), "{e}");
     assert!(e.to_string().starts_with("cannot read the file:"), "{e}");
 }

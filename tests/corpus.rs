@@ -6,9 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use incident_kb::corpus::{read_report, report_files};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::incident::{Review, SectionKind};
+use incident_kb::ingest::corpus::{read_report, report_files};
 
 #[derive(Default, Debug)]
 struct Coverage {
@@ -268,8 +268,8 @@ fn the_same_review_saved_under_two_titles_counts_once() {
         dir.join("2017-03-27_multiple-azure-services-japan-west-mitigated.txt"),
         dir.join("2017-03-27_multiple-azure-services-impacted-by-underlying-network.txt"),
     ];
-    let read =
-        incident_kb::corpus::read_files(&files, &Catalogue::bundled(), |_, _, _| {}).unwrap();
+    let read = incident_kb::ingest::corpus::read_files(&files, &Catalogue::bundled(), |_, _, _| {})
+        .unwrap();
     assert_eq!((read.reviews, read.incidents.len()), (2, 1));
     assert_eq!(read.incidents[0].reviews.len(), 1);
 }

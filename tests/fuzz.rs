@@ -166,7 +166,7 @@ fn the_search_request_path_never_answers_5xx() {
         addr: String::new(),
         data: incident_kb::ingest::DataDir::new(tmp.path().join("index")),
         corpus: vec![tmp.path().join("corpus")],
-        catalogue: incident_kb::facet::Catalogue::bundled(),
+        catalogue: incident_kb::catalog::Catalogue::bundled(),
         auth,
         secure_cookies: false,
     })

@@ -6,7 +6,7 @@ mod common;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::request::{Facet as IkbFacet, SearchRequest, Sort};
 use incident_kb::ingest::{self, DataDir, IngestSummary};

@@ -307,13 +307,13 @@ fn ids_are_stable_and_independent_of_file_names_and_order() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, tmp.path().join(format!("{}-renamed-{n}.txt", 9 - n))).unwrap();
     }
-    let second = incident_kb::corpus::read(
+    let second = incident_kb::ingest::corpus::read(
         &[tmp.path().to_path_buf()],
-        &incident_kb::facet::Catalogue::bundled(),
+        &incident_kb::catalog::Catalogue::bundled(),
         |_, _, _| {},
     )
     .unwrap();
-    let ids = |r: &incident_kb::corpus::CorpusRead| {
+    let ids = |r: &incident_kb::ingest::corpus::CorpusRead| {
         let mut v: Vec<(String, Vec<String>)> = r
             .incidents
             .iter()

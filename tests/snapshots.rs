@@ -7,7 +7,7 @@ mod common;
 use actix_web::body::to_bytes;
 use actix_web::http::StatusCode;
 use actix_web::{App, web};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::ingest::DataDir;
 use incident_kb::web::auth::{Auth, UsersFile};
 use incident_kb::web::{AppState, ServeOptions, configure, open_state};

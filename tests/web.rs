@@ -6,7 +6,7 @@ use actix_web::body::to_bytes;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::ingest::DataDir;
 use incident_kb::web::auth::{Auth, TokenEntry, UserEntry, UsersFile, hash_password, sha256_hex};
 use incident_kb::web::{AppState, ServeOptions, configure, open_state, security_headers};

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::SearchRequest;
 use incident_kb::ingest::DataDir;
@@ -249,9 +249,10 @@ fn main() {
             };
             let queries = read_queries(&queries);
             let from: Vec<PathBuf> = from.into_iter().filter(|p| p.exists()).collect();
-            let read = incident_kb::corpus::read(&from, &Catalogue::bundled(), |_, _, _| {})
-                .expect("source reports");
-            let pools = incident_kb::synthetic::Pools::from_incidents(&read.incidents);
+            let read =
+                incident_kb::ingest::corpus::read(&from, &Catalogue::bundled(), |_, _, _| {})
+                    .expect("source reports");
+            let pools = incident_kb::ingest::synthetic::Pools::from_incidents(&read.incidents);
             let mut all = Vec::new();
             print_machine();
             for n in sizes {
@@ -493,7 +494,7 @@ fn run_size(
     dir: &Path,
     n: usize,
     seed: u64,
-    pools: &incident_kb::synthetic::Pools,
+    pools: &incident_kb::ingest::synthetic::Pools,
     queries: &[Query],
     rounds: usize,
     load: Duration,
@@ -502,7 +503,8 @@ fn run_size(
     std::fs::create_dir_all(dir).expect("work dir");
     let corpus = dir.join("corpus");
     let index_dir = dir.join("index");
-    let bytes = incident_kb::synthetic::write_corpus(pools, seed, n, &corpus).expect("generate");
+    let bytes =
+        incident_kb::ingest::synthetic::write_corpus(pools, seed, n, &corpus).expect("generate");
     // The generated reports go to disk now, not while ingest is timed (its commits wait on
     // every dirty page of the file system).
     let _ = Command::new("sync").status();

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 pub use super::match_set::Words;
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::incident::{RepairFacet, Stage};
 
 /// The longest query read; the rest is cut off, with a hint.
@@ -289,6 +289,36 @@ impl SearchRequest {
             notes,
         };
         Ok((request, page))
+    }
+
+    /// Alert text as a search: its words, without query syntax, cut to a sane length; the
+    /// best matches of any word.
+    pub fn related(text: &str, limit: usize) -> SearchRequest {
+        let words: String = text
+            .chars()
+            .take(2000)
+            .map(|c| {
+                if c.is_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        let words: Vec<&str> = words
+            .split_whitespace()
+            .map(|w| w.trim_matches(['.', '-']))
+            .filter(|w| !w.is_empty())
+            .take(60)
+            .collect();
+        SearchRequest {
+            query: words.join(" "),
+            limit: limit.clamp(1, 20),
+            // An alert shares some words with a past incident, rarely all: the best matches of
+            // any word, as "more like this" does.
+            words: Words::Any,
+            ..Default::default()
+        }
     }
 
     /// The values asked for one facet.

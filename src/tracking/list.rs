@@ -3,7 +3,7 @@
 
 use super::record::RepairRecord;
 pub use super::status::StatusFilter;
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::incident::DueMonth;
 use crate::index::request::RequestError;
 

@@ -543,9 +543,9 @@ mod tests {
     }
 
     fn incidents() -> Vec<Incident> {
-        crate::corpus::read(
+        crate::ingest::corpus::read(
             &[std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus")],
-            &crate::facet::Catalogue::bundled(),
+            &crate::catalog::Catalogue::bundled(),
             |_, _, _| {},
         )
         .unwrap()

@@ -3,10 +3,13 @@
 //! reports itself (re-ingest calls the ingest step).
 
 pub mod auth;
+pub mod common;
 pub mod error;
 mod facet_refresh;
-mod pages;
+mod handlers;
+pub mod json;
 mod params;
+mod routes;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -14,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::middleware::{Compress, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::index::SearchIndex;
 use crate::ingest::{self, DataDir};
 use crate::tracking::{self, TrackingStore};
@@ -236,7 +239,7 @@ pub fn security_headers() -> DefaultHeaders {
 
 /// Routes, limits and middleware: the whole app, for the server and for tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    pages::configure(cfg);
+    routes::configure(cfg);
 }
 
 /// Serve until stopped.

@@ -6,8 +6,8 @@ pub mod server;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use incident_kb::corpus::{self, CorpusRead};
-use incident_kb::facet::Catalogue;
+use incident_kb::catalog::Catalogue;
+use incident_kb::ingest::corpus::{self, CorpusRead};
 
 /// The bundled sample corpus (the seeds).
 pub fn seeds_dir() -> PathBuf {

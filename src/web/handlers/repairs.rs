@@ -7,27 +7,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::super::params::Params;
-use super::super::{AppState, Layout};
-use super::{blocking, html, layout, viewer};
-use crate::facet::Catalogue;
 use crate::tracking::list::{RepairFilter, StatusFilter, list};
 use crate::tracking::today;
-use crate::tracking::{Change, RepairRecord, Status, StoreError};
+use crate::tracking::{Change, RepairRecord, Status};
+use crate::web::common::{
+    all_records, apply_change, blocking, filter_from, html, layout, store_error, viewer,
+};
 use crate::web::error::WebError;
-
-/// Read the listing filters (shared with the API): status, service, region, incident, due.
-/// Services and regions are read as in search: an alias or a short form (`VM`, `VMs`, `AFD`)
-/// is the catalogue's name.
-pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
-    RepairFilter::parse(params.pairs(), catalogue).map_err(|e| WebError::BadRequest(e.to_string()))
-}
-
-/// Every record, read on the blocking pool (exports of thousands of items take a while).
-pub async fn all_records(state: &web::Data<AppState>) -> Result<Vec<RepairRecord>, WebError> {
-    let state = state.clone();
-    blocking(move || state.store.all().map_err(store_error)).await
-}
+use crate::web::params::Params;
+use crate::web::{AppState, Layout};
 
 pub struct RowView {
     pub id: String,
@@ -149,7 +137,7 @@ pub async fn list_page(
         .map(|(id, (title, done, total))| ProgressView {
             url: format!(
                 "/repairs?incident={}",
-                super::super::params::encode(&[("", &id)]).trim_start_matches('=')
+                crate::web::params::encode(&[("", &id)]).trim_start_matches('=')
             ),
             title,
             done,
@@ -246,7 +234,7 @@ pub async fn export_json(
     let items = list(all_records(&state).await?, &filter, today);
     let json: Vec<_> = items
         .iter()
-        .map(|r| crate::view::repair_json(r, today))
+        .map(|r| crate::web::json::repair_json(r, today))
         .collect();
     Ok(HttpResponse::Ok().json(json))
 }
@@ -306,7 +294,7 @@ fn item_page_for(
             .iter()
             .rev()
             .map(|e| EventView {
-                at: super::utc(e.at),
+                at: crate::web::common::utc(e.at),
                 who: e.who.clone(),
                 field: e.field.replace('_', " "),
                 from: e.from.clone().unwrap_or_else(|| "—".into()),
@@ -356,36 +344,6 @@ pub struct UpdateForm {
     pub link: Option<String>,
 }
 
-/// Write a change, then bring the incident's repair facets in the index in step. The change is
-/// acknowledged once the store has committed it: an index that cannot be written just now (a
-/// full disk, a lock) is retried by the next write or re-ingest, and never turns a stored
-/// change into an error.
-pub fn apply_change(
-    state: &AppState,
-    id: &str,
-    change: &Change,
-    who: &str,
-    version: Option<u64>,
-) -> Result<RepairRecord, WebError> {
-    let record = crate::tracking::apply(state.store.as_ref(), id, change, who, version)
-        .map_err(store_error)?;
-    tracing::info!(item = %id, user = %who, "repair item updated");
-    if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
-        tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
-    }
-    Ok(record)
-}
-
-/// What a person is told when the store refuses a change.
-pub fn store_error(e: StoreError) -> WebError {
-    match e {
-        StoreError::NotFound(id) => WebError::NotFound(format!("There is no repair item `{id}`.")),
-        e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
-        e @ StoreError::Unavailable { .. } => WebError::Unavailable(e.to_string()),
-        e => WebError::internal(e),
-    }
-}
-
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -397,8 +355,8 @@ pub async fn update(
             "Log in to change repair items.".into(),
         ));
     };
-    super::same_origin(&req)?;
-    if !super::super::auth::constant_time_eq(&form.csrf, &session.csrf) {
+    crate::web::common::same_origin(&req)?;
+    if !crate::web::auth::constant_time_eq(&form.csrf, &session.csrf) {
         return Err(WebError::Forbidden("The form has expired or did not come from this site (CSRF check failed). Reload the page and try again.".into()));
     }
     let record = get_record(&state, &id)?;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::assemble;
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::incident::{Incident, Review};
 use crate::report::{self, ReportError};
 

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::super::AppState;
+use crate::web::AppState;
 use crate::web::error::WebError;
 
 const STYLE: &str = include_str!("../../../static/style.css");

@@ -5,14 +5,16 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::super::AppState;
-use super::super::params::Params;
-use super::{blocking, viewer};
 use crate::tracking::today;
+use crate::web::AppState;
+use crate::web::common::{blocking, viewer};
 use crate::web::error::{ApiError, WebError};
+use crate::web::params::Params;
 
 fn read_access(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    super::layout(req, state).map(|_| ()).map_err(ApiError)
+    crate::web::common::layout(req, state)
+        .map(|_| ())
+        .map_err(ApiError)
 }
 
 /// Who is writing: a bearer token's name, or a logged-in user whose request carries the
@@ -40,7 +42,7 @@ fn writer(req: &HttpRequest, state: &AppState) -> Result<String, ApiError> {
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !super::super::auth::constant_time_eq(header, &session.csrf) {
+    if !crate::web::auth::constant_time_eq(header, &session.csrf) {
         return Err(ApiError(WebError::Forbidden(
             "a session write needs the X-CSRF-Token header".into(),
         )));
@@ -59,10 +61,10 @@ pub async fn search(
     read_access(&req, &state)?;
     let params = Params::parse(req.query_string());
     // The API reads `limit` (1 to 100) beside `page`, with the same parser as the page.
-    let (request, _) = super::search::search_request(&params, &state.catalogue)?;
-    let results = super::search::search_guarded(&state, &request)?;
+    let (request, _) = crate::web::common::search_request(&params, &state.catalogue)?;
+    let results = crate::web::common::search_guarded(&state, &request)?;
     let record = record_fn(&state);
-    Ok(HttpResponse::Ok().json(crate::view::search_json(
+    Ok(HttpResponse::Ok().json(crate::web::json::search_json(
         &request.query,
         &results,
         &record,
@@ -83,7 +85,7 @@ pub async fn incident(
         e => ApiError(WebError::internal(e)),
     })?;
     let record = record_fn(&state);
-    Ok(HttpResponse::Ok().json(crate::view::incident_json(
+    Ok(HttpResponse::Ok().json(crate::web::json::incident_json(
         &incident,
         incident.current(),
         &record,
@@ -96,13 +98,17 @@ pub async fn repairs(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let filter = super::repairs::filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
+    let filter =
+        crate::web::common::filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
     let today = today();
-    let items =
-        crate::tracking::list::list(super::repairs::all_records(&state).await?, &filter, today);
+    let items = crate::tracking::list::list(
+        crate::web::common::all_records(&state).await?,
+        &filter,
+        today,
+    );
     let json: Vec<_> = items
         .iter()
-        .map(|r| crate::view::repair_json(r, today))
+        .map(|r| crate::web::json::repair_json(r, today))
         .collect();
     Ok(HttpResponse::Ok().json(json))
 }
@@ -116,9 +122,9 @@ pub async fn repair(
     let record = state
         .store
         .get(&id)
-        .map_err(|e| ApiError(super::repairs::store_error(e)))?
+        .map_err(|e| ApiError(crate::web::common::store_error(e)))?
         .ok_or_else(|| ApiError(WebError::NotFound(format!("no repair item with id `{id}`"))))?;
-    Ok(HttpResponse::Ok().json(crate::view::repair_json(&record, today())))
+    Ok(HttpResponse::Ok().json(crate::web::json::repair_json(&record, today())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,9 +156,9 @@ pub async fn update_repair(
     let st = state.clone();
     let id = id.into_inner();
     let record =
-        blocking(move || super::repairs::apply_change(&st, &id, &change, &who, body.version))
+        blocking(move || crate::web::common::apply_change(&st, &id, &change, &who, body.version))
             .await?;
-    Ok(HttpResponse::Ok().json(crate::view::repair_json(&record, today())))
+    Ok(HttpResponse::Ok().json(crate::web::json::repair_json(&record, today())))
 }
 
 pub async fn related_json(
@@ -167,10 +173,10 @@ pub async fn related_json(
             "give the alert's text as `text`".into(),
         )));
     }
-    let request = super::search::related_request(text, limit);
-    let results = super::search::search_guarded(state, &request)?;
+    let request = crate::index::SearchRequest::related(text, limit);
+    let results = crate::web::common::search_guarded(state, &request)?;
     let record = record_fn(state);
-    Ok(HttpResponse::Ok().json(crate::view::search_json(
+    Ok(HttpResponse::Ok().json(crate::web::json::search_json(
         &request.query,
         &results,
         &record,

@@ -8,9 +8,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 
 /// The catalogues bundled with the binary; a `catalog/` folder (or `--catalog DIR`) overrides them.
-const SERVICES: &str = include_str!("../catalog/services.toml");
-const REGIONS: &str = include_str!("../catalog/regions.toml");
-const CAUSES: &str = include_str!("../catalog/causes.toml");
+const SERVICES: &str = include_str!("../../catalog/services.toml");
+const REGIONS: &str = include_str!("../../catalog/regions.toml");
+const CAUSES: &str = include_str!("../../catalog/causes.toml");
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

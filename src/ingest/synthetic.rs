@@ -305,8 +305,12 @@ mod tests {
 
     fn pools() -> Pools {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        let read = crate::corpus::read(&[root], &crate::facet::Catalogue::bundled(), |_, _, _| {})
-            .unwrap();
+        let read = crate::ingest::corpus::read(
+            &[root],
+            &crate::catalog::Catalogue::bundled(),
+            |_, _, _| {},
+        )
+        .unwrap();
         Pools::from_incidents(&read.incidents)
     }
 

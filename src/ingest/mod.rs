@@ -2,16 +2,19 @@
 //! The store keeps what people set; the index is derived and can always be rebuilt from the
 //! corpus and the store.
 
+pub mod corpus;
+pub mod synthetic;
+
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use crate::corpus::{self, Failure};
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::incident::Incident;
 use crate::index::write::SyncReport;
 use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
 use crate::tracking::{self, StoreError, SyncStats, TrackingStore};
+use corpus::Failure;
 
 /// Where the data lives under the `--index` folder.
 #[derive(Debug, Clone)]

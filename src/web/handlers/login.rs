@@ -6,11 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::super::auth::{LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq};
-use super::super::params::Params;
-use super::super::{AppState, Layout};
-use super::viewer;
+use crate::web::auth::{LOGIN_CSRF_COOKIE, LoginError, SESSION_COOKIE, constant_time_eq};
+use crate::web::common::viewer;
 use crate::web::error::WebError;
+use crate::web::params::Params;
+use crate::web::{AppState, Layout};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -108,7 +108,7 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let next = safe_next(form.next.as_deref());
-    super::same_origin(&req)?;
+    crate::web::common::same_origin(&req)?;
     let expected = req
         .cookie(LOGIN_CSRF_COOKIE)
         .map(|c| c.value().to_string())
@@ -121,7 +121,9 @@ pub async fn submit(
     let st = state.clone();
     let password = form.password.clone();
     let attempt_user = user.clone();
-    let result = super::blocking(move || Ok(st.auth.login(&attempt_user, &password, ip))).await?;
+    let result =
+        crate::web::common::blocking(move || Ok(st.auth.login(&attempt_user, &password, ip)))
+            .await?;
     match result {
         Ok(session) => {
             tracing::info!(%user, "logged in");
@@ -182,7 +184,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, WebError> {
-    super::same_origin(&req)?;
+    crate::web::common::same_origin(&req)?;
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         let session = state.auth.session(c.value());
         if session

@@ -4,49 +4,16 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::super::params::Params;
-use super::super::{AppState, Layout};
-use super::{html, layout, utc};
-use crate::facet::Catalogue;
 use crate::incident::format_minutes;
-use crate::index::request::{Facet, MAX_PAGE, SearchRequest, Sort, Words};
+use crate::index::request::{Facet, MAX_PAGE, Sort};
 use crate::index::search::SearchResults;
+use crate::web::common::{html, layout, search_guarded, search_request, utc};
 use crate::web::error::WebError;
+use crate::web::params::Params;
+use crate::web::{AppState, Layout};
 
 /// Hits per page: ten, like the benchmark's "results page" and most search engines.
 pub const PAGE_SIZE: usize = 10;
-
-/// Run a search on this worker, with a panic in it turned into a 500 for this request and a
-/// check of the index's files (a damaged file is one way for a search to fail). Searches stay
-/// on the async workers: they are short (p99 under 5 ms at 100k incidents), and handing them
-/// to the blocking pool cost 1.4x the CPU in the soak (BENCHMARKS.md); exports and other
-/// store-wide reads, which are not short, run on the blocking pool.
-pub fn search_guarded(
-    state: &web::Data<AppState>,
-    request: &SearchRequest,
-) -> Result<SearchResults, WebError> {
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.search(request)));
-    match outcome {
-        Ok(Ok(results)) => Ok(results),
-        failed => {
-            state.clone().into_inner().check_index_soon();
-            Err(match failed {
-                Ok(Err(e)) => WebError::internal(e),
-                _ => WebError::Internal(format!("the search for {:?} panicked", request.query)),
-            })
-        }
-    }
-}
-
-/// Read a search from query parameters (shared with the API): the library's one parser.
-pub fn search_request(
-    params: &Params,
-    catalogue: &Catalogue,
-) -> Result<(SearchRequest, usize), WebError> {
-    SearchRequest::parse(params.pairs(), catalogue, PAGE_SIZE)
-        .map_err(|e| WebError::BadRequest(e.to_string()))
-}
 
 pub struct HitView {
     pub url: String,
@@ -224,35 +191,6 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     html(&page_view)
 }
 
-/// Alert text as a search: its words, without query syntax, cut to a sane length.
-pub fn related_request(text: &str, limit: usize) -> SearchRequest {
-    let words: String = text
-        .chars()
-        .take(2000)
-        .map(|c| {
-            if c.is_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let words: Vec<&str> = words
-        .split_whitespace()
-        .map(|w| w.trim_matches(['.', '-']))
-        .filter(|w| !w.is_empty())
-        .take(60)
-        .collect();
-    SearchRequest {
-        query: words.join(" "),
-        limit: limit.clamp(1, 20),
-        // An alert shares some words with a past incident, rarely all: the best matches of
-        // any word, as "more like this" does.
-        words: Words::Any,
-        ..Default::default()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "related.html")]
 pub struct RelatedPage {
@@ -281,7 +219,10 @@ pub async fn related_page(
     let hits = if text.trim().is_empty() {
         Vec::new()
     } else {
-        hit_views(&search_guarded(&state, &related_request(&text, 5))?)
+        hit_views(&search_guarded(
+            &state,
+            &crate::index::SearchRequest::related(&text, 5),
+        )?)
     };
     html(&RelatedPage { layout, text, hits })
 }

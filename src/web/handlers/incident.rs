@@ -4,13 +4,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::super::params::Params;
-use super::super::{AppState, Layout};
-use super::{html, layout, utc};
 use crate::incident::text;
 use crate::incident::{Incident, Review, SectionKind, format_minutes};
 use crate::tracking::today;
+use crate::web::common::{html, layout, utc};
 use crate::web::error::WebError;
+use crate::web::params::Params;
+use crate::web::{AppState, Layout};
 
 /// A paragraph, or a list of bullets.
 pub struct Block {
@@ -190,7 +190,7 @@ pub fn build(
         .iter()
         .map(|i| {
             let record = state.store.get(&i.id).ok().flatten();
-            let (status, overdue) = crate::view::item_status(i, record.as_ref(), today);
+            let (status, overdue) = crate::web::json::item_status(i, record.as_ref(), today);
             ItemView {
                 url: format!("/repairs/{}", i.id),
                 text: i.text.clone(),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
-use crate::facet::Catalogue;
+use crate::catalog::Catalogue;
 use crate::incident::{Incident, RepairItem, Review, SectionKind};
 use crate::report::Draft;
 use crate::report::text::slug;

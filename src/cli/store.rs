@@ -1,0 +1,76 @@
+//! `ikb backup` and `ikb restore`: the tracking state as a JSON file, and back.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use incident_kb::index::SearchIndex;
+use incident_kb::ingest::{self, DataDir};
+use incident_kb::tracking;
+
+pub fn run_backup(data: &DataDir, out: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let store = tracking::open(&data.tracking())?;
+    let backup = store.backup()?;
+    let json = serde_json::to_vec_pretty(&backup)?;
+    match out {
+        Some(path) => {
+            let tmp = path.with_extension("tmp");
+            let mut f = std::fs::File::create(&tmp)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            eprintln!(
+                "backed up {} repair items to {}",
+                backup.records.len(),
+                path.display()
+            );
+        }
+        None => std::io::stdout().lock().write_all(&json)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_restore(
+    data: &DataDir,
+    file: &PathBuf,
+    replace: bool,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let backup: incident_kb::tracking::Backup = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a backup made by `ikb backup`", file.display()))?;
+    let store = tracking::open(&data.tracking())?;
+    if !store.is_empty() && !replace {
+        bail!(
+            "the tracking store at {} is not empty; pass --replace to replace it with the backup",
+            data.tracking().display()
+        );
+    }
+    if backup.records.is_empty() && !store.is_empty() && !force {
+        bail!(
+            "{} holds no repair item: restoring it would empty the tracking store at {} ({} items); pass --force as well if that is what you want",
+            file.display(),
+            data.tracking().display(),
+            store.len()
+        );
+    }
+    let n = store.restore(&backup)?;
+    println!("restored {n} repair items");
+    // The index's repair facets follow the restored statuses.
+    match SearchIndex::open(&data.search()) {
+        Ok(index) => {
+            let report = ingest::refresh_repair_facets(store.as_ref(), &index)?;
+            println!(
+                "search index: repair facets of {} incidents rewritten",
+                report.replaced
+            );
+        }
+        Err(incident_kb::index::IndexError::Missing(_)) => {}
+        Err(e) => eprintln!(
+            "note: the search index was not updated ({e}); run `ikb ingest` to bring its repair facets in line"
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,9 @@
+//! The handlers, one file per page or API area. They are thin: read the request, call the
+//! library through `web::common`, fill a page struct that a template renders (or a JSON view).
+
+pub mod api;
+pub mod incident;
+pub mod login;
+pub mod ops;
+pub mod repairs;
+pub mod search;
