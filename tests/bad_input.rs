@@ -109,9 +109,7 @@ fn broken_and_huge_reports_are_refused_or_read_without_a_panic() {
 #[test]
 fn markup_in_plain_text_reports_stays_text() {
     let catalogue = Catalogue::bundled();
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("xss.txt");
-    std::fs::write(&path, "<script>alert(1)</script> outage\n\nAt 10:00 UTC on 1 March 2024 <img src=x onerror=alert(2)> errors began.\n").unwrap();
+    let path = common::fixture("markup-in-plain-text.txt");
     let r = &incident_kb::ingest::corpus::read_report(&path, &catalogue).unwrap()[0];
     // The text is kept as written; pages escape it (tests/web.rs checks the HTML).
     assert_eq!(r.title, "<script>alert(1)</script> outage");

@@ -288,8 +288,8 @@ async fn incident_pages() {
 
 #[actix_web::test]
 async fn markup_in_reports_is_escaped() {
-    let evil = "+++\ntitle = \"<script>alert('t')</script> outage\"\nservices = [\"<img src=x onerror=alert(1)>\"]\n+++\n## Impact\nBetween 10:00 and 11:00 UTC on 1 March 2025 <b onclick=x>bold</b> & more.\n## Action items\n- <script>steal()</script> fix it\n";
-    let (_tmp, state) = state(&[("evil.md", evil)]);
+    let evil = std::fs::read_to_string(common::fixture("markup-in-front-matter.md")).unwrap();
+    let (_tmp, state) = state(&[("evil.md", &evil)]);
     let app = app!(state);
     let (_, page) = get(&app, "/search?q=outage").await;
     assert!(!page.contains("<script>alert"), "{page}");

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use incident_kb::catalog::Catalogue;
+use incident_kb::index::{SearchIndex, SearchRequest};
 use incident_kb::ingest::corpus::{self, CorpusRead};
+use incident_kb::ingest::{self, DataDir, IngestSummary};
 
 /// The bundled sample corpus (the seeds).
 pub fn seeds_dir() -> PathBuf {
@@ -63,4 +65,47 @@ pub fn ikb(index: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("ikb runs")
+}
+
+/// A data folder and a copy of the seeds, for tests that ingest.
+pub struct Env {
+    pub _tmp: tempfile::TempDir,
+    pub corpus: PathBuf,
+    pub data: DataDir,
+}
+
+/// A fresh data folder beside a copy of the seeds.
+pub fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = test_corpus(tmp.path(), &[]);
+    let data = DataDir::new(tmp.path().join("index"));
+    Env {
+        corpus,
+        data,
+        _tmp: tmp,
+    }
+}
+
+/// Ingest the corpus into the data folder.
+pub fn run(e: &Env) -> IngestSummary {
+    ingest::ingest(
+        &e.data,
+        std::slice::from_ref(&e.corpus),
+        &Catalogue::bundled(),
+        |_, _, _| {},
+    )
+    .unwrap()
+}
+
+/// The ids of the first five hits of a plain query.
+pub fn search(e: &Env, q: &str) -> Vec<String> {
+    let index = SearchIndex::open(&e.data.search()).unwrap();
+    let r = index
+        .search(&SearchRequest {
+            query: q.into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    r.hits.into_iter().map(|h| h.incident.id).collect()
 }
