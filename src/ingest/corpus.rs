@@ -82,7 +82,7 @@ pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 /// Read and parse one report file into reviews.
 pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, ReportError> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ReportError::Unreadable(e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| ReportError::Unreadable(std::sync::Arc::new(e)))?;
     let drafts = report::parse_file(&source, path, &bytes)?;
     Ok(drafts
         .into_iter()

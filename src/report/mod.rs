@@ -21,7 +21,7 @@ use crate::incident::{RepairItem, Section, Stage, TimelineEntry};
 pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why a report could not be read. Each names what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
     #[error("the file is empty")]
@@ -34,12 +34,31 @@ pub enum ReportError {
     InvalidUtf8 { offset: usize },
     #[error("the file is {bytes} bytes, over the {limit}-byte limit for one report; split it")]
     TooLarge { bytes: usize, limit: usize },
+    /// The I/O error is kept (as the source); the file's path is the failure's.
     #[error("cannot read the file: {0}")]
-    Unreadable(String),
+    Unreadable(#[source] std::sync::Arc<std::io::Error>),
     #[error("front matter: {0}")]
     FrontMatter(String),
     #[error("no review found: the text has no report content")]
     NoReview,
+}
+
+/// Equal when they say the same: an I/O error compares by its kind and message.
+impl PartialEq for ReportError {
+    fn eq(&self, other: &ReportError) -> bool {
+        use ReportError::*;
+        match (self, other) {
+            (Unreadable(a), Unreadable(b)) => {
+                a.kind() == b.kind() && a.to_string() == b.to_string()
+            }
+            (Empty, Empty) | (NoReview, NoReview) => true,
+            (Binary { offset: a }, Binary { offset: b })
+            | (InvalidUtf8 { offset: a }, InvalidUtf8 { offset: b }) => a == b,
+            (TooLarge { bytes: a, limit: x }, TooLarge { bytes: b, limit: y }) => a == b && x == y,
+            (FrontMatter(a), FrontMatter(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// What the Markdown front matter states outright; it wins over what the text implies.

@@ -14,7 +14,7 @@ use crate::catalog::Catalogue;
 use crate::index::request::SearchRequest;
 use crate::index::search::SearchResults;
 use crate::tracking::list::RepairFilter;
-use crate::tracking::{Change, RepairRecord, StoreError};
+use crate::tracking::{Change, RepairRecord};
 
 /// Refuse a form posted from another origin. Browsers say where a form came from (`Origin`,
 /// `Sec-Fetch-Site`); another port of the same host is another origin, though it shares the
@@ -125,20 +125,20 @@ pub fn search_request(
         catalogue,
         super::handlers::search::PAGE_SIZE,
     )
-    .map_err(|e| WebError::BadRequest(e.to_string()))
+    .map_err(WebError::BadParameter)
 }
 
 /// Read the listing filters (shared with the API): status, service, region, incident, due.
 /// Services and regions are read as in search: an alias or a short form (`VM`, `VMs`, `AFD`)
 /// is the catalogue's name.
 pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
-    RepairFilter::parse(params.pairs(), catalogue).map_err(|e| WebError::BadRequest(e.to_string()))
+    RepairFilter::parse(params.pairs(), catalogue).map_err(WebError::BadParameter)
 }
 
 /// Every record, read on the blocking pool (exports of thousands of items take a while).
 pub async fn all_records(state: &web::Data<AppState>) -> Result<Vec<RepairRecord>, WebError> {
     let state = state.clone();
-    blocking(move || state.store.all().map_err(store_error)).await
+    blocking(move || state.store.all().map_err(WebError::from)).await
 }
 
 /// Write a change, then bring the incident's repair facets in the index in step. The change is
@@ -153,20 +153,10 @@ pub fn apply_change(
     version: Option<u64>,
 ) -> Result<RepairRecord, WebError> {
     let record = crate::tracking::apply(state.store.as_ref(), id, change, who, version)
-        .map_err(store_error)?;
+        .map_err(WebError::from)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
     if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
         tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
     }
     Ok(record)
-}
-
-/// What a person is told when the store refuses a change.
-pub fn store_error(e: StoreError) -> WebError {
-    match e {
-        StoreError::NotFound(id) => WebError::NotFound(format!("There is no repair item `{id}`.")),
-        e @ StoreError::Conflict { .. } => WebError::Conflict(e.to_string()),
-        e @ StoreError::Unavailable { .. } => WebError::Unavailable(e.to_string()),
-        e => WebError::internal(e),
-    }
 }

@@ -4,7 +4,7 @@
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{guard, web};
 
-use super::error::{ApiError, WebError};
+use super::error::{ApiError, Missing, WebError};
 use super::handlers::{api, incident, login, ops, repairs, search};
 
 /// The largest form body accepted (a note is at most 4,000 characters).
@@ -24,9 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .limit(FORM_LIMIT)
             .error_handler(|e, _| {
                 match e {
-                    UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge(format!(
-                        "the form is over the {FORM_LIMIT}-byte limit"
-                    )),
+                    UrlencodedError::Overflow { .. } => WebError::TooLarge {
+                        what: "form",
+                        limit: FORM_LIMIT,
+                    },
                     e => WebError::BadRequest(format!("the form could not be read: {e}")),
                 }
                 .into()
@@ -38,18 +39,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .error_handler(|e, _| {
                 let e = match e {
                     JsonPayloadError::Overflow { .. }
-                    | JsonPayloadError::OverflowKnownLength { .. } => WebError::PayloadTooLarge(
-                        format!("the JSON body is over the {JSON_LIMIT}-byte limit"),
-                    ),
+                    | JsonPayloadError::OverflowKnownLength { .. } => WebError::TooLarge {
+                        what: "JSON body",
+                        limit: JSON_LIMIT,
+                    },
                     e => WebError::BadRequest(format!("the JSON body could not be read: {e}")),
                 };
                 ApiError(e).into()
             }),
     )
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|e, _| WebError::NotFound(format!("no such page: {e}")).into()),
-    )
+    .app_data(web::PathConfig::default().error_handler(|_, req| {
+        WebError::NotFound(Missing::Page(req.path().chars().take(200).collect())).into()
+    }))
     .route("/", read().to(search::page))
     .route("/search", read().to(search::page))
     .route("/opensearch.xml", read().to(search::opensearch))

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::tracking::today;
 use crate::web::AppState;
 use crate::web::common::{blocking, viewer};
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::{ApiError, Missing, WebError};
 use crate::web::params::Params;
 
 fn read_access(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
@@ -78,12 +78,7 @@ pub async fn incident(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let incident = state.index.get(&id).map_err(|e| match e {
-        crate::index::IndexError::NotFound(id) => {
-            ApiError(WebError::NotFound(format!("no incident with id `{id}`")))
-        }
-        e => ApiError(WebError::internal(e)),
-    })?;
+    let incident = state.index.get(&id).map_err(WebError::from)?;
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::web::json::incident_json(
         &incident,
@@ -122,8 +117,8 @@ pub async fn repair(
     let record = state
         .store
         .get(&id)
-        .map_err(|e| ApiError(crate::web::common::store_error(e)))?
-        .ok_or_else(|| ApiError(WebError::NotFound(format!("no repair item with id `{id}`"))))?;
+        .map_err(WebError::from)?
+        .ok_or_else(|| WebError::NotFound(Missing::RepairItem(id.to_string())))?;
     Ok(HttpResponse::Ok().json(crate::web::json::repair_json(&record, today())))
 }
 

@@ -8,7 +8,7 @@ use crate::incident::text;
 use crate::incident::{Incident, Review, SectionKind, format_minutes};
 use crate::tracking::today;
 use crate::web::common::{html, layout, utc};
-use crate::web::error::WebError;
+use crate::web::error::{Missing, WebError};
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
 
@@ -176,10 +176,10 @@ pub fn build(
         None => incident.reviews.len() - 1,
         Some(n) if (1..=incident.reviews.len()).contains(&n) => n - 1,
         Some(n) => {
-            return Err(WebError::NotFound(format!(
-                "incident {} has no revision {n}",
-                incident.id
-            )));
+            return Err(WebError::NotFound(Missing::Revision {
+                incident: incident.id.clone(),
+                revision: n,
+            }));
         }
     };
     let review = &incident.reviews[shown];
@@ -302,11 +302,6 @@ pub async fn page(
                 .map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?,
         ),
     };
-    let incident = state.index.get(&id).map_err(|e| match e {
-        crate::index::IndexError::NotFound(id) => WebError::NotFound(format!(
-            "There is no incident `{id}`. It may have been renamed; try searching for it."
-        )),
-        e => WebError::internal(e),
-    })?;
+    let incident = state.index.get(&id)?;
     html(&build(&state, layout, &incident, revision)?)
 }

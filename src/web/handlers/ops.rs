@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::web::AppState;
-use crate::web::error::WebError;
+use crate::web::error::{Missing, WebError};
 
 const STYLE: &str = include_str!("../../../static/style.css");
 const SCRIPT: &str = include_str!("../../../static/app.js");
@@ -29,7 +29,7 @@ pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     let (body, content_type) = match file.as_str() {
         "style.css" => (STYLE, "text/css; charset=utf-8"),
         "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
-        _ => return Err(WebError::NotFound(format!("There is no asset `{file}`."))),
+        _ => return Err(WebError::NotFound(Missing::Asset(file.into_inner()))),
     };
     let etag = format!("\"{}\"", asset_version());
     if req
@@ -53,7 +53,5 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, WebError> {
         return Ok(HttpResponse::NotFound()
             .json(serde_json::json!({"error": format!("no API route {path}"), "status": 404})));
     }
-    Err(WebError::NotFound(format!(
-        "There is no page at {path}. Search for what you need instead."
-    )))
+    Err(WebError::NotFound(Missing::Page(path)))
 }

@@ -10,10 +10,8 @@ use serde::Deserialize;
 use crate::tracking::list::{RepairFilter, StatusFilter, list};
 use crate::tracking::today;
 use crate::tracking::{Change, RepairRecord, Status};
-use crate::web::common::{
-    all_records, apply_change, blocking, filter_from, html, layout, store_error, viewer,
-};
-use crate::web::error::WebError;
+use crate::web::common::{all_records, apply_change, blocking, filter_from, html, layout, viewer};
+use crate::web::error::{Missing, WebError};
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
 
@@ -317,9 +315,8 @@ fn item_page_for(
 fn get_record(state: &AppState, id: &str) -> Result<RepairRecord, WebError> {
     state
         .store
-        .get(id)
-        .map_err(store_error)?
-        .ok_or_else(|| WebError::NotFound(format!("There is no repair item `{id}`.")))
+        .get(id)?
+        .ok_or_else(|| WebError::NotFound(Missing::RepairItem(id.to_string())))
 }
 
 pub async fn item_page(
