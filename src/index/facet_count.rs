@@ -12,7 +12,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    DocAddress, DocId, DocSet, Opstamp, Score, Searcher, SearcherGeneration, SegmentOrdinal,
+    SegmentReader, TERMINATED, Warmer,
 };
 
 use super::doc_bits::DocBits;
@@ -229,15 +230,19 @@ impl SegmentFacets {
 }
 
 /// The facet indexes of every segment seen, kept while the segment is live and unchanged.
-#[derive(Debug, Default)]
+/// A serving index registers this as its reader's tantivy [`Warmer`], so each new searcher
+/// generation (after a commit) has them built before it is used and old ones are dropped; an
+/// index a command opens once builds them at its first search instead.
+#[derive(Debug)]
 pub struct FacetIndexes {
+    fields: Vec<Field>,
     inner: Mutex<Cache>,
 }
 
 #[derive(Debug, Default)]
 struct Cache {
     values: Values,
-    segments: HashMap<(SegmentId, u32), Arc<SegmentFacets>>,
+    segments: HashMap<(SegmentId, Option<Opstamp>), Arc<SegmentFacets>>,
 }
 
 /// The facet indexes of one searcher's segments, in segment order, with the value names.
@@ -246,25 +251,37 @@ pub struct SearcherFacets {
     values: Arc<Vec<(usize, Arc<str>)>>,
 }
 
+/// A segment in one state: its deletions are named by their opstamp.
+fn key(s: &SegmentReader) -> (SegmentId, Option<Opstamp>) {
+    (s.segment_id(), s.delete_opstamp())
+}
+
 impl FacetIndexes {
-    /// The facet indexes of the searcher's segments; building those not yet built and
-    /// forgetting those no longer in the index.
-    pub fn for_searcher(
-        &self,
-        searcher: &Searcher,
-        fields: &[Field],
-    ) -> tantivy::Result<SearcherFacets> {
-        // A segment's deletions only grow, so their number tells its states apart.
-        let key = |s: &SegmentReader| (s.segment_id(), s.num_deleted_docs());
-        let mut cache = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let live: Vec<(SegmentId, u32)> = searcher.segment_readers().iter().map(key).collect();
-        cache.segments.retain(|k, _| live.contains(k));
-        let mut segments = Vec::with_capacity(live.len());
+    /// The facet indexes of these facet fields (in [`super::Facet::ALL`] order).
+    pub fn new(fields: Vec<Field>) -> FacetIndexes {
+        FacetIndexes {
+            fields,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The facet indexes of the searcher's segments, building those not yet built.
+    pub fn for_searcher(&self, searcher: &Searcher) -> tantivy::Result<SearcherFacets> {
+        let mut cache = self.cache();
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for segment in searcher.segment_readers() {
             let built = match cache.segments.get(&key(segment)) {
                 Some(built) => built.clone(),
                 None => {
-                    let built = Arc::new(SegmentFacets::build(segment, fields, &mut cache.values)?);
+                    let built = Arc::new(SegmentFacets::build(
+                        segment,
+                        &self.fields,
+                        &mut cache.values,
+                    )?);
                     cache.segments.insert(key(segment), built.clone());
                     built
                 }
@@ -275,6 +292,24 @@ impl FacetIndexes {
             segments,
             values: cache.values.list.clone(),
         })
+    }
+
+    /// Forget the segments (and segment states) no searcher of `live` has.
+    fn keep_only(&self, live: &[&SearcherGeneration]) {
+        self.cache().segments.retain(|(id, deletes), _| {
+            live.iter()
+                .any(|g| g.segments().get(id).is_some_and(|d| d == deletes))
+        });
+    }
+}
+
+impl Warmer for FacetIndexes {
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        self.for_searcher(searcher).map(|_| ())
+    }
+
+    fn garbage_collect(&self, live_generations: &[&SearcherGeneration]) {
+        self.keep_only(live_generations);
     }
 }
 
@@ -460,8 +495,8 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         assert_eq!(searcher.segment_readers().len(), 1);
         let alive = |d: u64| !d.is_multiple_of(11);
-        let indexes = FacetIndexes::default();
-        let built = indexes.for_searcher(&searcher, &fields).unwrap();
+        let indexes = FacetIndexes::new(fields.to_vec());
+        let built = indexes.for_searcher(&searcher).unwrap();
         let segment = &built.segments[0];
         assert!(segment.common.len() >= 3, "everywhere, open, completed");
         assert!(segment.common.len() < 10, "the rare values are not common");
@@ -525,5 +560,51 @@ mod tests {
         let last: Vec<DocId> = expected.iter().rev().take(4).copied().collect();
         assert_eq!(newest, last);
         assert!(built.by_date(&matches, true, 10_000, 10).is_empty());
+    }
+
+    #[test]
+    fn as_the_readers_warmer_each_commits_segments_are_built_before_a_search() {
+        let mut b = Schema::builder();
+        let start = b.add_i64_field("impact_start", INDEXED | FAST);
+        let field = b.add_facet_field("service", FacetOptions::default());
+        let index = Index::create_in_ram(b.build());
+        let indexes = Arc::new(FacetIndexes::new(vec![field]));
+        let warmer: Arc<dyn Warmer> = indexes.clone();
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
+            .try_into()
+            .unwrap();
+        let mut writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
+            .unwrap();
+        for round in 0..3 {
+            let mut doc = TantivyDocument::new();
+            doc.add_facet(field, Facet::from_path([format!("s{round}")]));
+            doc.add_i64(start, round);
+            writer.add_document(doc).unwrap();
+            writer.commit().unwrap();
+            reader.reload().unwrap();
+            // No search ran: the warmer built every segment of the new generation.
+            let searcher = reader.searcher();
+            let cache = indexes.cache();
+            assert!(
+                searcher
+                    .segment_readers()
+                    .iter()
+                    .all(|s| cache.segments.contains_key(&key(s))),
+                "round {round}"
+            );
+        }
+        // Only what a live generation holds is kept.
+        let searcher = reader.searcher();
+        indexes.keep_only(&[searcher.generation()]);
+        assert_eq!(
+            indexes.cache().segments.len(),
+            searcher.segment_readers().len()
+        );
+        indexes.keep_only(&[]);
+        assert!(indexes.cache().segments.is_empty());
     }
 }

@@ -12,6 +12,7 @@ mod stem;
 pub mod write;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
@@ -81,7 +82,8 @@ pub struct SearchIndex {
     /// Where the index goes when it is finished (`path` while it is built beside it).
     final_path: PathBuf,
     /// Per live segment, each document's facet values: what facet counts are read from.
-    facet_indexes: facet_count::FacetIndexes,
+    /// Shared with the reader as its warmer when the index serves (see [`SearchIndex::serving`]).
+    facet_indexes: Arc<facet_count::FacetIndexes>,
 }
 
 fn tantivy_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -165,7 +167,7 @@ impl SearchIndex {
 
     /// Put a newly built index in place of the old one (renames only: the old folder is moved
     /// aside, the new one moved in, then the old one removed) and open it there (not warmed:
-    /// a server calls [`SearchIndex::warm`], a command that exits does not need it). An index that
+    /// a server calls [`SearchIndex::serving`], a command that exits does not need it). An index that
     /// was opened in place is returned as it is.
     pub fn finish(self) -> Result<SearchIndex, IndexError> {
         if self.path == self.final_path {
@@ -236,7 +238,7 @@ impl SearchIndex {
         Self::with_reader(path, index)
     }
 
-    /// An opened tantivy index with our analyzers and a reader.
+    /// An opened tantivy index with our analyzers and a reader (not warmed).
     fn with_reader(path: &Path, index: Index) -> Result<SearchIndex, IndexError> {
         schema::register_analyzers(&index);
         let reader = index
@@ -244,14 +246,31 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(tantivy_err(path))?;
+        let fields = schema::build().1;
+        let facet_indexes = Arc::new(facet_count::FacetIndexes::new(fields.facets.to_vec()));
         Ok(SearchIndex {
             index,
             reader,
-            fields: schema::build().1,
+            fields,
             path: path.to_path_buf(),
             final_path: path.to_path_buf(),
-            facet_indexes: Default::default(),
+            facet_indexes,
         })
+    }
+
+    /// The same index with a reader for serving: the facet indexes are tantivy's warmer, so
+    /// they are built now (before the first search) and for every commit's new segments before
+    /// searches see them. A command that exits after one search does not need this.
+    pub fn serving(self) -> Result<SearchIndex, IndexError> {
+        let warmer: Arc<dyn tantivy::Warmer> = self.facet_indexes.clone();
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
+            .try_into()
+            .map_err(tantivy_err(&self.path))?;
+        Ok(SearchIndex { reader, ..self })
     }
 
     /// See the latest commit.

@@ -314,17 +314,6 @@ impl SearchIndex {
         clauses
     }
 
-    /// Build what the first search would (each segment's facet index) ahead of it.
-    pub fn warm(&self) {
-        let searcher = self.reader.searcher();
-        if let Err(e) = self
-            .facet_indexes
-            .for_searcher(&searcher, &self.fields.facets)
-        {
-            tracing::warn!(error = %e, "could not build the facet index ahead of the first search");
-        }
-    }
-
     /// Run a search: one page of hits with snippets, the total, and facet counts.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
@@ -509,10 +498,7 @@ impl SearchIndex {
     ) -> Result<Pass, IndexError> {
         let err = tantivy_err(&self.path);
         let t0 = Instant::now();
-        let facet_indexes = self
-            .facet_indexes
-            .for_searcher(searcher, &self.fields.facets)
-            .map_err(&err)?;
+        let facet_indexes = self.facet_indexes.for_searcher(searcher).map_err(&err)?;
         let matches = if has_text && plain.words.is_empty() {
             MatchSet {
                 segments: Vec::new(),
@@ -656,10 +642,7 @@ impl SearchIndex {
             .map(|(ord, bits)| (ord, Arc::new(bits)))
             .collect();
         let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
-        let facet_indexes = self
-            .facet_indexes
-            .for_searcher(searcher, &self.fields.facets)
-            .map_err(&err)?;
+        let facet_indexes = self.facet_indexes.for_searcher(searcher).map_err(&err)?;
         let t1 = Instant::now();
         let hits = self.hits(searcher, text.as_deref(), &addresses)?;
         let t2 = Instant::now();

@@ -86,10 +86,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     let search = options.data.search();
     let (store, opened) = std::thread::scope(|scope| {
         let store = scope.spawn(|| tracking::open(&options.data.tracking()));
-        let opened = SearchIndex::open(&search);
-        if let Ok(index) = &opened {
-            index.warm();
-        }
+        let opened = SearchIndex::open(&search).and_then(SearchIndex::serving);
         (
             store.join().expect("opening the store does not panic"),
             opened,
@@ -115,8 +112,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
             repair_items = summary.repair_items,
             "index built"
         );
-        index = index.finish()?;
-        index.warm();
+        index = index.finish()?.serving()?;
     }
     let state = AppState {
         index,
