@@ -123,7 +123,7 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
             out,
             "    {}: {}",
             hit.section.label(),
-            hit.snippet_text.replace('\n', " ")
+            hit.snippet.marked_text().replace('\n', " ")
         )?;
         writeln!(
             out,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
 
 use super::doc_bits::DocBits;
@@ -38,11 +38,50 @@ pub struct FacetCount {
 pub struct Hit {
     pub incident: Incident,
     pub score: f32,
-    /// The section the query matched best, and its snippet with `<mark>`ed terms (HTML-escaped).
+    /// The section the query matched best, and the passage of it shown.
     pub section: SectionKind,
-    pub snippet_html: String,
-    /// The snippet as plain text, with the matched terms in `**`.
-    pub snippet_text: String,
+    pub snippet: Snippet,
+}
+
+/// A passage of a section as written, with the query's words marked (byte ranges into
+/// `text`, in order, not overlapping). Plain text: pages escape it when they render it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    pub text: String,
+    pub marks: Vec<std::ops::Range<usize>>,
+}
+
+impl Snippet {
+    /// The passage in pieces, each marked or not, in order.
+    pub fn pieces(&self) -> Vec<(&str, bool)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for r in &self.marks {
+            if r.start > at {
+                out.push((&self.text[at..r.start], false));
+            }
+            out.push((&self.text[r.clone()], true));
+            at = r.end;
+        }
+        if at < self.text.len() {
+            out.push((&self.text[at..], false));
+        }
+        out
+    }
+
+    /// The passage with the marked words in `**`, for text output and JSON.
+    pub fn marked_text(&self) -> String {
+        self.pieces()
+            .into_iter()
+            .map(|(t, marked)| {
+                if marked {
+                    format!("**{t}**")
+                } else {
+                    t.to_string()
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,42 +134,23 @@ impl Pass {
     }
 }
 
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn render_snippet(s: &Snippet) -> (String, String) {
+/// A tantivy snippet as ours: the fragment trimmed, its highlights as ranges within it.
+fn snippet_of(s: &tantivy::snippet::Snippet) -> Snippet {
     let fragment = s.fragment();
-    let (mut html, mut text) = (String::new(), String::new());
-    let mut at = 0;
+    let start = fragment.len() - fragment.trim_start().len();
+    let text = fragment.trim();
+    let mut marks: Vec<std::ops::Range<usize>> = Vec::new();
     for r in s.highlighted() {
-        if r.start < at || r.end > fragment.len() {
+        let at = marks.last().map_or(0, |m| m.end);
+        if r.start < start + at || r.end > start + text.len() || r.start >= r.end {
             continue;
         }
-        html.push_str(&escape_html(&fragment[at..r.start]));
-        text.push_str(&fragment[at..r.start]);
-        html.push_str("<mark>");
-        html.push_str(&escape_html(&fragment[r.start..r.end]));
-        html.push_str("</mark>");
-        text.push_str("**");
-        text.push_str(&fragment[r.start..r.end]);
-        text.push_str("**");
-        at = r.end;
+        marks.push(r.start - start..r.end - start);
     }
-    html.push_str(&escape_html(&fragment[at..]));
-    text.push_str(&fragment[at..]);
-    (html.trim().to_string(), text.trim().to_string())
+    Snippet {
+        text: text.to_string(),
+        marks,
+    }
 }
 
 /// The part of a section worth tokenizing for its snippet: around the first place one of the
@@ -725,7 +745,7 @@ impl SearchIndex {
         for (&(score, address), kinds) in addresses.iter().zip(matched) {
             let incident = self.load(searcher, address)?;
             let review = incident.current();
-            let mut best: Option<(SectionKind, Snippet)> = None;
+            let mut best: Option<(SectionKind, tantivy::snippet::Snippet)> = None;
             for kind in kinds {
                 let words: Vec<String> = terms
                     .iter()
@@ -746,18 +766,17 @@ impl SearchIndex {
                     break;
                 }
             }
-            let (section, snippet_html, snippet_text) = match best {
-                Some((kind, snippet)) => {
-                    let (h, t) = render_snippet(&snippet);
-                    (kind, h, t)
-                }
+            let (section, snippet) = match best {
+                Some((kind, snippet)) => (kind, snippet_of(&snippet)),
                 None => {
                     let s = review.sections.first();
                     let text = opening(s.map_or("", |s| s.text.as_str()), 220);
                     (
                         s.map_or(SectionKind::WhatHappened, |s| s.kind),
-                        escape_html(&text),
-                        text,
+                        Snippet {
+                            text,
+                            marks: Vec::new(),
+                        },
                     )
                 }
             };
@@ -765,8 +784,7 @@ impl SearchIndex {
                 incident,
                 score,
                 section,
-                snippet_html,
-                snippet_text,
+                snippet,
             });
         }
         Ok(out)
@@ -869,7 +887,20 @@ impl SearchIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::around_first;
+    use super::{Snippet, around_first};
+
+    #[test]
+    fn a_snippet_is_pieces_of_text_marked_or_not() {
+        let s = Snippet {
+            text: "DNS <b> failed & DNS".into(),
+            marks: vec![0..3, 17..20],
+        };
+        assert_eq!(
+            s.pieces(),
+            [("DNS", true), (" <b> failed & ", false), ("DNS", true)]
+        );
+        assert_eq!(s.marked_text(), "**DNS** <b> failed & **DNS**");
+    }
 
     #[test]
     fn a_snippet_window_is_found_where_the_report_writes_the_word_its_own_way() {

@@ -124,7 +124,7 @@ pub struct HitJson<'a> {
     pub incident: IncidentJson<'a>,
     pub score: f32,
     pub section: &'static str,
-    pub snippet: &'a str,
+    pub snippet: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,7 +184,7 @@ pub fn search_json<'a>(
                 incident: incident_json(&h.incident, h.incident.current(), record, today),
                 score: h.score,
                 section: h.section.as_str(),
-                snippet: &h.snippet_text,
+                snippet: h.snippet.marked_text(),
             })
             .collect(),
         facets: FacetsJson {

@@ -26,7 +26,13 @@ pub struct HitView {
     pub services: String,
     pub regions: String,
     pub section_label: &'static str,
-    pub snippet_html: String,
+    /// The snippet's pieces, each marked or not (the template escapes them).
+    pub snippet: Vec<SnippetPiece>,
+}
+
+pub struct SnippetPiece {
+    pub text: String,
+    pub marked: bool,
 }
 
 pub struct FacetValueView {
@@ -109,7 +115,15 @@ pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
                     n => format!("{} and {} more", r.regions[..2].join(", "), n - 2),
                 },
                 section_label: h.section.label(),
-                snippet_html: h.snippet_html.clone(),
+                snippet: h
+                    .snippet
+                    .pieces()
+                    .into_iter()
+                    .map(|(text, marked)| SnippetPiece {
+                        text: text.to_string(),
+                        marked,
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -227,22 +241,18 @@ pub async fn related_page(
     html(&RelatedPage { layout, text, hits })
 }
 
-pub async fn opensearch(req: HttpRequest) -> HttpResponse {
+#[derive(Template)]
+#[template(path = "opensearch.xml")]
+pub struct OpenSearch {
+    pub origin: String,
+}
+
+pub async fn opensearch(req: HttpRequest) -> Result<HttpResponse, WebError> {
     let info = req.connection_info();
-    let origin = format!("{}://{}", info.scheme(), info.host());
-    let origin = crate::index::search::escape_html(&origin);
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
-  <ShortName>incident-kb</ShortName>
-  <Description>Search past incidents by symptom</Description>
-  <InputEncoding>UTF-8</InputEncoding>
-  <Url type="text/html" method="get" template="{origin}/search?q={{searchTerms}}"/>
-  <Url type="application/json" method="get" template="{origin}/api/v1/search?q={{searchTerms}}"/>
-</OpenSearchDescription>
-"#
-    );
-    HttpResponse::Ok()
+    let page = OpenSearch {
+        origin: format!("{}://{}", info.scheme(), info.host()),
+    };
+    Ok(HttpResponse::Ok()
         .content_type("application/opensearchdescription+xml")
-        .body(body)
+        .body(page.render().map_err(WebError::internal)?))
 }
