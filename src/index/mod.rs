@@ -5,6 +5,7 @@ mod alias;
 mod doc_bits;
 pub mod facet_count;
 mod match_set;
+pub mod query;
 pub mod request;
 pub mod schema;
 pub mod search;

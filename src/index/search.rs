@@ -18,7 +18,8 @@ use super::doc_bits::DocBits;
 use super::facet_count::{Matches, SearcherFacets};
 pub use super::match_set::Words;
 use super::match_set::{self, InSet, MatchSet, Plain};
-use super::request::{Facet, MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest, Sort};
+use super::query::QueryText;
+use super::request::{Facet, MAX_LIMIT, SearchRequest, Sort};
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::incident::{Incident, SectionKind};
 
@@ -256,15 +257,9 @@ impl SearchIndex {
     /// The text query in two forms, leniently: every word (tried first, for precision) and any
     /// word (when no incident has them all). A syntax error never fails a search, it becomes a
     /// hint and the words are searched plainly.
-    fn text_query(&self, raw: &str) -> (Option<TextQuery>, Option<String>) {
+    fn text_query(&self, text: &str) -> (Option<TextQuery>, Option<String>) {
         let mut hint = None;
-        let mut q: String = raw.chars().filter(|c| !c.is_control()).collect();
-        if q.chars().count() > MAX_QUERY_CHARS {
-            q = q.chars().take(MAX_QUERY_CHARS).collect();
-            hint = Some(format!(
-                "The query was cut to its first {MAX_QUERY_CHARS} characters."
-            ));
-        }
+        let mut q = text.to_string();
         if q.trim().is_empty() {
             return (None, hint);
         }
@@ -338,37 +333,35 @@ impl SearchIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
-        let has_text = req
-            .query
-            .chars()
-            .any(|c| !c.is_whitespace() && !c.is_control());
-        // Plain words need no parser; anything else is parsed, and may still be plain.
-        let (plain, text, mut hint) = match self.simple_plain(&searcher, req) {
-            Some(plain) => (Some(plain), None, None),
-            None => {
-                let (text, hint) = self.text_query(&req.query);
-                (self.plain(&searcher, text.as_ref(), req), text, hint)
-            }
-        };
-        let pass = match (plain, text) {
-            (Some(plain), _) => {
-                if has_text && plain.words.is_empty() {
+        // The query is read once; nothing but words goes to the fast evaluator, anything else
+        // to tantivy's parser.
+        let query = QueryText::parse(&req.query);
+        let mut hint = query.hint.clone();
+        let pass = match self.plain(&searcher, &query, req) {
+            Some(plain) => {
+                if !query.is_empty() && plain.words.is_empty() {
                     hint.get_or_insert_with(|| ONLY_COMMON_WORDS.to_string());
                 }
-                self.run_plain(&searcher, &plain, has_text, req)?
+                self.run_plain(&searcher, &plain, !query.is_empty(), req)?
             }
-            (None, None) => self.run(&searcher, None, req)?,
-            (None, Some(TextQuery { all, any })) => match all {
-                Some(all) if req.words == Words::Every => {
-                    let first = self.run(&searcher, Some(all), req)?;
-                    if first.total > 0 {
-                        first
-                    } else {
-                        self.run(&searcher, Some(any), req)?
-                    }
+            None => {
+                let (text, syntax_hint) = self.text_query(&query.text);
+                hint = syntax_hint.or(hint);
+                match text {
+                    None => self.run(&searcher, None, req)?,
+                    Some(TextQuery { all, any }) => match all {
+                        Some(all) if req.words == Words::Every => {
+                            let first = self.run(&searcher, Some(all), req)?;
+                            if first.total > 0 {
+                                first
+                            } else {
+                                self.run(&searcher, Some(any), req)?
+                            }
+                        }
+                        _ => self.run(&searcher, Some(any), req)?,
+                    },
                 }
-                _ => self.run(&searcher, Some(any), req)?,
-            },
+            }
         };
         // What the request could not use comes first: it explains the results.
         let notes: Vec<&str> = req
@@ -405,21 +398,15 @@ impl SearchIndex {
             .collect()
     }
 
-    /// The search as a `Plain` query without the query parser, when the query is nothing but
-    /// words of letters and digits (most are): each word analyzed as the parser would, a
-    /// stop word left out. `None` for anything else (and for a word that is an incident's
-    /// id), which the parser reads.
-    fn simple_plain(&self, searcher: &Searcher, req: &SearchRequest) -> Option<Plain> {
-        if req.query.chars().count() > MAX_QUERY_CHARS {
-            return None;
-        }
+    /// The search as a `Plain` query (the fast evaluator's), when the query is nothing but
+    /// words: each word analyzed as the index's text is (a stop word leaves nothing), with the
+    /// facet filters. `None` when a word is an incident's id or analyzes to several terms (a
+    /// phrase): tantivy answers those.
+    fn plain(&self, searcher: &Searcher, query: &QueryText, req: &SearchRequest) -> Option<Plain> {
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text).ok()?;
+        let ids = [self.fields.id, self.fields.tracking_id];
         let mut words: Vec<Term> = Vec::new();
-        for word in req.query.split_whitespace() {
-            if !word.chars().all(char::is_alphanumeric) || matches!(word, "AND" | "OR" | "NOT") {
-                return None;
-            }
-            let ids = [self.fields.id, self.fields.tracking_id];
+        for word in query.words()? {
             if ids
                 .iter()
                 .any(|f| self.names_an_incident(searcher, &Term::from_field_text(*f, word)))
@@ -442,69 +429,6 @@ impl SearchIndex {
             words,
             filters: self.facet_filters(req),
         })
-    }
-
-    /// The search as a `Plain` query, when it is one: words (each a term of the `text` field,
-    /// or of the id fields when no incident has that id) and facet filters (a date range is
-    /// applied to the match set from the facet index's date order).
-    fn plain(
-        &self,
-        searcher: &Searcher,
-        text: Option<&TextQuery>,
-        req: &SearchRequest,
-    ) -> Option<Plain> {
-        let filters = self.facet_filters(req);
-        let Some(text) = text else {
-            return Some(Plain {
-                words: Vec::new(),
-                filters,
-            });
-        };
-        // Each word is a clause of the every-word query (or, for one word, the any-word query).
-        let clauses: Vec<&dyn Query> = match &text.all {
-            Some(all) => {
-                let all = all.downcast_ref::<BooleanQuery>()?;
-                if all.clauses().iter().any(|(o, _)| *o != Occur::Must) {
-                    return None;
-                }
-                all.clauses().iter().map(|(_, q)| q.as_ref()).collect()
-            }
-            None => vec![text.any.as_ref()],
-        };
-        let mut words: Vec<Term> = Vec::new();
-        for clause in clauses {
-            let terms: Vec<&Term> = match clause.downcast_ref::<BooleanQuery>() {
-                None => vec![clause.downcast_ref::<TermQuery>()?.term()],
-                Some(b) => b
-                    .clauses()
-                    .iter()
-                    .map(|(o, q)| match (o, q.downcast_ref::<TermQuery>()) {
-                        (Occur::Should, Some(t)) => Some(t.term()),
-                        _ => None,
-                    })
-                    .collect::<Option<_>>()?,
-            };
-            let mut on_text = terms.iter().filter(|t| t.field() == self.fields.text);
-            let ids = [self.fields.id, self.fields.tracking_id];
-            let no_id = terms
-                .iter()
-                .filter(|t| t.field() != self.fields.text)
-                .all(|t| ids.contains(&t.field()) && !self.names_an_incident(searcher, t));
-            if !no_id {
-                return None;
-            }
-            match (on_text.next(), on_text.next()) {
-                (Some(word), None) => {
-                    if !words.contains(word) {
-                        words.push((*word).clone());
-                    }
-                }
-                // A stop word: the analyzer leaves nothing to search for.
-                (None, _) => {}
-                (Some(_), Some(_)) => return None,
-            }
-        }
-        Some(Plain { words, filters })
     }
 
     /// A plain search: the match set from posting-list bitmaps, the page's hits scored by
@@ -576,24 +500,16 @@ impl SearchIndex {
                 .map(|a| (0.0, a))
                 .collect(),
         };
-        let t2 = Instant::now();
-        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
-        let t3 = Instant::now();
-        let facets = facet_counts(&facet_indexes, &matches.segments);
-        tracing::trace!(
-            total,
-            matching = ?(t1 - t0),
-            top = ?(t2 - t1),
-            hits = ?(t3 - t2),
-            facets = ?t3.elapsed(),
-            "plain search"
-        );
-        Ok(Pass {
-            total,
-            hits,
-            facets,
-            partial: (req.words == Words::Every && k < n && total > 0).then_some((k, n)),
-        })
+        tracing::trace!(total, matching = ?(t1 - t0), top = ?t1.elapsed(), "plain search");
+        let partial = (req.words == Words::Every && k < n && total > 0).then_some((k, n));
+        self.tail(
+            searcher,
+            text.as_deref(),
+            &addresses,
+            &facet_indexes,
+            &matches.segments,
+            partial,
+        )
     }
 
     /// One pass of a search with one text query (any query tantivy can run): total, the page
@@ -661,24 +577,40 @@ impl SearchIndex {
             .into_iter()
             .map(|(ord, bits)| (ord, Arc::new(bits)))
             .collect();
-        let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
         let facet_indexes = self.facet_indexes.for_searcher(searcher).map_err(&err)?;
+        tracing::trace!(matching = ?t0.elapsed(), "tantivy search");
+        self.tail(
+            searcher,
+            text.as_deref(),
+            &addresses,
+            &facet_indexes,
+            &matches,
+            None,
+        )
+    }
+
+    /// The tail every search shares: the page's hits with their snippets, the total and the
+    /// facet counts of the match set.
+    fn tail(
+        &self,
+        searcher: &Searcher,
+        text: Option<&dyn Query>,
+        addresses: &[(f32, DocAddress)],
+        facet_indexes: &SearcherFacets,
+        matches: &[(tantivy::SegmentOrdinal, Arc<DocBits>)],
+        partial: Option<(usize, usize)>,
+    ) -> Result<Pass, IndexError> {
+        let t0 = Instant::now();
+        let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
+        let hits = self.hits(searcher, text, addresses)?;
         let t1 = Instant::now();
-        let hits = self.hits(searcher, text.as_deref(), &addresses)?;
-        let t2 = Instant::now();
-        let facets = facet_counts(&facet_indexes, &matches);
-        tracing::trace!(
-            total,
-            matching = ?(t1 - t0),
-            hits = ?(t2 - t1),
-            facets = ?t2.elapsed(),
-            "search pass"
-        );
+        let facets = facet_counts(facet_indexes, matches);
+        tracing::trace!(total, hits = ?(t1 - t0), facets = ?t1.elapsed(), "search tail");
         Ok(Pass {
             total,
             hits,
             facets,
-            partial: None,
+            partial,
         })
     }
 
