@@ -334,3 +334,39 @@ fn incidents_the_hashes_lost_are_replaced_not_duplicated() {
         );
     }
 }
+
+#[test]
+fn a_catalogue_whose_search_vocabulary_changed_rebuilds_the_index() {
+    let e = env();
+    let first = run(&e);
+    assert!(first.rebuilt);
+    assert!(search(&e, "cfgchange").is_empty());
+    // The same catalogue again: nothing to rebuild.
+    assert!(!run(&e).rebuilt);
+    // A shorthand added to the catalogue's shorthand.toml: the index is rebuilt with it, and
+    // the new word finds what the word it stands for finds.
+    let dir = e._tmp.path().join("catalog");
+    std::fs::create_dir(&dir).unwrap();
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/shorthand.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("shorthand.toml"),
+        format!("{bundled}cfgchange = \"configuration\"\n"),
+    )
+    .unwrap();
+    let catalogue = incident_kb::catalog::Catalogue::load(&dir).unwrap();
+    let s = incident_kb::ingest::ingest(
+        &e.data,
+        std::slice::from_ref(&e.corpus),
+        &catalogue,
+        |_, _, _| {},
+    )
+    .unwrap();
+    assert!(s.rebuilt, "a new vocabulary rebuilds the index");
+    assert_eq!(s.incidents, 10);
+    let found = search(&e, "cfgchange");
+    assert!(!found.is_empty());
+    assert_eq!(found, search(&e, "configuration"));
+}

@@ -1,16 +1,28 @@
-//! Facets: the service, region and cause catalogues (editable data files, read at start-up) and
-//! the matching that finds their entries in a review's text. Pure once loaded.
+//! The knowledge incident-kb reads reports with, as editable data files (`catalog/`, read at
+//! start-up): the service, region and cause catalogues and the matching that finds their
+//! entries in a review's text, and the search analyzer's vocabulary ([`vocabulary`]). Pure
+//! once loaded.
+
+pub mod vocabulary;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
+pub use vocabulary::Vocabulary;
 
 /// The catalogues bundled with the binary; a `catalog/` folder (or `--catalog DIR`) overrides them.
 const SERVICES: &str = include_str!("../../catalog/services.toml");
 const REGIONS: &str = include_str!("../../catalog/regions.toml");
 const CAUSES: &str = include_str!("../../catalog/causes.toml");
+const SHORTHAND: &str = include_str!("../../catalog/shorthand.toml");
+
+#[derive(Debug, Deserialize)]
+struct ShorthandFile {
+    #[serde(default)]
+    read_as: std::collections::BTreeMap<String, String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -117,6 +129,7 @@ pub struct Cause {
 pub struct Catalogue {
     /// A hash of the catalogue texts: a change means stored incidents need their facets anew.
     pub fingerprint: String,
+    vocabulary: Vocabulary,
     services: Vec<(String, String)>,
     service_matcher: Matcher,
     regions: Vec<(String, String)>,
@@ -135,7 +148,8 @@ fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, Cata
 impl Catalogue {
     /// The catalogues bundled with the binary.
     pub fn bundled() -> Catalogue {
-        Catalogue::from_texts(SERVICES, REGIONS, CAUSES).expect("bundled catalogues are valid")
+        Catalogue::from_texts(SERVICES, REGIONS, CAUSES, SHORTHAND)
+            .expect("bundled catalogues are valid")
     }
 
     /// Read `services.toml`, `regions.toml` and `causes.toml` from a folder; a missing file falls
@@ -152,12 +166,13 @@ impl Catalogue {
                 }),
             }
         };
-        let (s, r, c) = (
+        let (s, r, c, h) = (
             read("services.toml", SERVICES)?,
             read("regions.toml", REGIONS)?,
             read("causes.toml", CAUSES)?,
+            read("shorthand.toml", SHORTHAND)?,
         );
-        Catalogue::from_texts(&s, &r, &c).map_err(|e| match e {
+        Catalogue::from_texts(&s, &r, &c, &h).map_err(|e| match e {
             CatalogueError::Parse { path, message } => CatalogueError::Parse {
                 path: dir.join(path).display().to_string(),
                 message,
@@ -170,6 +185,7 @@ impl Catalogue {
         services_text: &str,
         regions_text: &str,
         causes_text: &str,
+        shorthand_text: &str,
     ) -> Result<Catalogue, CatalogueError> {
         let fingerprint = {
             use sha2::Digest;
@@ -177,12 +193,25 @@ impl Catalogue {
                 .chain_update(services_text)
                 .chain_update(regions_text)
                 .chain_update(causes_text)
+                .chain_update(shorthand_text)
                 .finalize();
             digest[..8].iter().map(|b| format!("{b:02x}")).collect()
         };
         let services: ServiceFile = parse("services.toml", services_text)?;
         let regions: RegionFile = parse("regions.toml", regions_text)?;
         let causes: CauseFile = parse("causes.toml", causes_text)?;
+        let shorthand: ShorthandFile = parse("shorthand.toml", shorthand_text)?;
+        let vocabulary = Vocabulary::new(
+            services
+                .service
+                .iter()
+                .map(|e| (e.name.as_str(), e.aliases.as_slice())),
+            shorthand
+                .read_as
+                .into_iter()
+                .map(|(k, v)| (k.to_lowercase(), v.to_lowercase()))
+                .collect(),
+        );
         let names = |entries: &[NamedEntry]| -> Vec<(usize, String)> {
             entries
                 .iter()
@@ -206,6 +235,7 @@ impl Catalogue {
         }
         Ok(Catalogue {
             fingerprint,
+            vocabulary,
             service_matcher: Matcher::new(names(&services.service)),
             region_matcher: Matcher::new(names(&regions.region)),
             services: services
@@ -228,6 +258,11 @@ impl Catalogue {
                 .collect(),
             cause_matcher,
         })
+    }
+
+    /// The search analyzer's vocabulary.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     pub fn causes(&self) -> &[Cause] {
@@ -390,7 +425,8 @@ mod tests {
 
     #[test]
     fn a_broken_catalogue_names_the_file() {
-        let e = Catalogue::from_texts("[[service]]\nname = 5\n", REGIONS, CAUSES).unwrap_err();
+        let e = Catalogue::from_texts("[[service]]\nname = 5\n", REGIONS, CAUSES, SHORTHAND)
+            .unwrap_err();
         assert!(e.to_string().starts_with("catalogue services.toml:"), "{e}");
     }
 }

@@ -3,92 +3,44 @@
 //! "vm"), and wherever a name is spelled out ("virtual machines") its short form ("vm") is
 //! written at its position too. A query is then plain terms, with no alternatives or phrases
 //! to expand (those were the slowest queries), and a snippet highlights the word as written.
+//! Which words: the catalogue's [`Vocabulary`], kept with the index.
+
+use std::sync::Arc;
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
-/// (first word, second words, short form), lowercase, before stemming: "virtual machine(s)" is
-/// also "vm".
-const SPELLED_OUT: &[(&str, &[&str], &str)] = &[
-    ("virtual", &["machine", "machines"], "vm"),
-    ("resource", &["manager"], "arm"),
-    ("azure", &["openai"], "aoai"),
-    ("managed", &["identity", "identities"], "msi"),
-    ("front", &["door"], "afd"),
-];
+use crate::catalog::Vocabulary;
 
-/// Words read as another word, lowercase, before stemming: shorthand as the word reports
-/// write, plural short forms as the singular.
-const READ_AS: &[(&str, &str)] = &[
-    ("config", "configuration"),
-    ("configs", "configuration"),
-    ("cert", "certificate"),
-    ("certs", "certificates"),
-    ("db", "database"),
-    ("auth", "authentication"),
-    ("k8s", "kubernetes"),
-    ("perf", "performance"),
-    ("deploy", "deployment"),
-    ("oom", "memory"),
-    ("vms", "vm"),
-];
-
-/// Rewrite a (lowercase) word as `READ_AS` says; a plural error code loses its "s" ("429s").
-fn read_as(word: &mut String) {
-    if let Some((_, to)) = READ_AS.iter().find(|(from, _)| *from == word.as_str()) {
-        word.clear();
-        word.push_str(to);
-    } else if let Some(code) = word.strip_suffix('s')
-        && code.len() >= 3
-        && code.bytes().all(|b| b.is_ascii_digit())
-    {
-        word.pop();
-    }
+/// A token filter reading words as the vocabulary says and adding each spelled-out short form
+/// as a token of its own (at the first word's position, spanning both words).
+#[derive(Clone)]
+pub struct ShortForms {
+    pub vocabulary: Arc<Vocabulary>,
 }
-
-/// Other ways a report may write an indexed word, lowercase, for finding where a section
-/// mentions it: a short form spelled out ("vm" → "virtual machine"), and the shorthand read as
-/// a word ("configur", the stem of "configuration" → "config"). Stems keep all but the last
-/// letter or so of a word ("memori" for "memory"), which is what the comparison allows for.
-pub fn written_forms(word: &str) -> impl Iterator<Item = String> + '_ {
-    let spelled = SPELLED_OUT
-        .iter()
-        .filter(move |(_, _, short)| *short == word)
-        .flat_map(|(first, seconds, _)| {
-            seconds
-                .iter()
-                .map(move |second| format!("{first} {second}"))
-        });
-    let stem = word.get(..word.len().saturating_sub(1)).unwrap_or("");
-    let shorthand = READ_AS
-        .iter()
-        .filter(move |(_, to)| stem.len() >= 3 && to.starts_with(stem))
-        .map(|(from, _)| from.to_string());
-    spelled.chain(shorthand)
-}
-
-/// A token filter reading words as `READ_AS` says and adding each spelled-out short form as a
-/// token of its own (at the first word's position, spanning both words).
-#[derive(Clone, Copy, Default)]
-pub struct ShortForms;
 
 impl TokenFilter for ShortForms {
     type Tokenizer<T: Tokenizer> = ShortFormsFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> ShortFormsFilter<T> {
-        ShortFormsFilter { inner: tokenizer }
+        ShortFormsFilter {
+            inner: tokenizer,
+            vocabulary: self.vocabulary,
+        }
     }
 }
 
 #[derive(Clone)]
 pub struct ShortFormsFilter<T> {
     inner: T,
+    vocabulary: Arc<Vocabulary>,
 }
 
 impl<T: Tokenizer> Tokenizer for ShortFormsFilter<T> {
-    type TokenStream<'a> = ShortFormsStream<T::TokenStream<'a>>;
+    type TokenStream<'a> = ShortFormsStream<'a, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         ShortFormsStream {
+            vocabulary: &self.vocabulary,
             tail: self.inner.token_stream(text),
             first: None,
             short: Token::default(),
@@ -98,15 +50,16 @@ impl<T: Tokenizer> Tokenizer for ShortFormsFilter<T> {
     }
 }
 
-/// A first word seen: which entry of `SPELLED_OUT`, where.
+/// A first word of a spelled-out name seen, and where.
 struct First {
-    entry: usize,
+    word: String,
     position: usize,
     offset_from: usize,
     offset_to: usize,
 }
 
-pub struct ShortFormsStream<T> {
+pub struct ShortFormsStream<'a, T> {
+    vocabulary: &'a Vocabulary,
     tail: T,
     first: Option<First>,
     /// The short form a second word completed: queued, then handed out on the next advance.
@@ -115,17 +68,19 @@ pub struct ShortFormsStream<T> {
     on_short: bool,
 }
 
-impl<T: TokenStream> ShortFormsStream<T> {
+impl<T: TokenStream> ShortFormsStream<'_, T> {
     /// After a token from the tail: note a first word, or queue the short form it completes.
     fn look_at_tail_token(&mut self) {
-        read_as(&mut self.tail.token_mut().text);
+        self.vocabulary.read_as(&mut self.tail.token_mut().text);
         let token = self.tail.token();
         if let Some(first) = self.first.take() {
-            let (_, seconds, short) = SPELLED_OUT[first.entry];
             // One character between the words: a space, a line break or a hyphen, not ", ".
             let adjacent =
                 first.position + 1 == token.position && first.offset_to + 1 == token.offset_from;
-            if adjacent && seconds.contains(&token.text.as_str()) {
+            if let Some(short) = adjacent
+                .then(|| self.vocabulary.short_form(&first.word, &token.text))
+                .flatten()
+            {
                 self.short = Token {
                     offset_from: first.offset_from,
                     offset_to: token.offset_to,
@@ -137,19 +92,16 @@ impl<T: TokenStream> ShortFormsStream<T> {
                 return;
             }
         }
-        self.first = SPELLED_OUT
-            .iter()
-            .position(|(first, _, _)| *first == token.text)
-            .map(|entry| First {
-                entry,
-                position: token.position,
-                offset_from: token.offset_from,
-                offset_to: token.offset_to,
-            });
+        self.first = self.vocabulary.starts_a_name(&token.text).then(|| First {
+            word: token.text.clone(),
+            position: token.position,
+            offset_from: token.offset_from,
+            offset_to: token.offset_to,
+        });
     }
 }
 
-impl<T: TokenStream> TokenStream for ShortFormsStream<T> {
+impl<T: TokenStream> TokenStream for ShortFormsStream<'_, T> {
     fn advance(&mut self) -> bool {
         if self.queued {
             self.queued = false;
@@ -185,13 +137,16 @@ impl<T: TokenStream> TokenStream for ShortFormsStream<T> {
 mod tests {
     use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
 
-    use super::{ShortForms, written_forms};
+    use super::ShortForms;
+    use crate::catalog::Catalogue;
 
     /// (text, position, offsets) of every token.
     fn tokens(text: &str) -> Vec<(String, usize, usize, usize)> {
         let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
-            .filter(ShortForms)
+            .filter(ShortForms {
+                vocabulary: std::sync::Arc::new(Catalogue::bundled().vocabulary().clone()),
+            })
             .build();
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
@@ -264,7 +219,8 @@ mod tests {
 
     #[test]
     fn indexed_words_are_found_as_reports_write_them() {
-        let forms = |w: &str| written_forms(w).collect::<Vec<_>>();
+        let vocabulary = Catalogue::bundled().vocabulary().clone();
+        let forms = |w: &str| vocabulary.written_forms(w);
         assert_eq!(forms("vm"), ["virtual machine", "virtual machines"]);
         assert_eq!(forms("configur"), ["config", "configs"]);
         assert_eq!(forms("memori"), ["oom"]);

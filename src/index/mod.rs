@@ -17,10 +17,14 @@ use std::sync::Arc;
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+use crate::catalog::{Catalogue, Vocabulary};
+
 pub use request::{Facet, SearchRequest};
 pub use schema::{Fields, SCHEMA_VERSION};
 
 const VERSION_FILE: &str = "ikb-schema-version";
+/// The analyzer vocabulary the index was built with (JSON), read back at every open.
+const VOCABULARY_FILE: &str = "ikb-vocabulary.json";
 /// The last ingest's stamp and summary, kept beside the index by ingest.
 pub(crate) const MANIFEST_FILE: &str = "ikb-manifest.json";
 
@@ -83,6 +87,8 @@ pub struct SearchIndex {
     /// Where the index goes when it is finished (`path` while it is built beside it).
     final_path: PathBuf,
     /// Per live segment, each document's facet values: what facet counts are read from.
+    /// What its text was analyzed with; queries are analyzed the same way.
+    pub vocabulary: Arc<Vocabulary>,
     /// Shared with the reader as its warmer when the index serves (see [`SearchIndex::serving`]).
     facet_indexes: Arc<facet_count::FacetIndexes>,
 }
@@ -119,29 +125,41 @@ impl SearchIndex {
     /// [`SearchIndex::finish`] after filling it, so an index another process still reads is
     /// never deleted, and a build killed midway leaves the old one in place. Returns whether
     /// the index is new. Callers hold the tracking store (its lock) before they call this.
-    pub fn open_or_create(path: &Path) -> Result<(SearchIndex, bool), IndexError> {
-        Self::or_create(Self::open(path), path)
+    pub fn open_or_create(
+        path: &Path,
+        catalogue: &Catalogue,
+    ) -> Result<(SearchIndex, bool), IndexError> {
+        Self::or_create(Self::open(path), path, catalogue)
     }
 
     /// What [`SearchIndex::open_or_create`] does with the outcome of [`SearchIndex::open`]
     /// (for a caller that opened it beside something else).
+    /// An index built with another vocabulary than the catalogue's is rebuilt too.
     pub fn or_create(
         opened: Result<SearchIndex, IndexError>,
         path: &Path,
+        catalogue: &Catalogue,
     ) -> Result<(SearchIndex, bool), IndexError> {
         match opened {
-            Ok(index) => return Ok((index, false)),
+            Ok(index) if *index.vocabulary == *catalogue.vocabulary() => return Ok((index, false)),
+            Ok(index) => {
+                tracing::warn!(
+                    index = %index.vocabulary.fingerprint(),
+                    catalogue = %catalogue.vocabulary().fingerprint(),
+                    "the catalogue's search vocabulary changed: the search index will be rebuilt from the corpus"
+                );
+            }
             Err(e @ IndexError::Locked(_)) => return Err(e),
             Err(IndexError::Missing(_)) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "the search index will be rebuilt from the corpus")
             }
         }
-        Ok((Self::create_staged(path)?, true))
+        Ok((Self::create_staged(path, catalogue.vocabulary())?, true))
     }
 
     /// A new, empty index in the staging folder of `path`.
-    fn create_staged(path: &Path) -> Result<SearchIndex, IndexError> {
+    fn create_staged(path: &Path, vocabulary: &Vocabulary) -> Result<SearchIndex, IndexError> {
         let staging = staging_path(path);
         let io = |source| IndexError::Io {
             path: staging.display().to_string(),
@@ -161,7 +179,8 @@ impl SearchIndex {
             .create_in_dir(&staging)
             .map_err(tantivy_err(&staging))?;
         std::fs::write(staging.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(io)?;
-        let mut index = Self::with_reader(&staging, index)?;
+        write_sidecar(&staging.join(VOCABULARY_FILE), vocabulary).map_err(io)?;
+        let mut index = Self::with_reader(&staging, index, Arc::new(vocabulary.clone()))?;
         index.final_path = path.to_path_buf();
         Ok(index)
     }
@@ -235,13 +254,20 @@ impl SearchIndex {
         if schema_version(path) != Some(SCHEMA_VERSION) {
             return Err(IndexError::OtherVersion(path.display().to_string()));
         }
+        // An index without its vocabulary was built by an older ikb.
+        let vocabulary: Vocabulary = read_sidecar(&path.join(VOCABULARY_FILE))
+            .ok_or_else(|| IndexError::OtherVersion(path.display().to_string()))?;
         let index = Index::open_in_dir(path).map_err(tantivy_err(path))?;
-        Self::with_reader(path, index)
+        Self::with_reader(path, index, Arc::new(vocabulary))
     }
 
     /// An opened tantivy index with our analyzers and a reader (not warmed).
-    fn with_reader(path: &Path, index: Index) -> Result<SearchIndex, IndexError> {
-        schema::register_analyzers(&index);
+    fn with_reader(
+        path: &Path,
+        index: Index,
+        vocabulary: Arc<Vocabulary>,
+    ) -> Result<SearchIndex, IndexError> {
+        schema::register_analyzers(&index, vocabulary.clone());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -252,6 +278,7 @@ impl SearchIndex {
         Ok(SearchIndex {
             index,
             reader,
+            vocabulary,
             fields,
             path: path.to_path_buf(),
             final_path: path.to_path_buf(),

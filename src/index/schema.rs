@@ -1,5 +1,6 @@
 //! The search index schema, in one place, with its version. Changing a field here means bumping
-//! `SCHEMA_VERSION`, which makes the next ingest rebuild the index from the corpus.
+//! `SCHEMA_VERSION`, which makes the next ingest rebuild the index from the corpus; so does a
+//! catalogue whose analyzer vocabulary differs from the one the index keeps.
 
 use tantivy::schema::{
     FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
@@ -7,10 +8,11 @@ use tantivy::schema::{
 };
 
 use super::request::Facet;
+use crate::catalog::Vocabulary;
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The analyzer of every text field: words, lowercased, shorthand read as reports write it
 /// ("config" is "configuration") and spelled-out names given their short form ("virtual
@@ -18,14 +20,14 @@ pub const SCHEMA_VERSION: u32 = 5;
 pub const TEXT_ANALYZER: &str = "en_kb";
 
 /// Register the analyzers the schema names; every open of the index must call this.
-pub fn register_analyzers(index: &tantivy::Index) {
+pub fn register_analyzers(index: &tantivy::Index, vocabulary: std::sync::Arc<Vocabulary>) {
     use tantivy::tokenizer::{
         Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer,
     };
     let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(super::alias::ShortForms)
+        .filter(super::alias::ShortForms { vocabulary })
         .dynamic();
     if let Some(stop) = StopWordFilter::new(Language::English) {
         builder = builder.filter_dynamic(stop);

@@ -21,6 +21,7 @@ use super::match_set::{self, InSet, MatchSet, Plain};
 use super::query::QueryText;
 use super::request::{Facet, MAX_LIMIT, SearchRequest, Sort};
 use super::{IndexError, SearchIndex, tantivy_err};
+use crate::catalog::Vocabulary;
 use crate::incident::{Incident, SectionKind};
 
 /// A text query as every word and as any word.
@@ -157,14 +158,14 @@ fn snippet_of(s: &tantivy::snippet::Snippet) -> Snippet {
 /// The part of a section worth tokenizing for its snippet: around the first place one of the
 /// (stemmed, lowercase) query words starts, or `None` when none does. Stems are mostly prefixes
 /// of the words they come from, so this finds the match without tokenizing the whole section.
-fn around_first<'a>(text: &'a str, words: &[String]) -> Option<&'a str> {
+fn around_first<'a>(text: &'a str, words: &[String], vocabulary: &Vocabulary) -> Option<&'a str> {
     const BEFORE: usize = 80;
     const AFTER: usize = 260;
     let lower = text.to_ascii_lowercase();
     let at = words
         .iter()
         .filter(|w| w.len() > 1)
-        .flat_map(|w| std::iter::once(w.clone()).chain(super::alias::written_forms(w)))
+        .flat_map(|w| std::iter::once(w.clone()).chain(vocabulary.written_forms(w)))
         .filter_map(|w| lower.find(w.as_str()))
         .min()?;
     let (start, end) = (at.saturating_sub(BEFORE), (at + AFTER).min(text.len()));
@@ -690,7 +691,7 @@ impl SearchIndex {
                     .unwrap_or_default();
                 best = review
                     .sections_of(kind)
-                    .filter_map(|s| around_first(&s.text, &words))
+                    .filter_map(|s| around_first(&s.text, &words, &self.vocabulary))
                     .map(|window| generator.snippet(window))
                     .find(|snippet| !snippet.highlighted().is_empty())
                     .map(|snippet| (kind, snippet));
@@ -820,6 +821,7 @@ impl SearchIndex {
 #[cfg(test)]
 mod tests {
     use super::{Snippet, around_first};
+    use crate::catalog::Catalogue;
 
     #[test]
     fn a_snippet_is_pieces_of_text_marked_or_not() {
@@ -836,21 +838,23 @@ mod tests {
 
     #[test]
     fn a_snippet_window_is_found_where_the_report_writes_the_word_its_own_way() {
+        let catalogue = Catalogue::bundled();
+        let v = catalogue.vocabulary();
         let text = "Customers saw errors. Later a config rollout on VMs was rolled back.";
         for word in ["configur", "vm", "rollout"] {
-            let window = around_first(text, &[word.to_string()]).unwrap();
+            let window = around_first(text, &[word.to_string()], v).unwrap();
             assert!(
                 window.starts_with("Customers") || window.contains("config"),
                 "{window}"
             );
         }
         let far = format!("{} then a config rollout", "word ".repeat(60));
-        let window = around_first(&far, &["configur".to_string()]).unwrap();
+        let window = around_first(&far, &["configur".to_string()], v).unwrap();
         assert!(
             window.starts_with("word") && window.contains("config rollout"),
             "{window}"
         );
         assert!(window.len() < far.len(), "the window starts near the word");
-        assert!(around_first(text, &["restart".to_string()]).is_none());
+        assert!(around_first(text, &["restart".to_string()], v).is_none());
     }
 }

@@ -97,7 +97,7 @@ pub fn ingest(
     // The store first: its lock says no other process (a server of any version) uses this
     // data folder, and only then is the index touched.
     let store = tracking::open(&data.tracking())?;
-    let (index, rebuilt) = SearchIndex::open_or_create(&data.search())?;
+    let (index, rebuilt) = SearchIndex::open_or_create(&data.search(), catalogue)?;
     let summary = ingest_into(store.as_ref(), &index, rebuilt, roots, catalogue, progress)?;
     index.finish()?;
     Ok(summary)

@@ -93,7 +93,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         )
     });
     let store = store?;
-    let (mut index, fresh) = SearchIndex::or_create(opened, &search)?;
+    let (mut index, fresh) = SearchIndex::or_create(opened, &search, &options.catalogue)?;
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
         let summary = ingest::ingest_into(
