@@ -3,6 +3,7 @@
 //! entries in a review's text, and the search analyzer's vocabulary ([`vocabulary`]). Pure
 //! once loaded.
 
+pub mod builtin;
 pub mod vocabulary;
 
 use std::collections::HashMap;

@@ -55,10 +55,19 @@ pub enum IndexError {
     NotFound(String),
 }
 
-/// The schema version the index at `path` was built with, if it says.
-fn schema_version(path: &Path) -> Option<u32> {
+/// What an index is built as: the schema version and the section weights it was written
+/// with (`catalog/sections.toml`); an index of another identity is rebuilt, never reused.
+fn identity() -> String {
+    format!(
+        "{SCHEMA_VERSION} {}",
+        crate::catalog::builtin::index_fingerprint()
+    )
+}
+
+/// The identity the index at `path` was built as, if it says.
+fn built_as(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path.join(VERSION_FILE)).ok()?;
-    text.trim().parse().ok()
+    Some(text.trim().to_string())
 }
 
 /// A JSON file kept beside the index (derived data): its value, or `None` when it is missing or
@@ -178,7 +187,7 @@ impl SearchIndex {
             })
             .create_in_dir(&staging)
             .map_err(tantivy_err(&staging))?;
-        std::fs::write(staging.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(io)?;
+        std::fs::write(staging.join(VERSION_FILE), identity()).map_err(io)?;
         write_sidecar(&staging.join(VOCABULARY_FILE), vocabulary).map_err(io)?;
         let mut index = Self::with_reader(&staging, index, Arc::new(vocabulary.clone()))?;
         index.final_path = path.to_path_buf();
@@ -251,7 +260,7 @@ impl SearchIndex {
         if !path.join("meta.json").exists() {
             return Err(IndexError::Missing(path.display().to_string()));
         }
-        if schema_version(path) != Some(SCHEMA_VERSION) {
+        if built_as(path) != Some(identity()) {
             return Err(IndexError::OtherVersion(path.display().to_string()));
         }
         // An index without its vocabulary was built by an older ikb.

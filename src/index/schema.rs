@@ -47,11 +47,9 @@ pub const DOCSTORE_BLOCK_BYTES: usize = 4096;
 /// with one field, so a query is one posting list per word instead of one per word and section.)
 pub const TITLE_WEIGHT: usize = 3;
 
+/// How many times a section kind's text is written into `text` (`catalog/sections.toml`).
 pub fn text_weight(kind: SectionKind) -> usize {
-    match kind {
-        SectionKind::WhatHappened => 2,
-        _ => 1,
-    }
+    crate::catalog::builtin::section_weight(kind).index_weight
 }
 
 /// Handles to every field.

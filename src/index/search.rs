@@ -198,14 +198,7 @@ fn opening(text: &str, chars: usize) -> String {
 /// How much a matching word in each kind of section counts when choosing the section a hit's
 /// snippet comes from. (Ranking weighs sections by `schema::text_weight`.)
 fn section_boost(kind: SectionKind) -> f32 {
-    match kind {
-        SectionKind::WhatHappened => 2.0,
-        SectionKind::RootCause => 1.5,
-        SectionKind::RepairItems => 1.0,
-        SectionKind::Other => 0.8,
-        SectionKind::Response => 0.6,
-        SectionKind::CustomerGuidance => 0.5,
-    }
+    crate::catalog::builtin::section_weight(kind).snippet_weight
 }
 
 /// The impact-start range a request asks for, in seconds from `from` up to (not including)

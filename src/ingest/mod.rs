@@ -197,10 +197,11 @@ fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &dyn Tracking
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(format!(
-        "{}|{}|{}|{}|{}\n",
+        "{}|{}|{}|{}|{}|{}\n",
         env!("CARGO_PKG_VERSION"),
         crate::index::SCHEMA_VERSION,
         catalogue.fingerprint,
+        crate::catalog::builtin::readers_fingerprint(),
         tracking::today().strftime("%Y-%m"),
         store.len()
     ));

@@ -3,85 +3,6 @@
 
 use crate::incident::SectionKind;
 
-/// Heading phrases per kind, checked in this order (the first kind with a phrase the heading
-/// contains wins, so "Root cause and mitigation" is a root cause, not a response).
-const RULES: &[(SectionKind, &[&str])] = &[
-    (
-        SectionKind::RepairItems,
-        &[
-            "how are we making",
-            "how we are making",
-            "next steps",
-            "action items",
-            "action item",
-            "follow-ups",
-            "follow ups",
-            "followups",
-            "follow-up",
-            "remediation and prevention",
-            "prevention",
-            "improving the service",
-            "corrective action",
-            "what we are doing",
-            "what we're doing",
-            "repair items",
-            "actionables",
-            "improvements",
-            "lessons and actions",
-        ],
-    ),
-    (
-        SectionKind::CustomerGuidance,
-        &[
-            "how can customers",
-            "how can our customers",
-            "customer guidance",
-            "workaround",
-            "recommendations for customers",
-        ],
-    ),
-    (
-        SectionKind::RootCause,
-        &[
-            "what went wrong",
-            "what do we know so far",
-            "root cause",
-            "contributing factor",
-            "cause",
-            "why did",
-        ],
-    ),
-    (
-        SectionKind::WhatHappened,
-        &[
-            "what happened",
-            "summary of impact",
-            "customer impact",
-            "impact statement",
-            "impact",
-            "summary",
-            "overview",
-            "description",
-            "introduction",
-            "issue summary",
-        ],
-    ),
-    (
-        SectionKind::Response,
-        &[
-            "how did we respond",
-            "timeline",
-            "response",
-            "mitigation",
-            "detection",
-            "recovery",
-            "resolution",
-            "current status",
-            "remediation",
-        ],
-    ),
-];
-
 /// The kind a heading names, or `None` when it names none of them.
 pub fn kind_of(heading: &str) -> Option<SectionKind> {
     let h = heading
@@ -91,10 +12,11 @@ pub fn kind_of(heading: &str) -> Option<SectionKind> {
     if h.is_empty() || h.len() > 120 {
         return None;
     }
-    RULES
+    // The phrases per kind, in order: `catalog/headings.toml`.
+    crate::catalog::builtin::headings()
         .iter()
-        .find(|(_, phrases)| phrases.iter().any(|p| h.contains(p)))
-        .map(|(k, _)| *k)
+        .find(|k| k.phrases.iter().any(|p| h.contains(p.as_str())))
+        .map(|k| k.kind)
 }
 
 #[cfg(test)]

@@ -23,30 +23,27 @@ static MARKDOWN_LINK: LazyLock<Regex> =
 
 /// Who published a plain-text report, from the folder it sits in or else from its words.
 pub fn provider_of(path: &Path, text: &str) -> &'static str {
-    const PROVIDERS: [&str; 5] = ["aws", "gcp", "github", "wikimedia", "azure"];
+    let providers = crate::catalog::builtin::providers();
     for part in path.components().rev().skip(1) {
         let p = part.as_os_str().to_string_lossy().to_ascii_lowercase();
-        if let Some(found) = PROVIDERS.iter().find(|&&name| name == p) {
-            return found;
+        if let Some(found) = providers.iter().find(|pr| pr.id == p) {
+            return &found.id;
         }
     }
     let head: String = text.chars().take(4000).collect();
-    if head.contains("Google Cloud")
-        || head.contains("Google App Engine")
-        || head.contains("Google Compute")
-    {
-        "gcp"
-    } else if head.contains("AWS") || head.contains("Amazon") {
-        "aws"
-    } else if head.contains("GitHub") {
-        "github"
-    } else if head.contains("Wikimedia") || head.contains("Wikipedia") || head.contains("wikitech")
-    {
-        "wikimedia"
-    } else if head.contains("Azure") {
-        "azure"
-    } else {
-        "other"
+    // The phrases per provider, in order: `catalog/providers.toml`.
+    providers
+        .iter()
+        .find(|pr| pr.phrases.iter().any(|w| head.contains(w.as_str())))
+        .map_or("other", |pr| pr.id.as_str())
+}
+
+/// The zone of a time a provider's report writes without one.
+fn default_zone(provider: &str) -> Zone {
+    let providers = crate::catalog::builtin::providers();
+    match providers.iter().find(|p| p.id == provider) {
+        Some(p) if p.time_zone == "pacific" => Zone::Pacific,
+        _ => Zone::Utc,
     }
 }
 
@@ -174,11 +171,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     if sections.is_empty() && title.is_empty() {
         return Err(ReportError::NoReview);
     }
-    let default_zone = match provider {
-        "aws" | "gcp" | "github" => Zone::Pacific,
-        _ => Zone::Utc,
-    };
-    let ctx = TimeContext::of_text(text, default_zone);
+    let ctx = TimeContext::of_text(text, default_zone(provider));
     let mut warnings = Vec::new();
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
