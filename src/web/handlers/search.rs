@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::incident::format_minutes;
 use crate::index::request::{Facet, MAX_PAGE, Sort};
-use crate::index::search::SearchResults;
+use crate::index::search::{SearchResults, Snippet};
 use crate::web::common::{html, layout, search_guarded, search_request, utc};
 use crate::web::error::WebError;
 use crate::web::params::Params;
@@ -26,13 +26,8 @@ pub struct HitView {
     pub services: String,
     pub regions: String,
     pub section_label: &'static str,
-    /// The snippet's pieces, each marked or not (the template escapes them).
-    pub snippet: Vec<SnippetPiece>,
-}
-
-pub struct SnippetPiece {
-    pub text: String,
-    pub marked: bool,
+    /// The snippet: the template renders its pieces, marked or not, and escapes them.
+    pub snippet: Snippet,
 }
 
 pub struct FacetValueView {
@@ -115,15 +110,7 @@ pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
                     n => format!("{} and {} more", r.regions[..2].join(", "), n - 2),
                 },
                 section_label: h.section.label(),
-                snippet: h
-                    .snippet
-                    .pieces()
-                    .into_iter()
-                    .map(|(text, marked)| SnippetPiece {
-                        text: text.to_string(),
-                        marked,
-                    })
-                    .collect(),
+                snippet: h.snippet.clone(),
             }
         })
         .collect()
