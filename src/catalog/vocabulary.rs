@@ -91,31 +91,21 @@ impl Vocabulary {
         digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Rewrite a (lowercase) word as `read_as` says; a plural error code loses its "s" ("429s").
-    pub fn read_as(&self, word: &mut String) {
-        if let Some(to) = self.read_as.get(word.as_str()) {
-            word.clear();
-            word.push_str(to);
-        } else if let Some(code) = word.strip_suffix('s')
-            && code.len() >= 3
-            && code.bytes().all(|b| b.is_ascii_digit())
-        {
-            word.pop();
+    /// The vocabulary as the analyzer looks words up in it, token by token (hash maps: the
+    /// analyzer runs on every word indexed, queried and highlighted).
+    pub fn lookup(&self) -> Lookup {
+        Lookup {
+            read_as: self
+                .read_as
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            spelled_out: self
+                .spelled_out
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
-    }
-
-    /// Whether a (lowercase) word starts a spelled-out name.
-    pub fn starts_a_name(&self, word: &str) -> bool {
-        self.spelled_out.contains_key(word)
-    }
-
-    /// The short form of two adjacent (lowercase) words, if they spell one out.
-    pub fn short_form(&self, first: &str, second: &str) -> Option<&str> {
-        self.spelled_out
-            .get(first)?
-            .iter()
-            .find(|(s, _)| s == second)
-            .map(|(_, short)| short.as_str())
     }
 
     /// Other ways a report may write an indexed word, lowercase, for finding where a section
@@ -144,6 +134,42 @@ impl Vocabulary {
     }
 }
 
+/// A vocabulary ready for the analyzer.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    read_as: fnv::FnvHashMap<String, String>,
+    spelled_out: fnv::FnvHashMap<String, Vec<(String, String)>>,
+}
+
+impl Lookup {
+    /// Rewrite a (lowercase) word as `read_as` says; a plural error code loses its "s" ("429s").
+    pub fn read_as(&self, word: &mut String) {
+        if let Some(to) = self.read_as.get(word.as_str()) {
+            word.clear();
+            word.push_str(to);
+        } else if let Some(code) = word.strip_suffix('s')
+            && code.len() >= 3
+            && code.bytes().all(|b| b.is_ascii_digit())
+        {
+            word.pop();
+        }
+    }
+
+    /// Whether a (lowercase) word starts a spelled-out name.
+    pub fn starts_a_name(&self, word: &str) -> bool {
+        self.spelled_out.contains_key(word)
+    }
+
+    /// The short form of two adjacent (lowercase) words, if they spell one out.
+    pub fn short_form(&self, first: &str, second: &str) -> Option<&str> {
+        self.spelled_out
+            .get(first)?
+            .iter()
+            .find(|(s, _)| s == second)
+            .map(|(_, short)| short.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,15 +188,16 @@ mod tests {
             ],
             BTreeMap::new(),
         );
-        assert_eq!(v.short_form("virtual", "machines"), Some("vm"));
+        let l = v.lookup();
+        assert_eq!(l.short_form("virtual", "machines"), Some("vm"));
         assert_eq!(
-            v.short_form("virtual", "machine"),
+            l.short_form("virtual", "machine"),
             Some("vm"),
             "the singular too"
         );
         // A short form that is one of the words adds nothing; no capital alias, no short form.
-        assert_eq!(v.short_form("azure", "dns"), None);
-        assert_eq!(v.short_form("blob", "storage"), None);
+        assert_eq!(l.short_form("azure", "dns"), None);
+        assert_eq!(l.short_form("blob", "storage"), None);
         assert_eq!(
             v.written_forms("vm"),
             ["virtual machine", "virtual machines"]

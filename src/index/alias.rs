@@ -3,19 +3,19 @@
 //! "vm"), and wherever a name is spelled out ("virtual machines") its short form ("vm") is
 //! written at its position too. A query is then plain terms, with no alternatives or phrases
 //! to expand (those were the slowest queries), and a snippet highlights the word as written.
-//! Which words: the catalogue's [`Vocabulary`], kept with the index.
+//! Which words: the catalogue's vocabulary (`catalog::Vocabulary`), kept with the index.
 
 use std::sync::Arc;
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
-use crate::catalog::Vocabulary;
+use crate::catalog::vocabulary::Lookup;
 
 /// A token filter reading words as the vocabulary says and adding each spelled-out short form
 /// as a token of its own (at the first word's position, spanning both words).
 #[derive(Clone)]
 pub struct ShortForms {
-    pub vocabulary: Arc<Vocabulary>,
+    pub vocabulary: Arc<Lookup>,
 }
 
 impl TokenFilter for ShortForms {
@@ -32,7 +32,7 @@ impl TokenFilter for ShortForms {
 #[derive(Clone)]
 pub struct ShortFormsFilter<T> {
     inner: T,
-    vocabulary: Arc<Vocabulary>,
+    vocabulary: Arc<Lookup>,
 }
 
 impl<T: Tokenizer> Tokenizer for ShortFormsFilter<T> {
@@ -59,7 +59,7 @@ struct First {
 }
 
 pub struct ShortFormsStream<'a, T> {
-    vocabulary: &'a Vocabulary,
+    vocabulary: &'a Lookup,
     tail: T,
     first: Option<First>,
     /// The short form a second word completed: queued, then handed out on the next advance.
@@ -145,7 +145,7 @@ mod tests {
         let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
             .filter(ShortForms {
-                vocabulary: std::sync::Arc::new(Catalogue::bundled().vocabulary().clone()),
+                vocabulary: std::sync::Arc::new(Catalogue::bundled().vocabulary().lookup()),
             })
             .build();
         let mut stream = analyzer.token_stream(text);

@@ -276,7 +276,7 @@ impl SearchIndex {
         index: Index,
         vocabulary: Arc<Vocabulary>,
     ) -> Result<SearchIndex, IndexError> {
-        schema::register_analyzers(&index, vocabulary.clone());
+        schema::register_analyzers(&index, &vocabulary);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

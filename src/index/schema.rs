@@ -20,14 +20,16 @@ pub const SCHEMA_VERSION: u32 = 6;
 pub const TEXT_ANALYZER: &str = "en_kb";
 
 /// Register the analyzers the schema names; every open of the index must call this.
-pub fn register_analyzers(index: &tantivy::Index, vocabulary: std::sync::Arc<Vocabulary>) {
+pub fn register_analyzers(index: &tantivy::Index, vocabulary: &Vocabulary) {
     use tantivy::tokenizer::{
         Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer,
     };
     let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(super::alias::ShortForms { vocabulary })
+        .filter(super::alias::ShortForms {
+            vocabulary: std::sync::Arc::new(vocabulary.lookup()),
+        })
         .dynamic();
     if let Some(stop) = StopWordFilter::new(Language::English) {
         builder = builder.filter_dynamic(stop);

@@ -155,19 +155,24 @@ fn snippet_of(s: &tantivy::snippet::Snippet) -> Snippet {
     }
 }
 
-/// The part of a section worth tokenizing for its snippet: around the first place one of the
-/// (stemmed, lowercase) query words starts, or `None` when none does. Stems are mostly prefixes
-/// of the words they come from, so this finds the match without tokenizing the whole section.
-fn around_first<'a>(text: &'a str, words: &[String], vocabulary: &Vocabulary) -> Option<&'a str> {
-    const BEFORE: usize = 80;
-    const AFTER: usize = 260;
-    let lower = text.to_ascii_lowercase();
-    let at = words
+/// The (stemmed, lowercase) query words, and the other ways reports write them (see
+/// [`Vocabulary::written_forms`]): what [`around_first`] looks for.
+fn written_forms(words: &[String], vocabulary: &Vocabulary) -> Vec<String> {
+    words
         .iter()
         .filter(|w| w.len() > 1)
         .flat_map(|w| std::iter::once(w.clone()).chain(vocabulary.written_forms(w)))
-        .filter_map(|w| lower.find(w.as_str()))
-        .min()?;
+        .collect()
+}
+
+/// The part of a section worth tokenizing for its snippet: around the first place one of the
+/// forms of the query words starts, or `None` when none does. Stems are mostly prefixes of the
+/// words they come from, so this finds the match without tokenizing the whole section.
+fn around_first<'a>(text: &'a str, forms: &[String]) -> Option<&'a str> {
+    const BEFORE: usize = 80;
+    const AFTER: usize = 260;
+    let lower = text.to_ascii_lowercase();
+    let at = forms.iter().filter_map(|w| lower.find(w.as_str())).min()?;
     let (start, end) = (at.saturating_sub(BEFORE), (at + AFTER).min(text.len()));
     let start = (0..=start)
         .rev()
@@ -667,24 +672,31 @@ impl SearchIndex {
         let matched = self
             .sections_by_match(searcher, &terms, addresses)
             .map_err(&err)?;
+        // What to look for in each kind of section, worked out once for the page.
+        let forms_by_kind: Vec<(SectionKind, Vec<String>)> = terms
+            .iter()
+            .map(|(kind, list)| {
+                let words: Vec<String> = list
+                    .iter()
+                    .filter_map(|t| t.value().as_str().map(str::to_string))
+                    .collect();
+                (*kind, written_forms(&words, &self.vocabulary))
+            })
+            .collect();
         let mut out = Vec::with_capacity(addresses.len());
         for (&(score, address), kinds) in addresses.iter().zip(matched) {
             let incident = self.load(searcher, address)?;
             let review = incident.current();
             let mut best: Option<(SectionKind, tantivy::snippet::Snippet)> = None;
             for kind in kinds {
-                let words: Vec<String> = terms
+                let forms = &forms_by_kind
                     .iter()
                     .find(|(k, _)| *k == kind)
-                    .map(|(_, list)| {
-                        list.iter()
-                            .filter_map(|t| t.value().as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                    .expect("all kinds")
+                    .1;
                 best = review
                     .sections_of(kind)
-                    .filter_map(|s| around_first(&s.text, &words, &self.vocabulary))
+                    .filter_map(|s| around_first(&s.text, forms))
                     .map(|window| generator.snippet(window))
                     .find(|snippet| !snippet.highlighted().is_empty())
                     .map(|snippet| (kind, snippet));
@@ -813,7 +825,7 @@ impl SearchIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::{Snippet, around_first};
+    use super::{Snippet, around_first, written_forms};
     use crate::catalog::Catalogue;
 
     #[test]
@@ -835,19 +847,19 @@ mod tests {
         let v = catalogue.vocabulary();
         let text = "Customers saw errors. Later a config rollout on VMs was rolled back.";
         for word in ["configur", "vm", "rollout"] {
-            let window = around_first(text, &[word.to_string()], v).unwrap();
+            let window = around_first(text, &written_forms(&[word.to_string()], v)).unwrap();
             assert!(
                 window.starts_with("Customers") || window.contains("config"),
                 "{window}"
             );
         }
         let far = format!("{} then a config rollout", "word ".repeat(60));
-        let window = around_first(&far, &["configur".to_string()], v).unwrap();
+        let window = around_first(&far, &written_forms(&["configur".to_string()], v)).unwrap();
         assert!(
             window.starts_with("word") && window.contains("config rollout"),
             "{window}"
         );
         assert!(window.len() < far.len(), "the window starts near the word");
-        assert!(around_first(text, &["restart".to_string()], v).is_none());
+        assert!(around_first(text, &written_forms(&["restart".to_string()], v)).is_none());
     }
 }
