@@ -151,10 +151,16 @@ pub fn detect(path: &Path, text: &str) -> Format {
 pub fn parse_file(source: &str, path: &Path, bytes: &[u8]) -> Result<Vec<Draft>, ReportError> {
     let raw = decode(bytes)?;
     let text = text::normalize(raw);
+    // Text shape before meaning: a hard-wrapped page is read as whole paragraphs (Markdown
+    // joins its own soft breaks).
     let drafts = match detect(path, &text) {
-        Format::Azure => azure::parse(source, &text),
+        Format::Azure => azure::parse(source, &text::unwrap_hard_wrapped(&text)),
         Format::Markdown => vec![markdown::parse(source, &text)?],
-        Format::Plain => vec![plain::parse(source, path, &text)?],
+        Format::Plain => vec![plain::parse(
+            source,
+            path,
+            &text::unwrap_hard_wrapped(&text),
+        )?],
     };
     if drafts.is_empty() {
         return Err(ReportError::NoReview);

@@ -38,6 +38,96 @@ pub fn normalize(text: &str) -> String {
     cleaned
 }
 
+/// Whether a text is hard-wrapped (saved from a page that breaks its lines at about 80
+/// columns, as Google Cloud's incident pages and some GitHub and Azure posts are): most of its
+/// prose lines are 60 to 82 characters wide and almost none is longer than 100.
+pub fn is_hard_wrapped(text: &str) -> bool {
+    let prose: Vec<usize> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('|'))
+        .map(|l| l.chars().count())
+        .collect();
+    let wrapped = prose.iter().filter(|n| (60..=82).contains(*n)).count();
+    let long = prose.iter().filter(|n| **n > 100).count();
+    prose.len() >= 10 && wrapped * 10 >= prose.len() * 4 && long * 20 <= prose.len()
+}
+
+/// Whether a line can continue the paragraph of the line before it: not a bullet, numbered
+/// item, table row, Markdown heading or a heading of capitals.
+fn continues(line: &str) -> bool {
+    let t = line.trim();
+    let capitals_heading = t.ends_with(':')
+        && t.chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
+    !t.is_empty()
+        && bullet(line).is_none()
+        && !t.starts_with(['|', '#'])
+        && !numbered(t)
+        && !capitals_heading
+}
+
+/// "1. ", "2) ", "(3) ": a numbered item.
+fn numbered(t: &str) -> bool {
+    let t = t.strip_prefix('(').unwrap_or(t);
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    digits > 0
+        && digits <= 2
+        && t[digits..].starts_with(['.', ')'])
+        && t[digits + 1..].starts_with(' ')
+}
+
+/// Join the lines of a hard-wrapped text back into one line per paragraph, so that readers see
+/// whole sentences. A line is joined to the next when it is wide (a wrap, not a deliberate
+/// break: 45 columns or more) and does not end a sentence, and the next continues the
+/// paragraph; a word split at a hyphen ("europe-" / "west1-b") is joined without a space.
+/// GitHub's layout of a blank line and a leading space before every continuation is read the
+/// same way. A text that is not hard-wrapped is returned as it is.
+pub fn unwrap_hard_wrapped(text: &str) -> String {
+    if !is_hard_wrapped(text) {
+        return text.to_string();
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let mut line = lines[i].to_string();
+        // The width of the last physical line joined: a short one is a deliberate break.
+        let mut width = lines[i].chars().count();
+        i += 1;
+        loop {
+            let ends_sentence = line.ends_with(['.', '!', '?', ':', ';']);
+            if width < 45 || ends_sentence || line.trim().is_empty() {
+                break;
+            }
+            // The next line, or (GitHub) the one after a blank line when it starts with a space.
+            let next = match (lines.get(i), lines.get(i + 1)) {
+                (Some(n), _) if !n.trim().is_empty() => Some((i, *n)),
+                (Some(_), Some(n)) if n.starts_with(' ') && !n.starts_with("  ") => {
+                    Some((i + 1, *n))
+                }
+                _ => None,
+            };
+            let Some((at, next)) = next.filter(|(_, n)| continues(n)) else {
+                break;
+            };
+            let hyphen = line.ends_with('-')
+                && line[..line.len() - 1].ends_with(|c: char| c.is_alphanumeric());
+            if !hyphen {
+                line.push(' ');
+            }
+            line.push_str(next.trim_start());
+            width = next.chars().count();
+            i = at + 1;
+        }
+        out.push(line);
+    }
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
+}
+
 /// Lines of page chrome that carry nothing of the report.
 pub fn is_chrome(line: &str) -> bool {
     static MONTH_HEADER: LazyLock<Regex> =
@@ -80,6 +170,57 @@ pub fn squash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hard_wrapped_paragraphs_are_read_whole() {
+        let wrapped = "\
+From Thursday 13 August 2015 to Monday 17 August 2015, errors occurred on a
+small proportion of Google Compute Engine persistent disks in the europe-
+west1-b zone. The affected disks sporadically returned I/O errors to their
+attached GCE instances, and also typically returned errors for management
+operations such as snapshot creation.
+
+REMEDIATION AND PREVENTION:
+
+Continue to upgrade our hardware to improve cache data retention during
+transient power loss. Implement multiple orthogonal schemes to increase
+Persistent Disk data durability for greater resilience. Improve response
+procedures for system engineers during possible future incidents.
+* a bullet stays a line of its own, even in a wrapped page of many lines
+* and so does the next one, however wide the line before it may be wrapped
+1. as does a numbered item after a line that could have been continued
+Short lines stay.
+As do lines that end a sentence, even when they are as wide as a wrap.
+";
+        let text = unwrap_hard_wrapped(wrapped);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("From Thursday")
+                && lines[0].contains("in the europe-west1-b zone. The affected"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].ends_with("snapshot creation."), "{}", lines[0]);
+        assert_eq!(lines[2], "REMEDIATION AND PREVENTION:");
+        assert!(
+            lines[4].starts_with("Continue to upgrade") && lines[4].ends_with("future incidents."),
+            "{}",
+            lines[4]
+        );
+        assert!(lines[5].starts_with("* a bullet") && lines[6].starts_with("* and so"));
+        assert!(lines[7].starts_with("1. as does"));
+        // GitHub: a blank line and a leading space before each continuation.
+        let github = format!(
+            "{}{}",
+            "On Saturday, December 22nd we had a significant outage and we want to take\n\n the time to explain what happened. This was one of the worst outages in\n\n the history of GitHub.\n\n",
+            "A line of filler that is about as wide as the wrap of that page was.\n\n".repeat(10)
+        );
+        let text = unwrap_hard_wrapped(&github);
+        assert!(text.starts_with("On Saturday, December 22nd we had a significant outage and we want to take the time to explain what happened. This was one of the worst outages in the history of GitHub.\n"), "{text}");
+        // Text that is not wrapped is left alone.
+        let azure = "Summary of Impact: Between 18:20 UTC and 18:42 UTC on 07 Oct 2020, a subset of customers may have encountered increased latency across multiple Azure services and regions, for about twenty minutes.\nNext line\n";
+        assert_eq!(unwrap_hard_wrapped(azure), azure);
+    }
 
     #[test]
     fn normalizes_what_saved_pages_carry() {
