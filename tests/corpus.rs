@@ -274,52 +274,58 @@ fn the_same_review_saved_under_two_titles_counts_once() {
     assert_eq!(read.incidents[0].reviews.len(), 1);
 }
 
-/// A repair item that is a piece of a sentence, not a whole one: it starts in the middle of a
-/// sentence (with a lowercase word) or stops before its end (on a comma, a hyphen or a word
-/// that cannot end one). What a hard-wrapped line read as an item looks like.
-fn is_fragment(text: &str) -> bool {
-    const CANNOT_END: &[&str] = &[
-        "a", "an", "and", "the", "to", "of", "for", "in", "on", "with", "that", "which", "or",
-        "by", "from", "as", "at", "is", "are", "was", "were", "be", "we", "our",
-    ];
-    let t = text.trim();
-    let first = t.split_whitespace().next().unwrap_or("");
-    let starts_inside = first.starts_with(|c: char| c.is_lowercase())
-        && !first.contains(['.', '/', ':'])
-        && !matches!(first, "iOS" | "npm" | "kubectl" | "gcloud");
-    let last = t.split_whitespace().last().unwrap_or("").to_lowercase();
-    let stops_early = t.ends_with([',', '-']) || CANNOT_END.contains(&last.as_str());
+/// A repair item that is a piece of a sentence, not a whole one, judged against the text of
+/// its review: it starts in the middle of a sentence (a word, not a bullet, a sentence end or a
+/// blank line, comes right before it, on its line or at the end of the line before) or stops
+/// before its end (a lowercase word follows, on its line or the next). What a hard-wrapped line read as an item looks like.
+fn is_fragment(item: &str, review_text: &str) -> bool {
+    let head: String = item.chars().take(30).collect();
+    let Some(at) = review_text.find(head.as_str()) else {
+        return false;
+    };
+    // On the same line, or the line before (a wrap), but not across a blank line.
+    let before = review_text[..at].trim_end_matches(' ');
+    let before = before.strip_suffix('\n').unwrap_or(before);
+    let starts_inside = before.ends_with(|c: char| c.is_alphanumeric() || c == ',');
+    let chars: Vec<char> = item.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(30)..].iter().collect();
+    let stops_early = review_text[at..].find(tail.as_str()).is_some_and(|t| {
+        let after = &review_text[at + t + tail.len()..];
+        after.starts_with([' ', '\n']) && after[1..].starts_with(|c: char| c.is_lowercase())
+    });
     starts_inside || stops_early
 }
 
 #[test]
 fn repair_items_are_whole_sentences_not_line_fragments() {
-    assert!(is_fragment(
-        "authorization requests was failing. The engineers started redirecting requests"
+    let wrapped = "x Their initial hypothesis was that the caching layer for authorization requests was failing. The engineers started";
+    assert!(is_fragment("authorization requests was failing.", wrapped));
+    assert!(is_fragment("Their initial hypothesis was that", wrapped));
+    assert!(!is_fragment("The engineers started", wrapped));
+    assert!(!is_fragment(
+        "Add monitoring for the caching layer.",
+        "• Add monitoring for the caching layer.\n"
     ));
-    assert!(is_fragment(
-        "Their initial hypothesis was that the caching layer for"
-    ));
-    assert!(!is_fragment("Add monitoring for the caching layer."));
-    assert!(!is_fragment("Update tooling"));
     let by_provider = reviews_by_provider();
     let mut total = (0, 0);
     let mut examples = Vec::new();
     println!("repair items that are line fragments, per provider:");
     for (provider, (_, reviews)) in &by_provider {
-        let items: Vec<&str> = reviews
-            .iter()
-            .flat_map(|r| r.repair_items.iter().map(|i| i.text.as_str()))
-            .collect();
-        let fragments: Vec<&str> = items.iter().copied().filter(|t| is_fragment(t)).collect();
-        println!(
-            "  {provider:<10} {} of {} items",
-            fragments.len(),
-            items.len()
-        );
-        examples.extend(fragments.iter().take(3).map(|t| format!("{provider}: {t}")));
+        let (mut items, mut fragments) = (0, Vec::new());
+        for r in reviews {
+            let text: Vec<&str> = r.sections.iter().map(|s| s.text.as_str()).collect();
+            let text = text.join("\n");
+            for i in &r.repair_items {
+                items += 1;
+                if is_fragment(&i.text, &text) {
+                    fragments.push(i.text.as_str());
+                }
+            }
+        }
+        println!("  {provider:<10} {} of {items} items", fragments.len());
+        examples.extend(fragments.iter().take(4).map(|t| format!("{provider}: {t}")));
         total.0 += fragments.len();
-        total.1 += items.len();
+        total.1 += items;
     }
     for e in &examples {
         println!("    {e}");
@@ -333,5 +339,7 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
     );
 }
 
-/// Before hard-wrapped pages were unwrapped: 947 (938 of 1,178 Google Cloud items).
-const FRAGMENT_CEILING: usize = 19;
+/// Before hard-wrapped pages were unwrapped: 1,144 (Google Cloud 1,118 of 1,178 items); now
+/// 37: 26 Azure items of pages wrapped mid-paragraph that are not wrapped throughout, 11 from
+/// the two Google Cloud pages the wrap test does not recognise.
+const FRAGMENT_CEILING: usize = 37;

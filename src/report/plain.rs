@@ -47,6 +47,55 @@ fn default_zone(provider: &str) -> Zone {
     }
 }
 
+/// A report whose action-items heading was lost (saved Wikimedia pages keep their lists but
+/// not their headings) still ends with its action list: when no section is about repairs, the
+/// last run of two or more bullets at the very end of the report (at most one short line after
+/// it, such as "All these action items have been captured in ...") becomes the action items,
+/// unless its bullets are timeline steps (they start with a time).
+fn closing_list_as_actions(sections: &mut Vec<Section>) {
+    static STARTS_WITH_TIME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)")
+            .expect("valid regex")
+    });
+    let Some(last) = sections.last_mut() else {
+        return;
+    };
+    let lines: Vec<&str> = last.text.lines().collect();
+    let mut end = lines.len();
+    while end > 0 && lines[end - 1].trim().is_empty() {
+        end -= 1;
+    }
+    // At most one short closing line after the list.
+    if end > 0 && bullet(lines[end - 1]).is_none() && lines[end - 1].len() < 200 {
+        end -= 1;
+        while end > 0 && lines[end - 1].trim().is_empty() {
+            end -= 1;
+        }
+    }
+    let mut start = end;
+    while start > 0 && bullet(lines[start - 1]).is_some() {
+        start -= 1;
+    }
+    let run = &lines[start..end];
+    if run.len() < 2
+        || run
+            .iter()
+            .any(|l| bullet(l).is_some_and(|(_, t)| STARTS_WITH_TIME.is_match(t)))
+    {
+        return;
+    }
+    let actions = Section {
+        kind: SectionKind::RepairItems,
+        heading: "Action items".into(),
+        text: lines[start..].join("\n").trim().to_string(),
+    };
+    last.text = lines[..start].join("\n").trim().to_string();
+    if last.text.is_empty() {
+        sections.pop();
+    }
+    sections.push(actions);
+}
+
 /// Google Cloud pages: keep the report from the "# Google X Incident #N" heading on, without
 /// dashboard chrome, link targets and table pipes.
 fn gcp_body(text: &str) -> Option<(String, String, String)> {
@@ -171,6 +220,9 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     if sections.is_empty() && title.is_empty() {
         return Err(ReportError::NoReview);
     }
+    if !sections.iter().any(|s| s.kind == SectionKind::RepairItems) {
+        closing_list_as_actions(&mut sections);
+    }
     let ctx = TimeContext::of_text(text, default_zone(provider));
     let mut warnings = Vec::new();
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
@@ -191,4 +243,40 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         warnings,
         front_matter: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<String> {
+        parse("w.txt", Path::new("wikimedia/w.txt"), text)
+            .unwrap()
+            .repair_items
+            .into_iter()
+            .map(|i| i.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_closing_list_without_its_heading_is_the_action_list() {
+        let report = "All wikis served errors from 19:39 to 19:47 UTC.\n\
+            • 19:37 UTC - A deploy was attempted.\n\
+            • 19:47 UTC - Recovery.\n\n\
+            The deploy order was not clear from the patch.\n\
+            • Scap: compare canary errors with the right baseline phab:T183999.\n\
+            • Monitoring: page when all wikis fail. phab:T186069\n\n\
+            All these action items have been captured in the task tracker.\n";
+        assert_eq!(
+            items(report),
+            [
+                "Scap: compare canary errors with the right baseline phab:T183999.",
+                "Monitoring: page when all wikis fail. phab:T186069"
+            ]
+        );
+        // A report that ends with its timeline has no action list.
+        let timeline =
+            "All wikis served errors.\n\n• 19:37 UTC - A deploy.\n• 19:47 UTC - Recovery.\n";
+        assert!(items(timeline).is_empty());
+    }
 }
