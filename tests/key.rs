@@ -307,8 +307,8 @@ fn the_readers_against_the_hand_checked_key() {
         ("impact start", 72.5),
         ("impact end", 55.0),
         ("stage", 97.5),
-        ("primary service", 57.5),
-        ("regions", 77.5),
+        ("primary service", 65.0),
+        ("regions", 90.0),
         ("repair item count", 37.5),
         ("completed count", 65.0),
     ];

@@ -87,8 +87,11 @@ impl Matcher {
             if name.is_empty() {
                 continue;
             }
-            // One-word names ("ARM", "Storage", "Compute") match only as written; longer ones in any case.
-            let exact = !name.contains(' ');
+            // One-word names ("ARM", "Storage", "Compute") match only as written; longer ones in
+            // any case, and so do codes of letters, digits and hyphens ("US-EAST-1",
+            // "us-east-1": reports write a region's code in either case).
+            let code = name.contains('-') && name.contains(|c: char| c.is_ascii_digit());
+            let exact = !name.contains(' ') && !code;
             patterns.push((entry, exact, name));
         }
         let automaton = AhoCorasickBuilder::new()
@@ -108,8 +111,19 @@ impl Matcher {
         let mut out = Vec::new();
         for m in self.automaton.find_iter(text) {
             let (entry, exact, pattern) = &self.patterns[m.pattern().as_usize()];
-            let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
-            let after_ok = m.end() == bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
+            // A whole word, and not part of a host name or a URL ("text-lb.esams.wikimedia.org",
+            // "?var-dc=eqiad&"): those name a machine, not what the incident affected.
+            let before_ok = m.start() == 0 || {
+                let b = bytes[m.start() - 1];
+                !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'=' | b'_'))
+            };
+            let after_ok = m.end() == bytes.len() || {
+                let a = bytes[m.end()];
+                let next = bytes.get(m.end() + 1).copied().unwrap_or(b' ');
+                !(a.is_ascii_alphanumeric()
+                    || matches!(a, b'_' | b'%' | b'&' | b'=')
+                    || (a == b'.' && next.is_ascii_alphanumeric()))
+            };
             if before_ok && after_ok && (!exact || &text[m.start()..m.end()] == pattern) {
                 out.push((m.start(), *entry));
             }
@@ -371,6 +385,34 @@ fn rank(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_codes_match_in_any_case_and_host_names_name_no_region() {
+        let c = Catalogue::bundled();
+        let regions = |provider: &str, text: &str| c.regions_in(provider, &[(text, 1.0)]);
+        assert_eq!(
+            regions(
+                "aws",
+                "Summary of the Amazon EC2 Event in the AP-NORTHEAST-2 Region"
+            ),
+            ["ap-northeast-2"]
+        );
+        assert_eq!(
+            regions("wikimedia", "The eqiad caching layer failed."),
+            ["eqiad"]
+        );
+        assert!(
+            regions(
+                "wikimedia",
+                "text-lb.esams.wikimedia.org and ?var-dc=eqiad&x=1"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            c.services_in("github", &[("GitHub was down; GitHub Pages too.", 1.0)])[0],
+            "GitHub.com"
+        );
+    }
 
     #[test]
     fn regions_match_longest_first() {
