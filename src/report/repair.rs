@@ -155,6 +155,19 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
                 Some(i) => &line[i + "not limited to):".len()..],
                 None => line,
             };
+            // Items numbered inline, "1. Audit ... 2. Enhance ...", are one item each.
+            if let Some(numbered) = numbered_inline(line) {
+                for item in numbered {
+                    let kept: Vec<&str> = sentences(item)
+                        .into_iter()
+                        .filter(|s| !is_not_an_item(s))
+                        .collect();
+                    if !kept.is_empty() {
+                        raw.push(kept.join(" "));
+                    }
+                }
+                continue;
+            }
             let kept: Vec<&str> = sentences(line)
                 .into_iter()
                 .filter(|s| !is_not_an_item(s))
@@ -177,6 +190,36 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         })
         .filter(|i| !i.text.is_empty())
         .collect()
+}
+
+/// The items of a line that numbers them inline ("1. Audit the network. 2. Enhance ..."), when
+/// it numbers at least two, in order from 1; the text before "1." is not an item. `None` for
+/// a line that does not.
+fn numbered_inline(line: &str) -> Option<Vec<&str>> {
+    static NUMBER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:^|\s)(\d{1,2})[.)]\s+\p{Lu}").expect("valid regex"));
+    let mut starts = Vec::new();
+    let mut wanted = 1;
+    for c in NUMBER.captures_iter(line) {
+        let n: usize = c[1].parse().ok()?;
+        if n == wanted {
+            let at = c.get(1).expect("group 1").start();
+            starts.push((at, c.get(0).expect("group 0").end() - 1));
+            wanted += 1;
+        }
+    }
+    if starts.len() < 2 {
+        return None;
+    }
+    let items = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, text_start))| {
+            let end = starts.get(k + 1).map_or(line.len(), |&(at, _)| at);
+            line[text_start..end].trim()
+        })
+        .collect();
+    Some(items)
 }
 
 fn sentences(line: &str) -> Vec<&str> {
@@ -210,6 +253,21 @@ pub fn item_hash(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_numbered_inline_are_one_item_each() {
+        let line = "In this case, this includes (but is not limited to): 1. Auditing the network to ensure that fiber damage is not present in other locations. 2. Enhancing software capabilities so when line card failures occur, they are mitigated faster. 3) Review the 2 runbooks.";
+        let items: Vec<String> = extract(line).into_iter().map(|i| i.text).collect();
+        assert_eq!(
+            items,
+            [
+                "Auditing the network to ensure that fiber damage is not present in other locations.",
+                "Enhancing software capabilities so when line card failures occur, they are mitigated faster.",
+                "Review the 2 runbooks."
+            ]
+        );
+        assert!(numbered_inline("We fixed 1. thing.").is_none());
+    }
 
     #[test]
     fn markers_become_statuses_and_due_months() {
