@@ -330,6 +330,18 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
     for e in &examples {
         println!("    {e}");
     }
+    // Warnings are sentences for people, never debug output.
+    for (_, (_, reviews)) in &by_provider {
+        for r in reviews {
+            for w in &r.warnings {
+                assert!(
+                    !w.contains("Some(") && !w.contains(" { "),
+                    "{}: {w}",
+                    r.source
+                );
+            }
+        }
+    }
     // A ratchet: what the readers reach now (the aim is none).
     assert!(
         total.0 <= FRAGMENT_CEILING,

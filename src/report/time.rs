@@ -146,6 +146,24 @@ pub struct Point {
     pub zone: Option<Zone>,
 }
 
+impl Point {
+    /// The point as a person reads it: "the time 10:30 UTC".
+    pub fn describe(&self) -> String {
+        let zone = match self.zone {
+            None => String::new(),
+            Some(Zone::Utc) => " UTC".into(),
+            Some(Zone::Fixed(h)) => format!(" UTC{h:+}"),
+            Some(Zone::Pacific) => " US Pacific time".into(),
+            Some(Zone::Eastern) => " US Eastern time".into(),
+            Some(Zone::Cst) => " CST".into(),
+        };
+        match self.time {
+            Some((h, m)) => format!("the time {h:02}:{m:02}{zone}"),
+            None => "a time".into(),
+        }
+    }
+}
+
 fn month_number(name: &str) -> Option<i8> {
     let n = name.to_ascii_lowercase();
     let months = [
@@ -367,7 +385,7 @@ fn dates(text: &str) -> impl Iterator<Item = (usize, DateParts)> + '_ {
 /// Why a point could not become a timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("no date for `{0}`")]
+    #[error("{0} has no date, and none comes before it in the text")]
     NoDate(String),
     #[error("no such date: {0}")]
     BadDate(String),
@@ -385,7 +403,7 @@ pub fn resolve_date(
     let d = p
         .date
         .or(fallback)
-        .ok_or_else(|| TimeError::NoDate(format!("{p:?}")))?;
+        .ok_or_else(|| TimeError::NoDate(p.describe()))?;
     let year = d
         .year
         .or(fallback.and_then(|f| f.year))
@@ -529,6 +547,21 @@ fn strip_separator(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_without_a_date_is_said_in_words() {
+        let ctx = TimeContext::of_text("At 10:30 UTC errors began.", Zone::Utc);
+        let p = Point {
+            date: None,
+            time: Some((10, 30)),
+            zone: Some(Zone::Utc),
+        };
+        let e = resolve_date(&p, None, &ctx).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "the time 10:30 UTC has no date, and none comes before it in the text"
+        );
+    }
 
     fn window(text: &str) -> Window {
         let ctx = TimeContext::of_text(text, Zone::Utc);
