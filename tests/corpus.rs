@@ -331,7 +331,7 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
         println!("    {e}");
     }
     // Warnings are sentences for people, never debug output.
-    for (_, (_, reviews)) in &by_provider {
+    for (_, reviews) in by_provider.values() {
         for r in reviews {
             for w in &r.warnings {
                 assert!(
