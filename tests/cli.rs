@@ -36,6 +36,7 @@ fn help_is_there_for_every_command() {
         "export",
         "repairs",
         "repair",
+        "warnings",
         "serve",
         "hash-password",
         "hash-token",
@@ -440,4 +441,56 @@ fn search_and_repairs_read_the_same_filters_as_the_web() {
             .any(|x| x == "Sweden Central")
             && (r["status"] == "completed" || r["overdue"] == true)
     }));
+}
+
+#[test]
+fn warnings_lists_what_each_report_lacks_worst_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = common::test_corpus(
+        tmp.path(),
+        &[(
+            "bare.txt",
+            "A short note\n\nSomething broke for a while and then it was fine again.\n",
+        )],
+    );
+    let index = tmp.path().join("index");
+    let o = ikb(&index, &["ingest", "--corpus", corpus.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ikb(&index, &["warnings", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!list.is_empty());
+    // The bare note lacks everything: it comes first, each problem a sentence.
+    assert_eq!(list[0]["title"], "A short note");
+    let problems: Vec<&str> = list[0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        problems.contains(&"No impact start was found."),
+        "{problems:?}"
+    );
+    assert!(
+        problems.contains(&"No repair items were found."),
+        "{problems:?}"
+    );
+    let counts: Vec<usize> = list
+        .iter()
+        .map(|r| r["problems"].as_array().unwrap().len())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "worst first: {counts:?}"
+    );
+    let text = String::from_utf8_lossy(&ikb(&index, &["warnings"]).stdout).into_owned();
+    assert!(text.contains("  - No impact start was found."), "{text}");
+    assert!(
+        text.trim_end().ends_with(&format!(
+            "{} of 11 incidents have something to look at",
+            list.len()
+        )),
+        "{text}"
+    );
 }

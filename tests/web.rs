@@ -968,3 +968,21 @@ async fn repair_lists_read_service_and_region_aliases_as_search_does() {
         "{named}"
     );
 }
+
+#[actix_web::test]
+async fn the_warnings_page_and_api_list_what_reports_lack() {
+    let (_tmp, state) = state(&[("bare.txt", "A short note\n\nSomething broke for a while.\n")]);
+    let app = app!(state);
+    let (s, page) = get(&app, "/warnings").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("A short note"), "{page}");
+    assert!(page.contains("No impact start was found."));
+    let (s, json) = get(&app, "/api/v1/warnings").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["title"], "A short note");
+    assert_eq!(
+        v[0]["url"],
+        format!("/incidents/{}", v[0]["id"].as_str().unwrap())
+    );
+}

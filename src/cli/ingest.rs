@@ -61,6 +61,9 @@ pub fn run_ingest(cli: &Cli, data: &DataDir, args: &IngestArgs) -> anyhow::Resul
         summary.store.retired,
         started.elapsed().as_secs_f64()
     );
+    if summary.warnings > 0 {
+        println!("`ikb warnings` (or /warnings) lists each report's warnings and missing facts");
+    }
     Ok(if summary.failures.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -8,6 +8,7 @@ mod search;
 mod serve;
 mod show;
 mod store;
+mod warnings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,8 @@ pub enum Command {
         #[arg(long = "from", value_name = "DIR")]
         from: Vec<PathBuf>,
     },
+    /// List every report's warnings and the facts not found in it, worst first.
+    Warnings(warnings::WarningsArgs),
     /// Write the tracking state (statuses, owners, notes, links, history) as JSON.
     Backup {
         /// Write to this file (atomically) instead of standard output.
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             from,
         } => admin::run_gen(&cli, *count, *seed, out, from),
+        Command::Warnings(args) => warnings::run_warnings(&data, args),
         Command::Backup { out } => store::run_backup(&data, out),
         Command::Restore {
             file,

@@ -322,6 +322,25 @@ impl Review {
             .collect()
     }
 
+    /// What a person should look at in how this review was read: its warnings, then the facts
+    /// it lacks (an impact start or end, a service, repair items), each a sentence.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = self.warnings.clone();
+        let missing = [
+            (self.impact_start.is_none(), "No impact start was found."),
+            (self.impact_end.is_none(), "No impact end was found."),
+            (self.services.is_empty(), "No service was recognised."),
+            (self.repair_items.is_empty(), "No repair items were found."),
+        ];
+        out.extend(
+            missing
+                .into_iter()
+                .filter(|(lacking, _)| *lacking)
+                .map(|(_, say)| say.to_string()),
+        );
+        out
+    }
+
     /// Minutes from impact start to impact end.
     pub fn impact_minutes(&self) -> Option<i64> {
         let (s, e) = (self.impact_start?, self.impact_end?);

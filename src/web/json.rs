@@ -236,3 +236,36 @@ pub fn repair_json(r: &RepairRecord, today: jiff::civil::Date) -> RepairJson<'_>
         history: &r.history,
     }
 }
+
+/// One incident's reading problems, for `ikb warnings` and `/warnings`.
+#[derive(Debug, Serialize)]
+pub struct WarningsJson<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: String,
+    pub source: &'a str,
+    pub provider: &'a str,
+    pub problems: Vec<String>,
+}
+
+/// Every incident with something to look at in how its current review was read, the most
+/// problems first (then by id).
+pub fn warnings_json(incidents: &[Incident]) -> Vec<WarningsJson<'_>> {
+    let mut out: Vec<WarningsJson<'_>> = incidents
+        .iter()
+        .map(|i| {
+            let r = i.current();
+            WarningsJson {
+                id: &i.id,
+                title: &r.title,
+                url: format!("/incidents/{}", i.id),
+                source: &r.source,
+                provider: &r.provider,
+                problems: r.problems(),
+            }
+        })
+        .filter(|w| !w.problems.is_empty())
+        .collect();
+    out.sort_by(|a, b| b.problems.len().cmp(&a.problems.len()).then(a.id.cmp(b.id)));
+    out
+}

@@ -5,7 +5,7 @@ use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{guard, web};
 
 use super::error::{ApiError, Missing, WebError};
-use super::handlers::{api, incident, login, ops, repairs, search};
+use super::handlers::{api, incident, login, ops, repairs, search, warnings};
 
 /// The largest form body accepted (a note is at most 4,000 characters).
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -73,6 +73,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", read().to(api::related_get))
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
+    .route("/warnings", read().to(warnings::page))
+    .route("/api/v1/warnings", read().to(warnings::api))
     .route("/healthz", read().to(ops::healthz))
     .route("/static/{file}", read().to(ops::asset))
     .default_service(web::to(ops::not_found));

@@ -7,3 +7,4 @@ pub mod login;
 pub mod ops;
 pub mod repairs;
 pub mod search;
+pub mod warnings;
