@@ -140,7 +140,11 @@ pub fn detect(path: &Path, text: &str) -> Format {
         let l = l.trim();
         l == "what happened?" || l.starts_with("summary of impact") || l.starts_with("tracking id")
     });
-    if azure_layout || lower.contains("summary of impact:") {
+    // The layout's headings alone do not make an Azure review: a report in another
+    // provider's folder may ask "What happened?" too. (Azure's own entries do not always name
+    // Azure, so the words of the text do not decide.)
+    let other_provider = plain::folder_provider(path).is_some_and(|p| p != "azure");
+    if (azure_layout || lower.contains("summary of impact:")) && !other_provider {
         Format::Azure
     } else {
         Format::Plain
@@ -193,7 +197,18 @@ mod tests {
             Format::Markdown
         );
         assert_eq!(
-            detect(Path::new("x.txt"), "Skip\n\nWhat happened?\n\nBetween"),
+            detect(
+                Path::new("gcp/x.txt"),
+                "Skip\n\nWhat happened?\n\nBetween 10:00 and 11:00 Azure"
+            ),
+            Format::Plain,
+            "another provider's folder"
+        );
+        assert_eq!(
+            detect(
+                Path::new("x.txt"),
+                "Skip\n\nWhat happened?\n\nBetween, Azure"
+            ),
             Format::Azure
         );
         assert_eq!(

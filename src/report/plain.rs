@@ -23,19 +23,28 @@ static MARKDOWN_LINK: LazyLock<Regex> =
 
 /// Who published a plain-text report, from the folder it sits in or else from its words.
 pub fn provider_of(path: &Path, text: &str) -> &'static str {
-    let providers = crate::catalog::builtin::providers();
-    for part in path.components().rev().skip(1) {
-        let p = part.as_os_str().to_string_lossy().to_ascii_lowercase();
-        if let Some(found) = providers.iter().find(|pr| pr.id == p) {
-            return &found.id;
-        }
+    if let Some(found) = folder_provider(path) {
+        return found;
     }
+    let providers = crate::catalog::builtin::providers();
     let head: String = text.chars().take(4000).collect();
     // The phrases per provider, in order: `catalog/providers.toml`.
     providers
         .iter()
         .find(|pr| pr.phrases.iter().any(|w| head.contains(w.as_str())))
         .map_or("other", |pr| pr.id.as_str())
+}
+
+/// The provider a folder the report sits in is named after (`aws/`, `gcp/`, ...), if any.
+pub fn folder_provider(path: &Path) -> Option<&'static str> {
+    let providers = crate::catalog::builtin::providers();
+    path.components().rev().skip(1).find_map(|part| {
+        let p = part.as_os_str().to_string_lossy().to_ascii_lowercase();
+        providers
+            .iter()
+            .find(|pr| pr.id == p)
+            .map(|pr| pr.id.as_str())
+    })
 }
 
 /// The zone of a time a provider's report writes without one.
