@@ -158,9 +158,14 @@ fn every_shared_report_ingests_and_coverage_meets_its_floors() {
             && pct(g.impact_end, g.reviews) >= 98.0
             && pct(g.root_cause, g.reviews) >= 90.0
     );
-    assert!(pct(g.repair_items, g.reviews) >= 90.0);
+    // Raised as the readers improve: Google Cloud 95.3% -> 100% with repair items once its
+    // wrapped pages are read whole; Wikimedia 0.8% -> 70% once a closing list is read as the
+    // action list its lost heading announced.
+    assert!(pct(g.repair_items, g.reviews) >= 99.0);
+    let w = &per["wikimedia"];
+    assert!(pct(w.repair_items, w.reviews) >= 65.0);
     assert!(pct(per["aws"].impact_start, per["aws"].reviews) >= 50.0);
-    assert!(pct(per["wikimedia"].impact_start, per["wikimedia"].reviews) >= 30.0);
+    assert!(pct(w.impact_start, w.reviews) >= 30.0);
     // Every review has a title and an id that is safe in a URL.
     for r in by_provider.values().flat_map(|(_, v)| v) {
         assert!(!r.title.is_empty(), "{} has no title", r.source);
