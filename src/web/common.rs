@@ -16,6 +16,9 @@ use crate::index::search::SearchResults;
 use crate::tracking::list::RepairFilter;
 use crate::tracking::{Change, RepairRecord};
 
+/// Hits per page: ten, like the benchmark's "results page" and most search engines.
+pub const PAGE_SIZE: usize = 10;
+
 /// Refuse a form posted from another origin. Browsers say where a form came from (`Origin`,
 /// `Sec-Fetch-Site`); another port of the same host is another origin, though it shares the
 /// cookies, so this is what stops a form there from logging a visitor in or out. Requests that
@@ -69,7 +72,7 @@ pub fn layout(req: &HttpRequest, state: &AppState) -> Result<Layout, WebError> {
         user: session.as_ref().map(|s| s.user.clone()),
         csrf: session.map(|s| s.csrf).unwrap_or_default(),
         query: String::new(),
-        asset_version: super::handlers::ops::asset_version(),
+        asset_version: super::assets::asset_version(),
     })
 }
 
@@ -120,12 +123,7 @@ pub fn search_request(
     params: &Params,
     catalogue: &Catalogue,
 ) -> Result<(SearchRequest, usize), WebError> {
-    SearchRequest::parse(
-        params.pairs(),
-        catalogue,
-        super::handlers::search::PAGE_SIZE,
-    )
-    .map_err(WebError::BadParameter)
+    SearchRequest::parse(params.pairs(), catalogue, PAGE_SIZE).map_err(WebError::BadParameter)
 }
 
 /// Read the listing filters (shared with the API): status, service, region, incident, due.

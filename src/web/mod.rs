@@ -2,6 +2,7 @@
 //! tracking, and a JSON API in the CLI's shapes. It reads the index and store; it never parses
 //! reports itself (re-ingest calls the ingest step).
 
+mod assets;
 pub mod auth;
 pub mod common;
 pub mod error;

@@ -61,7 +61,7 @@ fn render(
     let csrf = state.auth.login_csrf_token();
     let page = LoginPage {
         layout: Layout {
-            asset_version: super::ops::asset_version(),
+            asset_version: crate::web::assets::asset_version(),
             ..Layout::default()
         },
         csrf: csrf.clone(),

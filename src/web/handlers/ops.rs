@@ -1,22 +1,12 @@
 //! Operations: health check, static assets with cache headers, and the friendly 404.
 
-use std::sync::LazyLock;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::web::AppState;
 use crate::web::error::{Missing, WebError};
 
-const STYLE: &str = include_str!("../../../static/style.css");
-const SCRIPT: &str = include_str!("../../../static/app.js");
-
-/// A short hash of the assets: their URLs carry it, so they can be cached for a year.
-pub fn asset_version() -> &'static str {
-    static VERSION: LazyLock<String> = LazyLock::new(|| {
-        crate::web::auth::sha256_hex(&format!("{STYLE}{SCRIPT}"))[..10].to_string()
-    });
-    &VERSION
-}
+use crate::web::assets::asset_version;
+use crate::web::assets::{SCRIPT, STYLE};
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let incidents = state.index.reader.searcher().num_docs();

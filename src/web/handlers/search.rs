@@ -7,13 +7,10 @@ use askama::Template;
 use crate::incident::format_minutes;
 use crate::index::request::{Facet, MAX_PAGE, Sort};
 use crate::index::search::{SearchResults, Snippet};
-use crate::web::common::{html, layout, search_guarded, search_request, utc};
+use crate::web::common::{PAGE_SIZE, html, layout, search_guarded, search_request, utc};
 use crate::web::error::WebError;
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
-
-/// Hits per page: ten, like the benchmark's "results page" and most search engines.
-pub const PAGE_SIZE: usize = 10;
 
 pub struct HitView {
     pub url: String,
