@@ -27,7 +27,7 @@ static TIME: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^(\d{1,2})(?::(\d{2})(?::\d{2})?)?(?:\s*([ap])\.?m\b\.?)?"));
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|CET|CEST|JST|AEST|AEDT)\)?(?:[^A-Za-z0-9/]|$)",
+        r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|MST|MDT|CET|CEST|EET|EEST|WET|WEST|BST|JST|KST|SGT|HKT|AWST|AEST|AEDT|NZST|NZDT|BRT)\)?(?:[^A-Za-z0-9/]|$)",
     )
 });
 static ZONE_NOTE: LazyLock<Regex> = LazyLock::new(|| {
@@ -75,11 +75,20 @@ impl Zone {
             "EST" => Zone::Fixed(-5),
             "EDT" => Zone::Fixed(-4),
             "CDT" => Zone::Fixed(-5),
+            "MST" => Zone::Fixed(-7),
+            "MDT" => Zone::Fixed(-6),
+            "BRT" => Zone::Fixed(-3),
+            "WET" => Zone::Fixed(0),
+            "WEST" | "BST" => Zone::Fixed(1),
             "CET" => Zone::Fixed(1),
-            "CEST" => Zone::Fixed(2),
-            "JST" => Zone::Fixed(9),
+            "CEST" | "EET" => Zone::Fixed(2),
+            "EEST" => Zone::Fixed(3),
+            "SGT" | "HKT" | "AWST" => Zone::Fixed(8),
+            "JST" | "KST" => Zone::Fixed(9),
             "AEST" => Zone::Fixed(10),
             "AEDT" => Zone::Fixed(11),
+            "NZST" => Zone::Fixed(12),
+            "NZDT" => Zone::Fixed(13),
             "CST" => Zone::Cst,
             "PT" | "US/Pacific" | "Pacific" | "Pacific Time" => Zone::Pacific,
             "ET" | "US/Eastern" | "Eastern" | "Eastern Time" => Zone::Eastern,
@@ -547,6 +556,14 @@ fn strip_separator(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zones_of_regions_outside_the_us_are_read() {
+        for (token, hours) in [("KST", 9), ("JST", 9), ("SGT", 8), ("BST", 1), ("BRT", -3)] {
+            assert_eq!(Zone::parse(token), Some(Zone::Fixed(hours)), "{token}");
+            assert!(ZONE.is_match(&format!("{token}, EC2 instances")), "{token}");
+        }
+    }
 
     #[test]
     fn a_time_without_a_date_is_said_in_words() {
