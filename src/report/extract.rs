@@ -21,6 +21,12 @@ pub fn impact_window(
         .map(|s| s.text.as_str())
         .collect();
     let summary = summary.join("\n");
+    // A header that states the window ("Incident began at 2015-12-07 22:00 and ended at
+    // 2015-12-08 13:25", as Google Cloud's pages open) is the window the report means; the
+    // narrative's own windows (a sub-service's, a tail of errors) do not widen it.
+    if let Some(header) = header_window(sections, ctx) {
+        return (Some(header.start), header.end);
+    }
     let mut found = windows_in(&summary, ctx, warnings);
     if found.is_empty() {
         let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
@@ -44,6 +50,26 @@ pub fn impact_window(
         warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
     }
     (start, end)
+}
+
+/// The window of a line that opens with "Incident began at … and ended at …", if one does and
+/// it resolves with both ends.
+fn header_window(sections: &[Section], ctx: &TimeContext) -> Option<time::Window> {
+    sections
+        .iter()
+        .flat_map(|s| s.text.lines())
+        .filter(|l| {
+            l.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("incident began at")
+        })
+        .find_map(|l| {
+            let found = windows_in(l, ctx, &mut Vec::new());
+            match found.as_slice() {
+                [w] if w.end.is_some_and(|e| e >= w.start) => Some(w.clone()),
+                _ => None,
+            }
+        })
 }
 
 /// The first point in the text that has both a time and a date with a year.
@@ -185,4 +211,23 @@ pub fn repair_items(sections: &[Section]) -> Vec<RepairItem> {
         }
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_window_is_the_impact_window_the_narrative_does_not_widen_it() {
+        let text = "Incident began at 2015-12-07 22:00 and ended at 2015-12-08 13:25 (all times are US/Pacific).\n\nBetween Monday 7 December 2015 20:09 PST and Tuesday 8 December 2015 23:50 PST, some calls failed.";
+        let sections = [Section {
+            kind: SectionKind::WhatHappened,
+            heading: "Summary".into(),
+            text: text.into(),
+        }];
+        let ctx = TimeContext::of_text(text, Zone::Pacific);
+        let (start, end) = impact_window(&sections, &ctx, &mut Vec::new());
+        assert_eq!(start, Some("2015-12-08T06:00:00Z".parse().unwrap()));
+        assert_eq!(end, Some("2015-12-08T21:25:00Z".parse().unwrap()));
+    }
 }
