@@ -66,7 +66,7 @@ fn header_window(sections: &[Section], ctx: &TimeContext) -> Option<time::Window
         .find_map(|l| {
             let found = windows_in(l, ctx, &mut Vec::new());
             match found.as_slice() {
-                [w] if w.end.is_some_and(|e| e >= w.start) => Some(w.clone()),
+                [w] if w.end.is_some_and(|e| e >= w.start) => Some(*w),
                 _ => None,
             }
         })
