@@ -83,7 +83,7 @@ pub fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     if !r.repair_items.is_empty() {
         writeln!(out, "\n## Repair items")?;
         for i in &r.repair_items {
-            let (status, overdue) = json::item_status(i, record(&i.id).as_ref(), today);
+            let (status, overdue) = tracking::item_status(i, record(&i.id).as_ref(), today);
             let status = status.as_str();
             let due: Vec<String> = i.due.iter().map(ToString::to_string).collect();
             let late = if overdue { " OVERDUE" } else { "" };

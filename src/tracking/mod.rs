@@ -30,6 +30,19 @@ pub fn today() -> jiff::civil::Date {
         .date()
 }
 
+/// The status that counts for a review's repair item and whether it is overdue: the store's
+/// record when there is one, else what the review reports.
+pub fn item_status(
+    item: &crate::incident::RepairItem,
+    record: Option<&RepairRecord>,
+    today: jiff::civil::Date,
+) -> (Status, bool) {
+    match record {
+        Some(r) => (r.status(), r.overdue(today)),
+        None => status::status_of(item, None, today),
+    }
+}
+
 /// Open the default tracking store (sled) at `path`.
 pub fn open(path: &std::path::Path) -> Result<Box<dyn TrackingStore>, StoreError> {
     Ok(Box::new(SledStore::open(path)?))

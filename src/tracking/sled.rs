@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::record::{BACKUP_FORMAT, Backup, Change, RepairRecord, SyncStats};
+use super::record::{Change, RepairRecord, SyncStats};
 use super::status::Status;
 use super::store::{StoreError, TrackingStore};
 use crate::incident::Incident;
@@ -197,12 +197,9 @@ impl TrackingStore for SledStore {
         self.with(|s| Ok(s.items.len())).unwrap_or(0)
     }
 
-    /// Replace every record with the backup's, atomically, flushed before it returns. Every
-    /// record is checked first as an API write would be (and ids must be unique): a backup
-    /// with any problem restores nothing.
-    fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
-        backup.validate().map_err(StoreError::InvalidBackup)?;
-        self.with(|s| s.restore(backup))
+    /// One sled batch, flushed before it returns.
+    fn replace_all(&self, records: &[RepairRecord]) -> Result<usize, StoreError> {
+        self.with(|s| s.replace_all(records))
     }
 }
 
@@ -504,22 +501,13 @@ fn set_aside_snapshots(path: &Path, unfinished_only: bool) -> usize {
 }
 
 impl Inner {
-    fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
-        if backup.format != BACKUP_FORMAT || backup.version != 1 {
-            return Err(StoreError::Corrupt {
-                key: "backup".into(),
-                message: format!(
-                    "not an incident-kb backup (format `{}`, version {})",
-                    backup.format, backup.version
-                ),
-            });
-        }
+    fn replace_all(&self, records: &[RepairRecord]) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
         for kv in self.items.iter() {
             let (k, _) = kv.map_err(self.sled_err())?;
             batch.remove(k);
         }
-        for r in &backup.records {
+        for r in records {
             let bytes = serde_json::to_vec(r).map_err(|e| StoreError::Corrupt {
                 key: r.id.clone(),
                 message: e.to_string(),
@@ -528,13 +516,14 @@ impl Inner {
         }
         self.items.apply_batch(batch).map_err(self.sled_err())?;
         self.flush()?;
-        Ok(backup.records.len())
+        Ok(records.len())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tracking::Backup;
 
     fn store() -> (tempfile::TempDir, SledStore) {
         let tmp = tempfile::tempdir().unwrap();

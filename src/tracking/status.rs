@@ -78,7 +78,7 @@ impl Status {
 
 /// The status that counts for a review's item and whether it is overdue, given what a person
 /// set on it (if anything).
-pub fn item_status(
+pub fn status_of(
     item: &RepairItem,
     set: Option<Status>,
     today: jiff::civil::Date,
@@ -141,7 +141,7 @@ impl RepairFacet {
             .current()
             .repair_items
             .iter()
-            .map(|i| item_status(i, set(&i.id), today))
+            .map(|i| status_of(i, set(&i.id), today))
             .collect();
         RepairFacet::of_items(&items)
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::list::RepairFilter;
-use super::record::{Backup, Change, RepairRecord, SyncStats};
+use super::record::{BACKUP_FORMAT, Backup, Change, RepairRecord, SyncStats};
 use super::status::Status;
 use crate::incident::Incident;
 
@@ -66,9 +66,26 @@ pub trait TrackingStore: Send + Sync {
         Ok(Backup::new(self.all()?))
     }
 
-    /// Replace every record with the backup's, atomically, durably. A backup that does not
-    /// pass [`Backup::validate`] restores nothing.
-    fn restore(&self, backup: &Backup) -> Result<usize, StoreError>;
+    /// Restore a backup: every record is checked first as an API write would be (and ids
+    /// must be unique), and a backup of another format is refused; a backup with any problem
+    /// restores nothing. The checks are here, once, for every store.
+    fn restore(&self, backup: &Backup) -> Result<usize, StoreError> {
+        backup.validate().map_err(StoreError::InvalidBackup)?;
+        if backup.format != BACKUP_FORMAT || backup.version != 1 {
+            return Err(StoreError::Corrupt {
+                key: "backup".into(),
+                message: format!(
+                    "not an incident-kb backup (format `{}`, version {})",
+                    backup.format, backup.version
+                ),
+            });
+        }
+        self.replace_all(&backup.records)
+    }
+
+    /// Replace every record with these, atomically, durably (they come checked from
+    /// [`TrackingStore::restore`]). Returns how many.
+    fn replace_all(&self, records: &[RepairRecord]) -> Result<usize, StoreError>;
 
     /// Make every acknowledged write durable.
     fn flush(&self) -> Result<(), StoreError>;

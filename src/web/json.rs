@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::incident::{DueMonth, Incident, Review, Section, TimelineEntry};
 use crate::index::Facet;
 use crate::index::search::{Hit, SearchResults};
-use crate::tracking::{Event, RepairRecord, Status, Tracking};
+use crate::tracking::{Event, RepairRecord, Tracking};
 
 #[derive(Debug, Serialize)]
 pub struct RepairItemJson<'a> {
@@ -49,19 +49,6 @@ pub struct IncidentJson<'a> {
     pub warnings: Vec<&'a str>,
 }
 
-/// The status that counts for a review's repair item and whether it is overdue: the store's
-/// record when there is one (the rules are [`crate::tracking::status`]'s).
-pub fn item_status(
-    item: &crate::incident::RepairItem,
-    record: Option<&RepairRecord>,
-    today: jiff::civil::Date,
-) -> (Status, bool) {
-    match record {
-        Some(r) => (r.status(), r.overdue(today)),
-        None => crate::tracking::status::item_status(item, None, today),
-    }
-}
-
 pub fn incident_json<'a>(
     incident: &'a Incident,
     review: &'a Review,
@@ -87,7 +74,8 @@ pub fn incident_json<'a>(
             .repair_items
             .iter()
             .map(|i| {
-                let (status, overdue) = item_status(i, record(&i.id).as_ref(), today);
+                let (status, overdue) =
+                    crate::tracking::item_status(i, record(&i.id).as_ref(), today);
                 RepairItemJson {
                     id: &i.id,
                     text: &i.text,

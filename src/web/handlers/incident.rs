@@ -190,7 +190,7 @@ pub fn build(
         .iter()
         .map(|i| {
             let record = state.store.get(&i.id).ok().flatten();
-            let (status, overdue) = crate::web::json::item_status(i, record.as_ref(), today);
+            let (status, overdue) = crate::tracking::item_status(i, record.as_ref(), today);
             ItemView {
                 url: format!("/repairs/{}", i.id),
                 text: i.text.clone(),
