@@ -345,7 +345,7 @@ fn a_catalogue_whose_search_vocabulary_changed_rebuilds_the_index() {
     assert!(!run(&e).rebuilt);
     // A shorthand added to the catalogue's shorthand.toml: the index is rebuilt with it, and
     // the new word finds what the word it stands for finds.
-    let dir = e._tmp.path().join("catalog");
+    let dir = e.dir.path().join("catalog");
     std::fs::create_dir(&dir).unwrap();
     let bundled = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/shorthand.toml"),

@@ -98,7 +98,8 @@ pub struct SearchIndex {
     /// Per live segment, each document's facet values: what facet counts are read from.
     /// What its text was analyzed with; queries are analyzed the same way.
     pub vocabulary: Arc<Vocabulary>,
-    /// Shared with the reader as its warmer when the index serves (see [`SearchIndex::serving`]).
+    /// Shared with the reader as its warmer when the index serves (see
+    /// [`SearchIndex::open_serving`]).
     facet_indexes: Arc<facet_count::FacetIndexes>,
 }
 
@@ -189,16 +190,16 @@ impl SearchIndex {
             .map_err(tantivy_err(&staging))?;
         std::fs::write(staging.join(VERSION_FILE), identity()).map_err(io)?;
         write_sidecar(&staging.join(VOCABULARY_FILE), vocabulary).map_err(io)?;
-        let mut index = Self::with_reader(&staging, index, Arc::new(vocabulary.clone()))?;
+        let mut index = Self::with_reader(&staging, index, Arc::new(vocabulary.clone()), false)?;
         index.final_path = path.to_path_buf();
         Ok(index)
     }
 
     /// Put a newly built index in place of the old one (renames only: the old folder is moved
-    /// aside, the new one moved in, then the old one removed) and open it there (not warmed:
-    /// a server calls [`SearchIndex::serving`], a command that exits does not need it). An index that
-    /// was opened in place is returned as it is.
-    pub fn finish(self) -> Result<SearchIndex, IndexError> {
+    /// aside, the new one moved in, then the old one removed) and open it there, `serving` or
+    /// not (see [`SearchIndex::open_serving`]: a command that exits does not need the warmer).
+    /// An index that was opened in place is returned as it is.
+    pub fn finish(self, serving: bool) -> Result<SearchIndex, IndexError> {
         if self.path == self.final_path {
             return Ok(self);
         }
@@ -220,7 +221,7 @@ impl SearchIndex {
         {
             tracing::warn!(folder = %old.display(), error = %e, "could not remove the replaced search index");
         }
-        Self::open(&path)
+        Self::open_as(&path, serving)
     }
 
     /// Whether every file of the index matches its checksum (tantivy keeps one per file).
@@ -257,6 +258,18 @@ impl SearchIndex {
     /// Open an existing index for reading. An index of another schema version is left as it is
     /// (a server of that version may be using it) and reported.
     pub fn open(path: &Path) -> Result<SearchIndex, IndexError> {
+        Self::open_as(path, false)
+    }
+
+    /// Open an existing index for serving: its reader has the facet indexes as tantivy's
+    /// warmer, so they are built now (before the first search) and for every commit's new
+    /// segments before searches see them. A command that exits after one search does not need
+    /// this; it builds them at its first search.
+    pub fn open_serving(path: &Path) -> Result<SearchIndex, IndexError> {
+        Self::open_as(path, true)
+    }
+
+    fn open_as(path: &Path, serving: bool) -> Result<SearchIndex, IndexError> {
         if !path.join("meta.json").exists() {
             return Err(IndexError::Missing(path.display().to_string()));
         }
@@ -267,23 +280,26 @@ impl SearchIndex {
         let vocabulary: Vocabulary = read_sidecar(&path.join(VOCABULARY_FILE))
             .ok_or_else(|| IndexError::OtherVersion(path.display().to_string()))?;
         let index = Index::open_in_dir(path).map_err(tantivy_err(path))?;
-        Self::with_reader(path, index, Arc::new(vocabulary))
+        Self::with_reader(path, index, Arc::new(vocabulary), serving)
     }
 
-    /// An opened tantivy index with our analyzers and a reader (not warmed).
+    /// An opened tantivy index with our analyzers and a reader, with the facet indexes as its
+    /// warmer when `serving`.
     fn with_reader(
         path: &Path,
         index: Index,
         vocabulary: Arc<Vocabulary>,
+        serving: bool,
     ) -> Result<SearchIndex, IndexError> {
         schema::register_analyzers(&index, &vocabulary);
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(tantivy_err(path))?;
         let fields = schema::build().1;
         let facet_indexes = Arc::new(facet_count::FacetIndexes::new(fields.facets.to_vec()));
+        let mut builder = index.reader_builder().reload_policy(ReloadPolicy::Manual);
+        if serving {
+            let warmer: Arc<dyn tantivy::Warmer> = facet_indexes.clone();
+            builder = builder.warmers(vec![Arc::downgrade(&warmer)]);
+        }
+        let reader = builder.try_into().map_err(tantivy_err(path))?;
         Ok(SearchIndex {
             index,
             reader,
@@ -293,21 +309,6 @@ impl SearchIndex {
             final_path: path.to_path_buf(),
             facet_indexes,
         })
-    }
-
-    /// The same index with a reader for serving: the facet indexes are tantivy's warmer, so
-    /// they are built now (before the first search) and for every commit's new segments before
-    /// searches see them. A command that exits after one search does not need this.
-    pub fn serving(self) -> Result<SearchIndex, IndexError> {
-        let warmer: Arc<dyn tantivy::Warmer> = self.facet_indexes.clone();
-        let reader = self
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .warmers(vec![Arc::downgrade(&warmer)])
-            .try_into()
-            .map_err(tantivy_err(&self.path))?;
-        Ok(SearchIndex { reader, ..self })
     }
 
     /// See the latest commit.

@@ -99,7 +99,7 @@ pub fn ingest(
     let store = tracking::open(&data.tracking())?;
     let (index, rebuilt) = SearchIndex::open_or_create(&data.search(), catalogue)?;
     let summary = ingest_into(store.as_ref(), &index, rebuilt, roots, catalogue, progress)?;
-    index.finish()?;
+    index.finish(false)?;
     Ok(summary)
 }
 

@@ -87,7 +87,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     let search = options.data.search();
     let (store, opened) = std::thread::scope(|scope| {
         let store = scope.spawn(|| tracking::open(&options.data.tracking()));
-        let opened = SearchIndex::open(&search).and_then(SearchIndex::serving);
+        let opened = SearchIndex::open_serving(&search);
         (
             store.join().expect("opening the store does not panic"),
             opened,
@@ -113,7 +113,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
             repair_items = summary.repair_items,
             "index built"
         );
-        index = index.finish()?.serving()?;
+        index = index.finish(true)?;
     }
     let state = AppState {
         index,

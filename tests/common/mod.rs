@@ -69,7 +69,8 @@ pub fn ikb(index: &Path, args: &[&str]) -> Output {
 
 /// A data folder and a copy of the seeds, for tests that ingest.
 pub struct Env {
-    pub _tmp: tempfile::TempDir,
+    /// The temporary folder holding both (removed when the test ends).
+    pub dir: tempfile::TempDir,
     pub corpus: PathBuf,
     pub data: DataDir,
 }
@@ -82,7 +83,7 @@ pub fn env() -> Env {
     Env {
         corpus,
         data,
-        _tmp: tmp,
+        dir: tmp,
     }
 }
 
