@@ -360,3 +360,84 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
 /// 37: 26 Azure items of pages wrapped mid-paragraph that are not wrapped throughout, 11 from
 /// the two Google Cloud pages the wrap test does not recognise.
 const FRAGMENT_CEILING: usize = 37;
+
+/// `../shared/html/azure/X.html` holds the saved HTML of the entry `../shared/corpus/azure/X.txt`
+/// was made from: both give the same incidents.
+#[test]
+fn html_entries_read_as_their_text() {
+    let html_dir = common::shared_corpus().join("../html/azure");
+    let text_dir = common::shared_corpus().join("azure");
+    let catalogue = Catalogue::bundled();
+    let files = report_files(std::slice::from_ref(&html_dir)).expect("html folder");
+    let (mut same, mut sections_same, mut differences) = (0, 0, Vec::new());
+    for html in &files {
+        let name = html
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .to_string();
+        let text = text_dir.join(format!("{name}.txt"));
+        let from_html = read_report(html, &catalogue).expect("html reads");
+        let from_text = read_report(&text, &catalogue).expect("text reads");
+        let facts = |reviews: &[Review]| -> Vec<String> {
+            reviews
+                .iter()
+                .map(|r| {
+                    let items: Vec<String> = r
+                        .repair_items
+                        .iter()
+                        .map(|i| format!("{:?} {:?} {}", i.reported_status, i.due, i.text))
+                        .collect();
+                    format!(
+                        "id {} | window {:?}..{:?} | stage {:?} | services {:?} | regions {:?} | causes {:?} | items {:#?}",
+                        r.id, r.impact_start, r.impact_end, r.stage, r.services, r.regions, r.causes, items
+                    )
+                })
+                .collect()
+        };
+        let sections = |reviews: &[Review]| -> Vec<String> {
+            reviews
+                .iter()
+                .flat_map(|r| {
+                    r.sections.iter().map(|s| {
+                        // The same words: the text file keeps the page source's line breaks.
+                        let words: Vec<&str> = s.text.split_whitespace().collect();
+                        format!("{:?}: {}", s.kind, words.join(" "))
+                    })
+                })
+                .collect()
+        };
+        if facts(&from_html) == facts(&from_text) {
+            same += 1;
+        } else {
+            differences.push(format!(
+                "{name}:\n  html {:?}\n  text {:?}",
+                facts(&from_html),
+                facts(&from_text)
+            ));
+        }
+        let (a, b) = (sections(&from_html), sections(&from_text));
+        if a == b {
+            sections_same += 1;
+        } else if let Some((h, t)) = a.iter().zip(&b).find(|(h, t)| h != t) {
+            println!("{name}: sections differ\n  html {h}\n  text {t}");
+        } else {
+            println!(
+                "{name}: {} sections from the HTML, {} from the text",
+                a.len(),
+                b.len()
+            );
+        }
+    }
+    println!(
+        "HTML entries: {} files; same facts as the text: {same}; same sections: {sections_same}",
+        files.len()
+    );
+    assert_eq!(files.len(), 111, "the shared HTML entries");
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert_eq!(
+        sections_same,
+        files.len(),
+        "every section has the same words"
+    );
+}

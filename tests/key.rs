@@ -309,7 +309,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("stage", 97.5),
         ("primary service", 65.0),
         ("regions", 90.0),
-        ("repair item count", 40.0),
+        ("repair item count", 42.5),
         ("completed count", 65.0),
     ];
     for (fact, floor) in floors {

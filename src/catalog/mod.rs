@@ -107,6 +107,15 @@ impl Matcher {
 
     /// (byte offset, entry) of every match.
     fn find(&self, text: &str) -> Vec<(usize, usize)> {
+        // A name wrapped across lines ("Virtual\nMachines") is read whole: each line break
+        // reads as a space, byte for byte, so offsets stay the text's.
+        let flat;
+        let text = if text.contains(['\n', '\t']) {
+            flat = text.replace(['\n', '\t'], " ");
+            flat.as_str()
+        } else {
+            text
+        };
         let bytes = text.as_bytes();
         let mut out = Vec::new();
         for m in self.automaton.find_iter(text) {
@@ -412,6 +421,17 @@ mod tests {
             c.services_in("github", &[("GitHub was down; GitHub Pages too.", 1.0)])[0],
             "GitHub.com"
         );
+    }
+
+    #[test]
+    fn names_wrapped_across_lines_are_read_whole() {
+        let c = Catalogue::bundled();
+        let text = "protected services for Virtual\nMachines and\tWest\nEurope";
+        assert_eq!(
+            c.services_in("azure", &[(text, 1.0)])[0],
+            "Virtual Machines"
+        );
+        assert_eq!(c.regions_in("azure", &[(text, 1.0)]), ["West Europe"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::incident::{Incident, Review};
 use crate::report::{self, ReportError};
 
 /// Extensions of report files; anything else in a corpus folder is left alone.
-pub const REPORT_EXTENSIONS: [&str; 4] = ["txt", "md", "markdown", "text"];
+pub const REPORT_EXTENSIONS: [&str; 7] = ["txt", "md", "markdown", "text", "html", "htm", "xhtml"];
 
 /// A report file that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

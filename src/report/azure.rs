@@ -289,7 +289,7 @@ fn sections(body: &[&str]) -> Vec<Section> {
 pub fn parse(source: &str, text: &str) -> Vec<Draft> {
     static BROKEN_LABEL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?im)\b(summary of|preliminary root|root|next)[ ]*\n[ ]*(impact|cause|steps)[ ]*:",
+            r"(?im)\b(summary of|preliminary root|root|next|provide|current)[ ]*\n[ ]*(impact|cause|steps|feedback|status)[ ]*:",
         )
         .expect("valid regex")
     });

@@ -1,9 +1,10 @@
 //! Reading reports: bytes of one file in, reviews (or a precise error) out. One reader per
-//! format (`azure`, `markdown`, `plain`); all of them are pure and never touch the index or store.
+//! format (`azure`, `markdown`, `plain`; `html` lays a page out as text first); all of them are pure and never touch the index or store.
 
 pub mod azure;
 pub mod extract;
 pub mod heading;
+pub mod html;
 pub mod markdown;
 pub mod plain;
 pub mod repair;
@@ -154,7 +155,11 @@ pub fn detect(path: &Path, text: &str) -> Format {
 /// Every review in one report file. `source` names the file in the reviews and errors.
 pub fn parse_file(source: &str, path: &Path, bytes: &[u8]) -> Result<Vec<Draft>, ReportError> {
     let raw = decode(bytes)?;
-    let text = text::normalize(raw);
+    let text = if html::is_html(path, raw) {
+        text::normalize(&html::to_text(raw))
+    } else {
+        text::normalize(raw)
+    };
     // Text shape before meaning: a hard-wrapped page is read as whole paragraphs (Markdown
     // joins its own soft breaks).
     let drafts = match detect(path, &text) {

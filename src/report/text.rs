@@ -79,32 +79,35 @@ fn numbered(t: &str) -> bool {
 }
 
 /// Join the lines of a hard-wrapped text back into one line per paragraph, so that readers see
-/// whole sentences. A line is joined to the next when it is wide (a wrap, not a deliberate
-/// break: 45 columns or more) and does not end a sentence, and the next continues the
-/// paragraph; a word split at a hyphen ("europe-" / "west1-b") is joined without a space.
+/// whole sentences. A line is joined to the next when it does not end a sentence, the next
+/// continues the paragraph, and the line is wide (a wrap, not a deliberate break: 45 columns or
+/// more) or the next goes on in lower case; a word split at a hyphen ("europe-" / "west1-b") is joined without a space.
 /// GitHub's layout of a blank line and a leading space before every continuation is read the
-/// same way. A text that is not hard-wrapped is returned as it is.
+/// same way. In a text that is not hard-wrapped a line is joined only to a next that goes on in
+/// lower case, or to a list item it continues (a page that broke its source lines anywhere:
+/// "• Onboard" / "Azure AD scenarios to …").
 pub fn unwrap_hard_wrapped(text: &str) -> String {
-    if !is_hard_wrapped(text) {
-        return text.to_string();
-    }
+    let wrapped = is_hard_wrapped(text);
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
     let mut i = 0;
     while i < lines.len() {
         let mut line = lines[i].to_string();
+        let list_item = bullet(&line).is_some();
         // The width of the last physical line joined: a short one is a deliberate break.
         let mut width = lines[i].chars().count();
         i += 1;
         loop {
             let ends_sentence = line.ends_with(['.', '!', '?', ':', ';']);
-            if width < 45 || ends_sentence || line.trim().is_empty() {
+            if ends_sentence || line.trim().is_empty() {
                 break;
             }
             // The next line, or (GitHub) the one after a blank line when it starts with a space.
             let next = match (lines.get(i), lines.get(i + 1)) {
                 (Some(n), _) if !n.trim().is_empty() => Some((i, *n)),
-                (Some(_), Some(n)) if n.starts_with(' ') && !n.starts_with("  ") => {
+                (Some(_), Some(n))
+                    if wrapped && width >= 45 && n.starts_with(' ') && !n.starts_with("  ") =>
+                {
                     Some((i + 1, *n))
                 }
                 _ => None,
@@ -112,6 +115,18 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
             let Some((at, next)) = next.filter(|(_, n)| continues(n)) else {
                 break;
             };
+            // A short line is a deliberate break, unless the next goes on mid-sentence (a list
+            // item's first words alone on its line: "• Review all service change" /
+            // "management processes and …").
+            let mid_sentence = next.trim_start().starts_with(char::is_lowercase);
+            let joins = if wrapped {
+                width >= 45 || mid_sentence
+            } else {
+                list_item || mid_sentence
+            };
+            if !joins {
+                break;
+            }
             let hyphen = line.ends_with('-')
                 && line[..line.len() - 1].ends_with(|c: char| c.is_alphanumeric());
             if !hyphen {
@@ -189,6 +204,8 @@ procedures for system engineers during possible future incidents.
 * a bullet stays a line of its own, even in a wrapped page of many lines
 * and so does the next one, however wide the line before it may be wrapped
 1. as does a numbered item after a line that could have been continued
+• Fixed
+the latent code defect (an item's first word alone on its line).
 Short lines stay.
 As do lines that end a sentence, even when they are as wide as a wrap.
 ";
@@ -209,6 +226,11 @@ As do lines that end a sentence, even when they are as wide as a wrap.
         );
         assert!(lines[5].starts_with("* a bullet") && lines[6].starts_with("* and so"));
         assert!(lines[7].starts_with("1. as does"));
+        assert_eq!(
+            lines[8],
+            "• Fixed the latent code defect (an item's first word alone on its line)."
+        );
+        assert_eq!(lines[9], "Short lines stay.");
         // GitHub: a blank line and a leading space before each continuation.
         let github = format!(
             "{}{}",
@@ -217,9 +239,15 @@ As do lines that end a sentence, even when they are as wide as a wrap.
         );
         let text = unwrap_hard_wrapped(&github);
         assert!(text.starts_with("On Saturday, December 22nd we had a significant outage and we want to take the time to explain what happened. This was one of the worst outages in the history of GitHub.\n"), "{text}");
-        // Text that is not wrapped is left alone.
-        let azure = "Summary of Impact: Between 18:20 UTC and 18:42 UTC on 07 Oct 2020, a subset of customers may have encountered increased latency across multiple Azure services and regions, for about twenty minutes.\nNext line\n";
+        // Text that is not wrapped is left alone, but for a list item's lines.
+        let azure = "Summary of Impact: Between 18:20 UTC and 18:42 UTC on 07 Oct 2020, a subset of customers may have encountered increased latency across multiple Azure services and regions, for about twenty minutes.\nNext line\nNext in upper case\n";
         assert_eq!(unwrap_hard_wrapped(azure), azure);
+        assert_eq!(
+            unwrap_hard_wrapped(
+                "• Fixed\nthe latent defect.\n• Onboard\nAzure AD\n\nPlease help\nus improve.\nNew.\n"
+            ),
+            "• Fixed the latent defect.\n• Onboard Azure AD\n\nPlease help us improve.\nNew.\n"
+        );
     }
 
     #[test]
