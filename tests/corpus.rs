@@ -434,6 +434,35 @@ fn html_entries_read_as_their_text() {
         files.len()
     );
     assert_eq!(files.len(), 111, "the shared HTML entries");
+
+    // A page saved from a browser holds many entries inside the site's chrome: it is split
+    // into the same reviews as the entries one by one.
+    let picked = [&files[0], &files[40], &files[110]];
+    let mut page = String::from(
+        "<!DOCTYPE html><html><head><title>Azure status history</title>\
+         <script>var x = '<p>not text</p>';</script></head><body>\
+         <nav><a href='/status'>Current status</a> <a href='/history'>History</a></nav><main>",
+    );
+    for f in picked {
+        page.push_str(&std::fs::read_to_string(f).expect("entry"));
+    }
+    page.push_str("</main><footer>Privacy · Terms</footer></body></html>");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("azure").join("status-history.html");
+    std::fs::create_dir_all(saved.parent().expect("parent")).expect("folder");
+    std::fs::write(&saved, page).expect("page");
+    let ids = |reviews: Vec<Review>| -> Vec<(String, Option<jiff::Timestamp>, usize)> {
+        reviews
+            .into_iter()
+            .map(|r| (r.id, r.impact_start, r.repair_items.len()))
+            .collect()
+    };
+    let one_by_one: Vec<_> = picked
+        .iter()
+        .flat_map(|f| ids(read_report(f, &catalogue).expect("entry reads")))
+        .collect();
+    let from_page = ids(read_report(&saved, &catalogue).expect("page reads"));
+    assert_eq!(from_page, one_by_one, "a saved page of three entries");
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert_eq!(
         sections_same,
