@@ -4,11 +4,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use incident_kb::catalog::Catalogue;
 use incident_kb::incident::{Review, SectionKind};
-use incident_kb::ingest::corpus::{read_report, report_files};
+use incident_kb::ingest::corpus::{ReportFile, read_named, read_report, report_files};
 
 #[derive(Default, Debug)]
 struct Coverage {
@@ -41,19 +40,25 @@ fn reviews_by_provider() -> BTreeMap<String, (usize, Vec<Review>)> {
         files.len()
     );
     let mut out: BTreeMap<String, (usize, Vec<Review>)> = BTreeMap::new();
-    for path in files {
-        let provider = path
-            .parent()
-            .and_then(Path::file_name)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let result = std::panic::catch_unwind(|| read_report(&path, &catalogue));
+    for file in files {
+        let provider = file.name.split('/').next().unwrap().to_string();
+        let result = std::panic::catch_unwind(|| read_named(&file, &catalogue));
         let reviews = match result {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => panic!("{} did not ingest: {e}", path.display()),
-            Err(_) => panic!("{} made the parser panic", path.display()),
+            Ok(Err(e)) => panic!("{} did not ingest: {e}", file.path.display()),
+            Err(_) => panic!("{} made the parser panic", file.path.display()),
         };
+        // Pages name the report by its place in the corpus, not by the machine's path.
+        assert!(
+            file.name.starts_with(&format!("{provider}/")),
+            "{}",
+            file.name
+        );
+        assert!(
+            reviews.iter().all(|r| r.source == file.name),
+            "{}",
+            file.name
+        );
         let entry = out.entry(provider).or_default();
         entry.0 += 1;
         entry.1.extend(reviews);
@@ -166,6 +171,30 @@ fn every_shared_report_ingests_and_coverage_meets_its_floors() {
     assert!(pct(w.repair_items, w.reviews) >= 65.0);
     assert!(pct(per["aws"].impact_start, per["aws"].reviews) >= 50.0);
     assert!(pct(w.impact_start, w.reviews) >= 30.0);
+    // A link to the original: every Google Cloud page links its own incident; every Azure review
+    // with a tracking id has its status-history address.
+    let linked = |p: &str| {
+        by_provider[p]
+            .1
+            .iter()
+            .filter(|r| r.source_url.is_some())
+            .count()
+    };
+    let azure_tracked = azure.iter().filter(|r| r.tracking_id.is_some()).count();
+    println!(
+        "link to the original: gcp {} of {}; azure {} of {} ({azure_tracked} with a tracking id)",
+        linked("gcp"),
+        g.reviews,
+        linked("azure"),
+        azure.len()
+    );
+    assert_eq!(linked("gcp"), g.reviews);
+    assert_eq!(linked("azure"), azure_tracked);
+    assert!(by_provider["gcp"].1.iter().all(|r| {
+        r.source_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://status.cloud.google.com/incident/"))
+    }));
     // Every review has a title and an id that is safe in a URL.
     for r in by_provider.values().flat_map(|(_, v)| v) {
         assert!(!r.title.is_empty(), "{} has no title", r.source);
@@ -272,7 +301,8 @@ fn the_same_review_saved_under_two_titles_counts_once() {
     let files = [
         dir.join("2017-03-27_multiple-azure-services-japan-west-mitigated.txt"),
         dir.join("2017-03-27_multiple-azure-services-impacted-by-underlying-network.txt"),
-    ];
+    ]
+    .map(|p| ReportFile::alone(&p));
     let read = incident_kb::ingest::corpus::read_files(&files, &Catalogue::bundled(), |_, _, _| {})
         .unwrap();
     assert_eq!((read.reviews, read.incidents.len()), (2, 1));
@@ -370,7 +400,7 @@ fn html_entries_read_as_their_text() {
     let catalogue = Catalogue::bundled();
     let files = report_files(std::slice::from_ref(&html_dir)).expect("html folder");
     let (mut same, mut sections_same, mut differences) = (0, 0, Vec::new());
-    for html in &files {
+    for html in files.iter().map(|f| &f.path) {
         let name = html
             .file_stem()
             .expect("stem")
@@ -437,7 +467,7 @@ fn html_entries_read_as_their_text() {
 
     // A page saved from a browser holds many entries inside the site's chrome: it is split
     // into the same reviews as the entries one by one.
-    let picked = [&files[0], &files[40], &files[110]];
+    let picked = [&files[0].path, &files[40].path, &files[110].path];
     let mut page = String::from(
         "<!DOCTYPE html><html><head><title>Azure status history</title>\
          <script>var x = '<p>not text</p>';</script></head><body>\

@@ -287,6 +287,33 @@ async fn incident_pages() {
 }
 
 #[actix_web::test]
+async fn incident_pages_link_the_original_and_name_the_report_by_its_corpus_path() {
+    let pm = "+++\ntitle = \"Queue backlog\"\ndate = \"2025-05-02T10:00:00Z\"\n\
+              source_url = \"https://wiki.example/pm?id=7&v=2\"\n+++\n## Impact\nJobs waited.\n";
+    let (tmp, state) = state(&[("team/queue.md", pm)]);
+    let app = app!(state);
+    let (_, page) = get(&app, "/incidents/2025-05-02-queue-backlog").await;
+    assert!(
+        page.contains(r#"<a href="https://wiki.example/pm?id=7&#38;v=2" rel="noopener noreferrer nofollow">The original</a>"#),
+        "the original is linked, escaped: {page}"
+    );
+    assert!(page.contains("<code>team/queue.md</code>"), "{page}");
+    let root = tmp.path().display().to_string();
+    assert!(!page.contains(&root), "the server's path is not shown");
+    let (_, json) = get(&app, "/api/v1/incidents/2025-05-02-queue-backlog").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["source_url"], "https://wiki.example/pm?id=7&v=2");
+    assert_eq!(v["source"], "team/queue.md");
+    // A provider's review: the address its tracking id implies.
+    let (_, json) = get(&app, "/api/v1/incidents/8GCS-858").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["source_url"], "https://azure.status.microsoft/en-us/status/history/?trackingId=8GCS-858",
+        "{json}"
+    );
+}
+
+#[actix_web::test]
 async fn markup_in_reports_is_escaped() {
     let evil = std::fs::read_to_string(common::fixture("markup-in-front-matter.md")).unwrap();
     let (_tmp, state) = state(&[("evil.md", &evil)]);

@@ -166,6 +166,7 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
         id,
         title,
         source: draft.source,
+        source_url: draft.source_url,
         provider: draft.provider,
         stage: draft.stage,
         tracking_id: draft.tracking_id,

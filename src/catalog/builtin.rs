@@ -38,6 +38,12 @@ pub struct Provider {
     pub phrases: Vec<String>,
     /// The zone of a time written without one: "pacific" or "utc".
     pub time_zone: String,
+    /// A link in the text under this address is the review's own.
+    #[serde(default)]
+    pub review_link: Option<String>,
+    /// The review's address from its tracking id (`{tracking_id}`).
+    #[serde(default)]
+    pub review_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

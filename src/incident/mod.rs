@@ -271,8 +271,11 @@ pub struct Review {
     /// Stable incident id: the tracking id where there is one, else derived from date and service.
     pub id: String,
     pub title: String,
-    /// The report file this review came from, as given to ingest.
+    /// The report file this review came from, relative to its corpus folder.
     pub source: String,
+    /// The public address of the original report, where the report gives or implies one.
+    #[serde(default)]
+    pub source_url: Option<String>,
     /// Who published it: azure, aws, gcp, github, wikimedia, or the front matter's value.
     pub provider: String,
     pub stage: Stage,

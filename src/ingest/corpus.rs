@@ -33,9 +33,45 @@ pub struct CorpusRead {
     pub failures: Vec<Failure>,
 }
 
+/// A report file, and the name reviews give as their source: its path under the corpus folder
+/// it was found in ("azure/2024-07-19_1K80-N_8.txt"), never the machine's absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+impl ReportFile {
+    /// A file given on its own: named by its file name.
+    pub fn alone(path: &Path) -> ReportFile {
+        ReportFile {
+            path: path.to_path_buf(),
+            name: path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            ),
+        }
+    }
+
+    fn under(root: &Path, path: &Path) -> ReportFile {
+        let name = match path.strip_prefix(root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            _ => return ReportFile::alone(path),
+        };
+        ReportFile {
+            path: path.to_path_buf(),
+            name,
+        }
+    }
+}
+
 /// Report files under the folders (or the files themselves), sorted, without READMEs and
 /// hidden files.
-pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+pub fn report_files(roots: &[PathBuf]) -> Result<Vec<ReportFile>, Failure> {
     let mut out = Vec::new();
     for root in roots {
         if !root.exists() {
@@ -72,18 +108,23 @@ pub fn report_files(roots: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
                 .map(|e| e.to_string_lossy().to_ascii_lowercase())
                 .unwrap_or_default();
             if REPORT_EXTENSIONS.contains(&ext.as_str()) {
-                out.push(path.to_path_buf());
+                out.push(ReportFile::under(root, path));
             }
         }
     }
     Ok(out)
 }
 
-/// Read and parse one report file into reviews.
+/// Read and parse one report file into reviews, named by its file name.
 pub fn read_report(path: &Path, catalogue: &Catalogue) -> Result<Vec<Review>, ReportError> {
-    let source = path.display().to_string();
+    read_named(&ReportFile::alone(path), catalogue)
+}
+
+/// Read and parse one report file into reviews, named as the file says.
+pub fn read_named(file: &ReportFile, catalogue: &Catalogue) -> Result<Vec<Review>, ReportError> {
+    let path = file.path.as_path();
     let bytes = std::fs::read(path).map_err(|e| ReportError::Unreadable(std::sync::Arc::new(e)))?;
-    let drafts = report::parse_file(&source, path, &bytes)?;
+    let drafts = report::parse_file(&file.name, path, &bytes)?;
     Ok(drafts
         .into_iter()
         .map(|d| assemble::enrich(d, catalogue))
@@ -103,7 +144,7 @@ pub fn read(
 
 /// Parse the given report files (see `read`).
 pub fn read_files(
-    files: &[PathBuf],
+    files: &[ReportFile],
     catalogue: &Catalogue,
     mut progress: impl FnMut(usize, usize, &Path),
 ) -> Result<CorpusRead, Failure> {
@@ -126,7 +167,7 @@ pub fn read_files(
                     part.iter()
                         .enumerate()
                         .map(|(i, path)| {
-                            let r = read_report(path, catalogue);
+                            let r = read_named(path, catalogue);
                             let _ = tx.send(c * chunk + i);
                             r
                         })
@@ -136,7 +177,7 @@ pub fn read_files(
             .collect();
         drop(done_tx);
         for (n, i) in done_rx.iter().enumerate() {
-            progress(n, files.len(), &files[i]);
+            progress(n, files.len(), &files[i].path);
         }
         workers
             .into_iter()
@@ -144,11 +185,11 @@ pub fn read_files(
             .collect()
     });
     let mut reviews = Vec::new();
-    for (path, result) in files.iter().zip(results.into_iter().flatten()) {
+    for (file, result) in files.iter().zip(results.into_iter().flatten()) {
         match result {
             Ok(r) => reviews.extend(r),
             Err(e) => read.failures.push(Failure {
-                path: path.display().to_string(),
+                path: file.path.display().to_string(),
                 reason: e.to_string(),
             }),
         }

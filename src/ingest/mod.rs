@@ -14,7 +14,7 @@ use crate::incident::Incident;
 use crate::index::write::SyncReport;
 use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
 use crate::tracking::{self, StoreError, SyncStats, TrackingStore};
-use corpus::Failure;
+use corpus::{Failure, ReportFile};
 
 /// Where the data lives under the `--index` folder.
 #[derive(Debug, Clone)]
@@ -193,7 +193,11 @@ pub fn repair_if_damaged(index: &SearchIndex) -> Result<bool, IndexError> {
 
 /// What an unchanged corpus looks like: the files (path, size, modification time), the
 /// catalogues, the schema, this month (due months pass) and the size of the tracking store.
-fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &dyn TrackingStore) -> String {
+fn manifest_stamp(
+    files: &[ReportFile],
+    catalogue: &Catalogue,
+    store: &dyn TrackingStore,
+) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(format!(
@@ -206,13 +210,17 @@ fn manifest_stamp(files: &[PathBuf], catalogue: &Catalogue, store: &dyn Tracking
         store.len()
     ));
     for f in files {
-        let meta = std::fs::metadata(f).ok();
+        let meta = std::fs::metadata(&f.path).ok();
         let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
         let modified = meta
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        h.update(format!("{}|{len}|{modified}\n", f.display()));
+        h.update(format!(
+            "{}|{}|{len}|{modified}\n",
+            f.path.display(),
+            f.name
+        ));
     }
     h.finalize()[..16]
         .iter()

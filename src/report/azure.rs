@@ -363,6 +363,7 @@ fn review(source: &str, header: &[&str], body: &[&str]) -> Option<Draft> {
         provider: "azure".to_string(),
         title,
         stage,
+        source_url: extract::source_url("azure", tracking_id.as_deref(), &all_text),
         tracking_id,
         reference_date: date_line.or(ctx.reference),
         impact_start,

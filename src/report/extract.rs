@@ -1,7 +1,10 @@
 //! What every report format shares once its sections are known: the impact window, the
-//! timeline entries and the repair items. Pure.
+//! timeline entries, the repair items and the address of the original. Pure.
+
+use std::sync::LazyLock;
 
 use jiff::Timestamp;
+use regex::Regex;
 
 use super::repair;
 use super::text::bullet;
@@ -213,9 +216,69 @@ pub fn repair_items(sections: &[Section]) -> Vec<RepairItem> {
     items
 }
 
+/// The public address of a review: the first link in its text under its provider's
+/// `review_link` (a link relative to that site, as Google Cloud's pages give, is read on it),
+/// else the provider's `review_url` made from the tracking id the review states.
+pub fn source_url(provider: &str, tracking_id: Option<&str>, text: &str) -> Option<String> {
+    static LINK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\]\(([^)\s]+)\)|(https?://[^\s)<>"']+)"#).expect("valid regex")
+    });
+    let provider = crate::catalog::builtin::providers()
+        .iter()
+        .find(|p| p.id == provider)?;
+    if let Some(link) = &provider.review_link {
+        let host_end = link
+            .find("://")
+            .and_then(|s| link[s + 3..].find('/').map(|j| s + 3 + j))
+            .unwrap_or(link.len());
+        let (site, path) = link.split_at(host_end);
+        for c in LINK.captures_iter(text) {
+            let target = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
+            let target = target.trim_end_matches(['.', ',', ';', ':', '>']);
+            if target.starts_with(link.as_str()) && target.len() > link.len() {
+                return Some(target.to_string());
+            }
+            if !path.is_empty() && target.starts_with(path) && target.len() > path.len() {
+                return Some(format!("{site}{target}"));
+            }
+        }
+    }
+    let (template, id) = (provider.review_url.as_ref()?, tracking_id?);
+    let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    Some(template.replace("{tracking_id}", &id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_original_is_the_providers_link_or_made_from_the_tracking_id() {
+        let gcp = "* [Incidents](/summary)\n  * [Google App Engine](/incident/appengine/15020)\n";
+        assert_eq!(
+            source_url("gcp", None, gcp).as_deref(),
+            Some("https://status.cloud.google.com/incident/appengine/15020")
+        );
+        assert_eq!(
+            source_url(
+                "gcp",
+                None,
+                "see <https://status.cloud.google.com/incident/compute/19011>."
+            )
+            .as_deref(),
+            Some("https://status.cloud.google.com/incident/compute/19011")
+        );
+        assert_eq!(source_url("gcp", None, "[Incidents](/summary)"), None);
+        assert_eq!(
+            source_url("azure", Some("4_6S-NC8"), "survey https://aka.ms/x").as_deref(),
+            Some("https://azure.status.microsoft/en-us/status/history/?trackingId=4_6S-NC8")
+        );
+        assert_eq!(source_url("azure", None, "https://aka.ms/x"), None);
+        assert_eq!(
+            source_url("aws", None, "https://aws.amazon.com/message/65648/"),
+            None
+        );
+    }
 
     #[test]
     fn a_header_window_is_the_impact_window_the_narrative_does_not_widen_it() {

@@ -67,6 +67,7 @@ struct Facts {
     title: Option<String>,
     stage: Option<Stage>,
     tracking_id: Option<String>,
+    source_url: Option<String>,
     provider: Option<String>,
     date: Option<Timestamp>,
     impact_start: Option<Timestamp>,
@@ -74,6 +75,24 @@ struct Facts {
     services: Vec<String>,
     regions: Vec<String>,
     causes: Vec<String>,
+}
+
+/// A field holding a web address: http or https only (it becomes a link on the incident page).
+fn url_field(
+    map: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, ReportError> {
+    let Some(url) = string_field(map, key)? else {
+        return Ok(None);
+    };
+    let lower = url.to_ascii_lowercase();
+    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    if !scheme_ok || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ReportError::FrontMatter(format!(
+            "`{key}` must be an http:// or https:// address without spaces, under 2048 characters"
+        )));
+    }
+    Ok(Some(url))
 }
 
 fn string_field(
@@ -179,6 +198,7 @@ fn read_facts(format: &str, text: &str) -> Result<Facts, ReportError> {
         title: string_field(&map, "title")?,
         stage,
         tracking_id: string_field(&map, "tracking_id")?,
+        source_url: url_field(&map, "source_url")?,
         provider: string_field(&map, "provider")?,
         date: time_field(&map, "date")?,
         impact_start: time_field(&map, "impact_start")?,
@@ -318,9 +338,15 @@ pub fn parse(source: &str, text: &str) -> Result<Draft, ReportError> {
     }
     let timeline = extract::timeline(&sections, &ctx, impact_start, false, &mut warnings);
     let repair_items = extract::repair_items(&sections);
+    let provider = facts.provider.unwrap_or_else(|| "internal".to_string());
+    let source_url = facts
+        .source_url
+        .clone()
+        .or_else(|| extract::source_url(&provider, facts.tracking_id.as_deref(), body));
     Ok(Draft {
         source: source.to_string(),
-        provider: facts.provider.unwrap_or_else(|| "internal".to_string()),
+        source_url,
+        provider,
         title: facts.title.or(h1).unwrap_or_default(),
         stage: facts.stage.unwrap_or(Stage::Final),
         tracking_id: facts.tracking_id,
@@ -333,6 +359,7 @@ pub fn parse(source: &str, text: &str) -> Result<Draft, ReportError> {
         warnings,
         front_matter: Some(FrontMatter {
             id: facts.id,
+            source_url: facts.source_url,
             services: facts.services,
             regions: facts.regions,
             causes: facts.causes,
@@ -433,5 +460,32 @@ A feature flag default changed in the config rollout. <script>alert(1)</script>
         );
         let e = parse("z.md", "+++\nimpact_start = \"yesterday\"\n+++\nx").unwrap_err();
         assert!(e.to_string().contains("RFC 3339"), "{e}");
+        for bad in ["javascript:alert(1)", "/incidents/x", "https://a b"] {
+            let e = parse("z.md", &format!("+++\nsource_url = \"{bad}\"\n+++\nx")).unwrap_err();
+            assert!(
+                e.to_string().contains("`source_url` must be an http"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_original_is_the_front_matters_or_implied_by_the_tracking_id() {
+        let d = parse(
+            "a.md",
+            "+++\nsource_url = \"https://wiki.example/PM-12\"\n+++\n# T\nx",
+        )
+        .unwrap();
+        assert_eq!(d.source_url.as_deref(), Some("https://wiki.example/PM-12"));
+        let d = parse(
+            "b.md",
+            "+++\nprovider = \"azure\"\ntracking_id = \"KTY1-HW8\"\n+++\n# T\nx",
+        )
+        .unwrap();
+        assert_eq!(
+            d.source_url.as_deref(),
+            Some("https://azure.status.microsoft/en-us/status/history/?trackingId=KTY1-HW8")
+        );
+        assert_eq!(parse("c.md", "# T\nno address").unwrap().source_url, None);
     }
 }

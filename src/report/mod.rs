@@ -66,6 +66,7 @@ impl PartialEq for ReportError {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FrontMatter {
     pub id: Option<String>,
+    pub source_url: Option<String>,
     pub services: Vec<String>,
     pub regions: Vec<String>,
     pub causes: Vec<String>,
@@ -80,6 +81,8 @@ pub struct Draft {
     pub title: String,
     pub stage: Stage,
     pub tracking_id: Option<String>,
+    /// The public address of the original (see `extract::source_url`).
+    pub source_url: Option<String>,
     /// The report's own date (its date line or first full date), for ids and titles.
     pub reference_date: Option<Date>,
     pub impact_start: Option<Timestamp>,

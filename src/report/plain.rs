@@ -242,6 +242,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         provider: provider.to_string(),
         title,
         stage: Stage::Final,
+        source_url: extract::source_url(provider, tracking_id.as_deref(), text),
         tracking_id,
         reference_date: ctx.reference,
         impact_start,

@@ -39,7 +39,9 @@ pub fn test_corpus(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
         std::fs::copy(&p, corpus.join(p.file_name().unwrap())).unwrap();
     }
     for (name, text) in extra {
-        std::fs::write(corpus.join(name), text).unwrap();
+        let path = corpus.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     corpus
 }

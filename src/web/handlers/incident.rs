@@ -85,6 +85,7 @@ pub struct IncidentPage {
     pub revisions: Vec<RevisionView>,
     pub older_revision: bool,
     pub source: String,
+    pub source_url: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -284,6 +285,7 @@ pub fn build(
             .collect(),
         older_revision: shown + 1 != incident.reviews.len(),
         source: review.source.clone(),
+        source_url: review.source_url.clone(),
         warnings: review.warnings.clone(),
     })
 }
