@@ -216,6 +216,23 @@ pub fn repair_items(sections: &[Section]) -> Vec<RepairItem> {
     items
 }
 
+/// The changes a report without an action list commits to in its prose (see
+/// `repair::commitments`), from every section but customer guidance, without duplicates.
+pub fn commitments(sections: &[Section]) -> Vec<RepairItem> {
+    let mut items: Vec<RepairItem> = Vec::new();
+    for s in sections
+        .iter()
+        .filter(|s| s.kind != SectionKind::CustomerGuidance)
+    {
+        for item in repair::commitments(&s.text) {
+            if !items.iter().any(|i| i.id == item.id) {
+                items.push(item);
+            }
+        }
+    }
+    items
+}
+
 /// The public address of a review: the first link in its text under its provider's
 /// `review_link` (a link relative to that site, as Google Cloud's pages give, is read on it),
 /// else the provider's `review_url` made from the tracking id the review states.

@@ -236,7 +236,10 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     let mut warnings = Vec::new();
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
-    let repair_items = extract::repair_items(&sections);
+    let mut repair_items = extract::repair_items(&sections);
+    if repair_items.is_empty() {
+        repair_items = extract::commitments(&sections);
+    }
     Ok(Draft {
         source: source.to_string(),
         provider: provider.to_string(),

@@ -1,5 +1,6 @@
 //! Repair items from a review's repair section: one per bullet, with the status marker
-//! ("(Completed)", "(Estimated completion: August 2024)") read and removed. Pure.
+//! ("(Completed)", "(Estimated completion: August 2024)") read and removed; and, for reports
+//! that keep them in prose, one per sentence that commits to a change. Pure.
 
 use std::sync::LazyLock;
 
@@ -192,6 +193,242 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         .collect()
 }
 
+/// Commitments a report makes in prose (AWS and GitHub summaries have no action list): one
+/// item per sentence in which "we" will make, are making or have made a change: "We will
+/// audit our change process", "We are also adding throttling", "we have modified the access
+/// controls". What "we have" done counts as completed. Promises about the report or the
+/// conversation ("we will publish", "we will continue to investigate", "we will do everything
+/// we can to learn"), apologies and narration ("we will explain") are not changes.
+pub fn commitments(text: &str) -> Vec<RepairItem> {
+    static PROMISE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?i)\bwe(?:\s+will|'ll|\s+are\s+going\s+to|\s+plan\s+to|\s+intend\s+to)",
+            r"(?:\s+(?:also|now|immediately|further|additionally|soon|then|be|quickly|first|next))*",
+            r"\s+([a-z]+)",
+            r"|\bwe\b[^.;:]{0,160}?,?\s+and\s+(?:we\s+)?will\s+([a-z]+)",
+            r"|\b[a-z]+\s+will\s+be\s+([a-z]+ed)\b",
+            r"|\bwe\s+are(?:\s+(?:also|now|currently|actively|already))*\s+([a-z]+ing)\b",
+            r"|\bwe(?:\s+have|'ve)(?:\s+(?:also|now|already|immediately|since|subsequently))*\s+([a-z]+)",
+        ))
+        .expect("valid regex")
+    });
+    // Sentences that announce, thank or apologize rather than commit.
+    static NOT_A_COMMITMENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?i)\b(?:thank you|some of which|the following|as follows|working hard|we regret",
+            r"|would like to|our intention|in this (?:document|post|section)|we understand",
+            r"|a number of (?:changes|steps|improvements)|(?:several|multiple) (?:changes|steps))\b|:$",
+        ))
+            .expect("valid regex")
+    });
+    // Verbs that narrate, communicate or apologize; and what "we have" done during the event
+    // (a rollback or a restart mitigates; it does not prevent a recurrence).
+    const NOT_A_CHANGE: &[&str] = &[
+        "learn",
+        "do",
+        "continue",
+        "continuing",
+        "publish",
+        "post",
+        "share",
+        "provide",
+        "explain",
+        "describe",
+        "discuss",
+        "go",
+        "cover",
+        "detail",
+        "outline",
+        "walk",
+        "talk",
+        "apologize",
+        "apologise",
+        "notify",
+        "contact",
+        "reach",
+        "issue",
+        "credit",
+        "refund",
+        "have",
+        "see",
+        "find",
+        "know",
+        "keep",
+        "remain",
+        "spend",
+        "be",
+        "been",
+        "had",
+        "get",
+        "let",
+        "say",
+        "try",
+        "update",
+        "seeing",
+        "aware",
+        "confident",
+        "sorry",
+        "investigating",
+        "taking",
+        "monitoring",
+        "providing",
+        "issuing",
+        "reaching",
+        "contacting",
+        "sending",
+        "apologizing",
+        "looking",
+        "committed",
+        "happy",
+        "able",
+        "identified",
+        "determined",
+        "confirmed",
+        "seen",
+        "observed",
+        "received",
+        "restored",
+        "recovered",
+        "mitigated",
+        "resolved",
+        "learned",
+        "experienced",
+        "concluded",
+        "investigated",
+        "notified",
+        "contacted",
+        "reached",
+        "published",
+        "posted",
+        "shared",
+        "provided",
+        "apologized",
+        "worked",
+        "completed",
+        "started",
+        "begun",
+        "made",
+        "taken",
+        "heard",
+        "decided",
+        "noticed",
+        "reviewed",
+        "used",
+        "performed",
+        "devoted",
+        "spent",
+        "reverted",
+        "rolled",
+        "restarted",
+        "rebooted",
+        "not",
+        "no",
+        "never",
+        "all",
+        "a",
+        "the",
+        "to",
+        "in",
+        "gathered",
+        "documented",
+        "issued",
+        "credited",
+        "charged",
+        "sent",
+        "updated",
+        "required",
+        "needed",
+        "asked",
+        "affected",
+        "impacted",
+        "expected",
+        "based",
+        "refer",
+    ];
+    // The first clause of a sentence that commits to a change: (verb, whether it is done).
+    let commitment = |sentence: &str| -> Option<bool> {
+        for c in PROMISE.captures_iter(sentence) {
+            let (verb, done) = match (c.get(1).or(c.get(2)).or(c.get(3)).or(c.get(4)), c.get(5)) {
+                (Some(v), _) => (v.as_str(), false),
+                (None, Some(v)) => (v.as_str(), true),
+                _ => continue,
+            };
+            let verb = verb.to_ascii_lowercase();
+            if NOT_A_CHANGE.contains(&verb.as_str()) {
+                continue;
+            }
+            // "we have" + a past participle: a change made since; anything else is narration.
+            let participle = verb.ends_with("ed")
+                || ["built", "rewritten", "written", "put", "set"].contains(&verb.as_str());
+            if done && !participle {
+                continue;
+            }
+            return Some(done);
+        }
+        None
+    };
+    let mut items: Vec<RepairItem> = Vec::new();
+    for paragraph in text.split('\n') {
+        let paragraph = bullet(paragraph).map_or(paragraph, |(_, t)| t);
+        for sentence in prose_sentences(paragraph) {
+            if NOT_A_COMMITMENT.is_match(sentence) || is_not_an_item(sentence) {
+                continue;
+            }
+            let Some(done) = commitment(sentence) else {
+                continue;
+            };
+            let text = squash(sentence);
+            let item = RepairItem {
+                id: item_hash(&text),
+                text,
+                reported_status: if done {
+                    ReportedStatus::Completed
+                } else {
+                    ReportedStatus::None
+                },
+                due: Vec::new(),
+            };
+            if !items.iter().any(|i| i.id == item.id) {
+                items.push(item);
+            }
+        }
+    }
+    items
+}
+
+/// The sentences of a paragraph: a stop, then a space and a capital, ends one, unless the stop
+/// closes an abbreviation ("U.S.", "e.g.", "Inc.") or a single letter.
+fn prose_sentences(paragraph: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = paragraph.char_indices().collect();
+    for (k, &(at, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let next = chars.get(k + 1).map(|x| x.1);
+        let after = chars.get(k + 2).map(|x| x.1);
+        if next != Some(' ') || !after.is_some_and(|a| a.is_uppercase() || a == '"' || a == '(') {
+            continue;
+        }
+        let word = paragraph[start..at].rsplit(' ').next().unwrap_or("");
+        let abbreviation = c == '.'
+            && (word.chars().count() <= 1
+                || word.contains('.')
+                || ["Inc", "Mr", "Ms", "Dr", "vs", "approx", "St", "No"].contains(&word));
+        if abbreviation {
+            continue;
+        }
+        out.push(paragraph[start..=at].trim());
+        start = at + c.len_utf8();
+    }
+    let rest = paragraph[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
 /// The items of a line that numbers them inline ("1. Audit the network. 2. Enhance ..."), when
 /// it numbers at least two, in order from 1; the text before "1." is not an item. `None` for
 /// a line that does not.
@@ -253,6 +490,44 @@ pub fn item_hash(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commitments_in_prose_are_one_item_per_sentence() {
+        let text = "At 12:24 PM PST, we identified the cause. First, we have modified the access \
+                    controls on our production ELB state data to prevent inadvertent modification. \
+                    We have also modified our data recovery process. We will also incorporate our \
+                    learning into our service architecture. We will do everything we can to learn \
+                    from this event.\n\nWe are implementing semantic configuration validation for \
+                    the U.S. East region. We are also adding throttling. We are sorry. We will \
+                    publish a full report. In the next section we will explain what happened.";
+        let items = commitments(text);
+        let got: Vec<(&str, ReportedStatus)> = items
+            .iter()
+            .map(|i| (i.text.as_str(), i.reported_status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "First, we have modified the access controls on our production ELB state data to prevent inadvertent modification.",
+                    ReportedStatus::Completed
+                ),
+                (
+                    "We have also modified our data recovery process.",
+                    ReportedStatus::Completed
+                ),
+                (
+                    "We will also incorporate our learning into our service architecture.",
+                    ReportedStatus::None
+                ),
+                (
+                    "We are implementing semantic configuration validation for the U.S. East region.",
+                    ReportedStatus::None
+                ),
+                ("We are also adding throttling.", ReportedStatus::None),
+            ]
+        );
+    }
 
     #[test]
     fn items_numbered_inline_are_one_item_each() {
