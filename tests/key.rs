@@ -307,7 +307,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("impact start", 75.0),
         ("impact end", 62.5),
         ("stage", 97.5),
-        ("primary service", 65.0),
+        ("primary service", 72.5),
         ("regions", 90.0),
         ("repair item count", 55.0),
         ("completed count", 72.5),

@@ -79,6 +79,15 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
     let fm = draft.front_matter.clone().unwrap_or_default();
     let services = if fm.services.is_empty() {
         let mut found = catalogue.services_in(&draft.provider, &weighted[..4]);
+        // What the review is about: the service its title names, else the first its opening
+        // paragraph names, before the one mentioned most.
+        let about = [draft.title.as_str(), first_paragraph]
+            .into_iter()
+            .find_map(|t| catalogue.first_service_in(&draft.provider, t));
+        if let Some(at) = about.and_then(|a| found.iter().position(|s| *s == a)) {
+            let primary = found.remove(at);
+            found.insert(0, primary);
+        }
         found.truncate(12);
         found
     } else {
@@ -301,6 +310,50 @@ mod tests {
         ];
         inherit_item_ids(&earlier, &mut later);
         assert_eq!((later[0].id.as_str(), later[1].id.as_str()), ("a", "y"));
+    }
+
+    #[test]
+    fn the_primary_service_is_what_the_title_or_opening_names_not_the_most_mentioned() {
+        let draft = |title: &str, summary: &str| Draft {
+            source: "x.txt".into(),
+            source_url: None,
+            provider: "gcp".into(),
+            title: title.into(),
+            stage: crate::incident::Stage::Final,
+            tracking_id: None,
+            reference_date: None,
+            impact_start: None,
+            impact_end: None,
+            sections: vec![crate::incident::Section {
+                kind: SectionKind::WhatHappened,
+                heading: "Summary".into(),
+                text: summary.into(),
+            }],
+            timeline: vec![],
+            repair_items: vec![],
+            warnings: vec![],
+            front_matter: None,
+        };
+        let c = Catalogue::bundled();
+        let text = "On Tuesday, Google Compute Engine instances could not reach the internet.\n\n\
+                    Google App Engine apps failed. Google App Engine retried. Google App Engine \
+                    failed again. Google App Engine \
+                    recovered.";
+        let r = enrich(draft("", text), &c);
+        assert_eq!(
+            r.primary_service(),
+            Some("Google Compute Engine"),
+            "{:?}",
+            r.services
+        );
+        assert!(r.services.contains(&"Google App Engine".to_string()));
+        let r = enrich(draft("Google Cloud Storage errors", text), &c);
+        assert_eq!(
+            r.primary_service(),
+            Some("Google Cloud Storage"),
+            "{:?}",
+            r.services
+        );
     }
 
     #[test]

@@ -329,6 +329,16 @@ impl Catalogue {
         )
     }
 
+    /// The service named first in the text (of this provider's, or of none).
+    pub fn first_service_in(&self, provider: &str, text: &str) -> Option<String> {
+        self.service_matcher
+            .find(text)
+            .into_iter()
+            .map(|(_, entry)| &self.services[entry])
+            .find(|(_, of)| names_for(of, provider))
+            .map(|(name, _)| name.clone())
+    }
+
     pub fn regions_in(&self, provider: &str, weighted_texts: &[(&str, f32)]) -> Vec<String> {
         rank(
             &self.region_matcher,
@@ -361,6 +371,13 @@ fn canonical(matcher: &Matcher, entries: &[(String, String)], name: &str) -> Str
     }
 }
 
+/// Whether an entry of `of`'s catalogue (empty: of no provider) names something in a report of
+/// `provider`: a cloud's report names only its own services and places, or general ones.
+fn names_for(of: &str, provider: &str) -> bool {
+    let cloud = matches!(provider, "azure" | "aws" | "gcp" | "github" | "wikimedia");
+    !cloud || of.is_empty() || of == provider
+}
+
 /// Entries found in weighted texts, best score first; the first match in the first text breaks ties.
 fn rank(
     matcher: &Matcher,
@@ -368,12 +385,11 @@ fn rank(
     provider: &str,
     weighted_texts: &[(&str, f32)],
 ) -> Vec<String> {
-    let cloud = matches!(provider, "azure" | "aws" | "gcp" | "github" | "wikimedia");
     let mut scores: HashMap<usize, (f32, usize)> = HashMap::new();
     let mut order = 0usize;
     for (text, weight) in weighted_texts {
         for (_, entry) in matcher.find(text) {
-            if cloud && !entries[entry].1.is_empty() && entries[entry].1 != provider {
+            if !names_for(&entries[entry].1, provider) {
                 continue;
             }
             let e = scores.entry(entry).or_insert_with(|| {
