@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::repair;
 use super::text::bullet;
-use super::time::{self, DateParts, TimeContext, Zone};
+use super::time::{self, DateParts, Point, TimeContext, Zone};
 use crate::incident::{RepairItem, Section, SectionKind, TimelineEntry};
 
 /// The impact window: the envelope of every window the what-happened text states (a review can
@@ -46,13 +46,112 @@ pub fn impact_window(
         }
     }
     let start = found.iter().map(|w| w.start).min();
-    let end = found.iter().filter_map(|w| w.end).max();
+    let mut end = found.iter().filter_map(|w| w.end).max();
+    if let (Some(start), None) = (start, end) {
+        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
+        end = recovery_end(&all.join("\n"), start, ctx);
+    }
     if let (Some(s), Some(e)) = (start, end)
         && e < s
     {
         warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
     }
     (start, end)
+}
+
+/// The end of an impact that starts at `start`, written in a sentence of its own: "By 6:30 PM
+/// JST, the vast majority of affected instances had recovered", "we returned the site to
+/// service at 20:23 PST", "At 16:50 CST the traffic conditions reverted to normal", "all
+/// services were healthy at 2:15 AM PST, March 1st". A time
+/// without a date takes the last date written before it, else the start's (the next day when
+/// that would end before the start). Of the sentences that say recovery was whole ("all",
+/// "fully", "normal", "the vast majority"), the last; else the last that says recovery at all;
+/// within a week of the start.
+fn recovery_end(text: &str, start: Timestamp, ctx: &TimeContext) -> Option<Timestamp> {
+    static RECOVERED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:recovered|resolved|restored|returned (?:the \w+ )?to (?:normal|service|full)|reverted to (?:a )?normal|back to normal|fully mitigated|mitigated|full operation|operating normally|(?:was|were) (?:\w+ )?healthy)\b")
+            .expect("valid regex")
+    });
+    static WHOLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:all|fully|normal|vast majority|completely|to service)\b")
+            .expect("valid regex")
+    });
+    let mut whole = None;
+    let mut last = None;
+    let mut offset = 0;
+    for paragraph in text.split('\n') {
+        for sentence in super::text::prose_sentences(paragraph) {
+            let at = offset + paragraph.find(sentence).unwrap_or(0);
+            let Some(said) = RECOVERED.find(sentence) else {
+                continue;
+            };
+            let Some(t) = sentence_time(sentence, said.start(), &text[..at], start, ctx) else {
+                continue;
+            };
+            if t <= start || t > start + jiff::SignedDuration::from_hours(24 * 7) {
+                continue;
+            }
+            if WHOLE.is_match(sentence) {
+                whole = Some(t);
+            }
+            last = Some(t);
+        }
+        offset += paragraph.len() + 1;
+    }
+    whole.or(last)
+}
+
+/// The time a sentence gives nearest byte `near`, on its own date, the last date written before
+/// it, or the first such clock time after `after`.
+fn sentence_time(
+    sentence: &str,
+    near: usize,
+    before: &str,
+    after: Timestamp,
+    ctx: &TimeContext,
+) -> Option<Timestamp> {
+    let bytes = sentence.as_bytes();
+    // Of the times the sentence gives, the one nearest the words that say it recovered.
+    let (_, p) = (0..bytes.len())
+        .filter(|&i| {
+            sentence.is_char_boundary(i)
+                && bytes[i].is_ascii_alphanumeric()
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+        })
+        .filter_map(|i| {
+            time::scan_point(&sentence[i..])
+                .filter(|(p, _)| p.time.is_some())
+                .map(|(p, n)| (i, n, p))
+        })
+        .map(|(i, n, p)| (i.abs_diff(near).min((i + n).abs_diff(near)), p))
+        .min_by_key(|(distance, _)| *distance)?;
+    let time = p.time?;
+    let zone = p.zone.unwrap_or(ctx.default_zone);
+    if p.date.is_some() {
+        let d = time::resolve_date(&p, None, ctx).ok()?;
+        return time::to_timestamp(d, time, zone, ctx).ok();
+    }
+    if let Some((_, d)) = time::dates_with_offsets(before).last()
+        && let Ok(date) = time::resolve_date(
+            &Point {
+                date: Some(*d),
+                ..p
+            },
+            None,
+            ctx,
+        )
+        && let Ok(t) = time::to_timestamp(date, time, zone, ctx)
+        && t > after
+    {
+        return Some(t);
+    }
+    // The first time after `after` with this clock reading: on the start's day, or the next
+    // (in the sentence's zone, which may be a day off UTC's).
+    let day = after.to_zoned(jiff::tz::TimeZone::UTC).date();
+    [day.yesterday().ok()?, day, day.tomorrow().ok()?]
+        .into_iter()
+        .filter_map(|d| time::to_timestamp(d, time, zone, ctx).ok())
+        .find(|t| *t > after)
 }
 
 /// The window of a line that opens with "Incident began at … and ended at …", if one does and
@@ -268,6 +367,27 @@ pub fn source_url(provider: &str, tracking_id: Option<&str>, text: &str) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_in_a_sentence_of_its_own_is_read() {
+        let ctx = TimeContext::of_text("August 23, 2019", Zone::Pacific);
+        let start: Timestamp = "2019-08-23T03:36:00Z".parse().unwrap();
+        let text = "Beginning at 12:36 PM JST, a small percentage of EC2 servers shut down. \
+                    Some instances recovered at 1:10 PM JST. By 6:30 PM JST, the vast majority \
+                    of affected instances and volumes had recovered. The rest were restored by \
+                    11:00 PM JST.";
+        assert_eq!(
+            recovery_end(text, start, &ctx),
+            Some("2019-08-23T09:30:00Z".parse().unwrap())
+        );
+        // Past midnight in the report's zone: the next day.
+        let start: Timestamp = "2012-12-24T20:24:00Z".parse().unwrap();
+        let text = "By 10:30 AM PST, almost all affected load balancers had been restored to full operation.";
+        assert_eq!(
+            recovery_end(text, start, &ctx),
+            Some("2012-12-25T18:30:00Z".parse().unwrap())
+        );
+    }
 
     #[test]
     fn the_original_is_the_providers_link_or_made_from_the_tracking_id() {

@@ -143,6 +143,39 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
     joined
 }
 
+/// The sentences of a paragraph: a stop, then a space and a capital, ends one, unless the stop
+/// closes an abbreviation ("U.S.", "e.g.", "Inc.") or a single letter.
+pub fn prose_sentences(paragraph: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = paragraph.char_indices().collect();
+    for (k, &(at, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let next = chars.get(k + 1).map(|x| x.1);
+        let after = chars.get(k + 2).map(|x| x.1);
+        if next != Some(' ') || !after.is_some_and(|a| a.is_uppercase() || a == '"' || a == '(') {
+            continue;
+        }
+        let word = paragraph[start..at].rsplit(' ').next().unwrap_or("");
+        let abbreviation = c == '.'
+            && (word.chars().count() <= 1
+                || word.contains('.')
+                || ["Inc", "Mr", "Ms", "Dr", "vs", "approx", "St", "No"].contains(&word));
+        if abbreviation {
+            continue;
+        }
+        out.push(paragraph[start..=at].trim());
+        start = at + c.len_utf8();
+    }
+    let rest = paragraph[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
 /// Lines of page chrome that carry nothing of the report.
 pub fn is_chrome(line: &str) -> bool {
     static MONTH_HEADER: LazyLock<Regex> =
