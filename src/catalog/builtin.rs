@@ -44,6 +44,9 @@ pub struct Provider {
     /// The review's address from its tracking id (`{tracking_id}`).
     #[serde(default)]
     pub review_url: Option<String>,
+    /// Its reports are saved under their date: a file name's date may stand for the report's.
+    #[serde(default)]
+    pub dated_file_names: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::text::{bullet, is_chrome, squash};
-use super::time::{TimeContext, Zone};
+use super::time::{self, TimeContext, Zone};
 use super::{Draft, ReportError, extract, heading};
 use crate::incident::{Section, SectionKind, Stage};
 
@@ -232,8 +232,21 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     if !sections.iter().any(|s| s.kind == SectionKind::RepairItems) {
         closing_list_as_actions(&mut sections);
     }
-    let ctx = TimeContext::of_text(text, default_zone(provider));
+    let mut ctx = TimeContext::of_text(text, default_zone(provider));
     let mut warnings = Vec::new();
+    let dated_file_names = crate::catalog::builtin::providers()
+        .iter()
+        .any(|p| p.id == provider && p.dated_file_names);
+    if ctx.reference.is_none()
+        && dated_file_names
+        && let Some(date) = time::date_of_file_name(path)
+    {
+        // Wikimedia's pages are named by their date; the text may give none.
+        ctx.reference = Some(date);
+        warnings.push(format!(
+            "the report states no date; times without one are read on {date}, the date its file name gives"
+        ));
+    }
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
     let mut repair_items = extract::repair_items(&sections);

@@ -373,6 +373,17 @@ pub fn first_full_date(text: &str) -> Option<Date> {
     })
 }
 
+/// The date a file's name starts with: "20180129-MediaWiki.txt", "2009-10-30-post-mortem.txt",
+/// "2019-11-20_HLMF-R88.html".
+pub fn date_of_file_name(path: &std::path::Path) -> Option<Date> {
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^((?:19|20)\d{2})-?(\d{2})-?(\d{2})(?:[-_.\s]|$)").expect("valid regex")
+    });
+    let stem = path.file_name()?.to_str()?;
+    let c = NAMED.captures(stem)?;
+    Date::new(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?).ok()
+}
+
 /// Every date written in the text, with its byte offset.
 pub fn dates_with_offsets(text: &str) -> Vec<(usize, DateParts)> {
     dates(text).collect()
@@ -402,16 +413,24 @@ pub enum TimeError {
     BadTime(i8, i8),
 }
 
-/// The date a point means: its own, else `fallback`; a missing year comes from `fallback` or
-/// the context's reference date.
+/// The date a point means: its own, else `fallback`, else the report's (the context's reference
+/// date); a missing year comes from `fallback` or the reference date.
 pub fn resolve_date(
     p: &Point,
     fallback: Option<DateParts>,
     ctx: &TimeContext,
 ) -> Result<Date, TimeError> {
+    // A time without a date takes the date of its sentence or paragraph (`fallback`), else
+    // the report's own.
+    let report_date = ctx.reference.map(|r| DateParts {
+        year: Some(r.year()),
+        month: r.month(),
+        day: r.day(),
+    });
     let d = p
         .date
         .or(fallback)
+        .or(report_date)
         .ok_or_else(|| TimeError::NoDate(p.describe()))?;
     let year = d
         .year
@@ -556,6 +575,28 @@ fn strip_separator(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_of_file_names() {
+        use std::path::Path;
+        let d = |p: &str| date_of_file_name(Path::new(p)).map(|d| d.to_string());
+        assert_eq!(
+            d("wikimedia/20180129-MediaWiki.txt").as_deref(),
+            Some("2018-01-29")
+        );
+        assert_eq!(
+            d("github/2009-10-30-post-mortem.txt").as_deref(),
+            Some("2009-10-30")
+        );
+        assert_eq!(
+            d("azure/2019-11-20_HLMF-R88.html").as_deref(),
+            Some("2019-11-20")
+        );
+        assert_eq!(d("aws/2011-04-29.txt").as_deref(), Some("2011-04-29"));
+        assert_eq!(d("gcp/appengine_15020.txt"), None);
+        assert_eq!(d("x/20181399-bad.txt"), None);
+        assert_eq!(d("x/123456789-id.txt"), None);
+    }
 
     #[test]
     fn the_zones_of_regions_outside_the_us_are_read() {
