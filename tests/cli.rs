@@ -494,3 +494,39 @@ fn warnings_lists_what_each_report_lacks_worst_first() {
         "{text}"
     );
 }
+
+#[test]
+fn related_answers_an_alert_as_the_webhook_does() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let o = ikb(
+        &index,
+        &[
+            "related",
+            "--json",
+            "--service",
+            "azure-openai",
+            "--region",
+            "swedencentral",
+            "model",
+            "requests",
+            "rejected",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["related"][0]["id"], "8GCS-858", "{v:#}");
+    assert_eq!(v["read_as"]["services"][0], "Azure OpenAI");
+    let o = ikb(
+        &index,
+        &["related", "GPT-5.2", "HTTP", "429", "in", "eastus2"],
+    );
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("read as: East US 2"), "{text}");
+    assert!(
+        text.starts_with("read as") && text.contains("1. 8GCS-858"),
+        "{text}"
+    );
+    assert!(text.contains("same region: East US 2"), "{text}");
+}

@@ -636,17 +636,51 @@ async fn the_json_api() {
     )
     .await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["hits"][0]["id"], "8GCS-858");
+    assert_eq!(v["related"][0]["id"], "8GCS-858");
+    assert_eq!(
+        v["read_as"]["regions"][0], "Sweden Central",
+        "the text names a region"
+    );
     let req = test::TestRequest::post()
         .uri("/related")
         .set_json(serde_json::json!({"text": "VMs restarted unexpectedly in Central US"}))
         .to_request();
     let v: serde_json::Value =
         serde_json::from_str(&body(test::call_service(&app, req).await).await).unwrap();
-    assert_eq!(v["hits"][0]["id"], "2024-07-18-virtual-machines");
-    let (s, page) = get(&app, "/related?text=GPT-5.2+requests+returning+HTTP+429").await;
+    assert_eq!(v["related"][0]["id"], "2024-07-18-virtual-machines");
+    let req = test::TestRequest::post()
+        .uri("/api/v1/related")
+        .set_json(serde_json::json!({"text": "x", "servce": "typo"}))
+        .to_request();
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::BAD_REQUEST,
+        "unknown fields are named, not ignored"
+    );
+    let (s, page) = get(
+        &app,
+        "/related?text=model+requests+rejected&service=azure-openai&region=swedencentral",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("/incidents/8GCS-858"));
+    assert!(
+        page.contains("Why: same service: Azure OpenAI; same region: Sweden Central"),
+        "the page says why: {page}"
+    );
+    // Every incident page lists incidents like it, with why, and never itself.
+    let (_, page) = get(&app, "/incidents/2024-07-13-azure-openai").await;
+    let similar = page
+        .split("id=\"similar\"")
+        .nth(1)
+        .expect("a similar-incidents panel");
+    let similar = similar.split("</section>").next().unwrap();
+    assert!(similar.contains("/incidents/8GCS-858"), "{similar}");
+    assert!(similar.contains("same service: Azure OpenAI"), "{similar}");
+    assert!(
+        !similar.contains("/incidents/2024-07-13-azure-openai\""),
+        "{similar}"
+    );
     // Writes: a bearer token, or nothing.
     let item = first_item(
         &state,
@@ -1012,4 +1046,65 @@ async fn the_warnings_page_and_api_list_what_reports_lack() {
         v[0]["url"],
         format!("/incidents/{}", v[0]["id"].as_str().unwrap())
     );
+}
+
+#[actix_web::test]
+async fn alert_webhooks_of_each_kind_answer_the_incident_they_describe_first() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let post = |body: Vec<u8>, token: Option<&str>| {
+        let mut req = test::TestRequest::post()
+            .uri("/api/v1/alerts")
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        req.to_request()
+    };
+    for kind in ["alertmanager", "grafana", "pagerduty", "plain"] {
+        let payload = std::fs::read(common::fixture(&format!("alerts/{kind}.json"))).unwrap();
+        let resp = test::call_service(&app, post(payload.clone(), None)).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNAUTHORIZED,
+            "{kind}: writes need a token"
+        );
+        let resp = test::call_service(&app, post(payload, Some(TOKEN))).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{kind}");
+        let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
+        let answer = &v["alerts"][0];
+        assert_eq!(answer["kind"], kind);
+        let first = &answer["related"][0];
+        assert_eq!(first["id"], "8GCS-858", "{kind}: {answer:#}");
+        let why = first["why"].as_str().unwrap();
+        assert!(why.contains("same service: Azure OpenAI"), "{kind}: {why}");
+        if kind != "pagerduty" {
+            assert!(why.contains("same region: Sweden Central"), "{kind}: {why}");
+        }
+        let markdown = answer["markdown"].as_str().unwrap();
+        assert!(
+            markdown.contains("/incidents/8GCS-858)"),
+            "{kind}: a link a relay can post: {markdown}"
+        );
+    }
+    // Bad payloads: a 400 that names the field, or the kinds that are read.
+    for (payload, says) in [
+        (&b"not json"[..], "the body is not JSON"),
+        (br#"{"alerts": {"a": 1}}"#, "`alerts` must be a list"),
+        (
+            br#"{"version": "4", "alerts": [{"labels": {"alertname": 3}}]}"#,
+            "`alerts[0].labels.alertname` must be a string",
+        ),
+        (
+            br#"{"event": {"data": {"title": ""}}}"#,
+            "`event.data.title`",
+        ),
+        (br#"{"hello": "world"}"#, "Alertmanager's webhook"),
+    ] {
+        let resp = test::call_service(&app, post(payload.to_vec(), Some(TOKEN))).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let text = body(resp).await;
+        assert!(text.contains(says), "{text}");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod ingest;
+mod related;
 mod repairs;
 mod search;
 mod serve;
@@ -45,6 +46,8 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Show one incident.
     Show(show::ShowArgs),
+    /// Past incidents like an alert (its text, service and region), with why each matched.
+    Related(related::RelatedArgs),
     /// Print every incident as JSON Lines.
     Export,
     /// List repair items across incidents.
@@ -140,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run_ingest(&cli, &data, args),
         Command::Search(args) => search::run_search(&cli, &data, args),
         Command::Show(args) => show::run_show(&data, args),
+        Command::Related(args) => related::run_related(&cli, &data, args),
         Command::Export => show::run_export(&data),
         Command::Repairs(args) => repairs::run_repairs(&cli, &data, args),
         Command::Repair(args) => repairs::run_repair(&data, args),

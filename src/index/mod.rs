@@ -6,6 +6,7 @@ mod doc_bits;
 pub mod facet_count;
 mod match_set;
 pub mod query;
+pub mod related;
 pub mod request;
 pub mod schema;
 pub mod search;
@@ -19,6 +20,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 
 use crate::catalog::{Catalogue, Vocabulary};
 
+pub use related::{Reason, Related, RelatedQuery};
 pub use request::{Facet, SearchRequest};
 pub use schema::{Fields, SCHEMA_VERSION};
 

@@ -118,6 +118,37 @@ pub fn search_guarded(
     }
 }
 
+/// "Past incidents like this" for the pages and the API, with the index guarded as for search.
+pub fn related_guarded(
+    state: &web::Data<AppState>,
+    query: &crate::index::RelatedQuery,
+) -> Result<Vec<crate::index::Related>, WebError> {
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.related(query)));
+    match outcome {
+        Ok(Ok(related)) => Ok(related),
+        failed => {
+            state.clone().into_inner().check_index_soon();
+            Err(match failed {
+                Ok(Err(e)) => WebError::internal(e),
+                _ => WebError::Internal(format!("related incidents for {:?} panicked", query.text)),
+            })
+        }
+    }
+}
+
+/// The alert that `/related` and its API describe with `text`, `service` and `region`: read
+/// as the plain payload is (one rule for what such an alert must hold).
+pub fn related_alert(
+    text: &str,
+    service: &str,
+    region: &str,
+) -> Result<crate::alert::Alert, crate::alert::AlertError> {
+    let payload = serde_json::json!({"text": text, "service": service, "region": region});
+    let mut alerts = crate::alert::read(&payload)?;
+    Ok(alerts.remove(0))
+}
+
 /// Read a search from query parameters (shared with the API): the library's one parser.
 pub fn search_request(
     params: &Params,

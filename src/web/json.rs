@@ -259,3 +259,78 @@ pub fn warnings_json(incidents: &[Incident]) -> Vec<WarningsJson<'_>> {
     out.sort_by(|a, b| b.problems.len().cmp(&a.problems.len()).then(a.id.cmp(b.id)));
     out
 }
+
+/// One alert answered: what was read from it, the incidents like it with why, and the same as
+/// Markdown with absolute links (for a relay to post to chat).
+pub fn alert_json(
+    alert: &crate::alert::Alert,
+    query: &crate::index::RelatedQuery,
+    related: &[crate::index::Related],
+    origin: &str,
+) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = related
+        .iter()
+        .map(|r| {
+            let review = r.hit.incident.current();
+            let why: Vec<String> = r.reasons.iter().map(|x| x.describe()).collect();
+            serde_json::json!({
+                "id": r.hit.incident.id,
+                "title": review.title,
+                "url": format!("{origin}/incidents/{}", r.hit.incident.id),
+                "impact_start": review.impact_start,
+                "services": review.services,
+                "regions": review.regions,
+                "score": r.score,
+                "reasons": r.reasons,
+                "why": why.join("; "),
+            })
+        })
+        .collect();
+    let mut markdown = format!(
+        "**Past incidents like \"{}\"**\n",
+        markdown_text(&alert.title)
+    );
+    if related.is_empty() {
+        markdown.push_str("None found.\n");
+    }
+    for (n, r) in related.iter().enumerate() {
+        let review = r.hit.incident.current();
+        let day = review
+            .impact_start
+            .map(|t| format!(" ({})", t.strftime("%Y-%m-%d")))
+            .unwrap_or_default();
+        let why: Vec<String> = r.reasons.iter().map(|x| x.describe()).collect();
+        markdown.push_str(&format!(
+            "{}. [{}]({origin}/incidents/{}){day}: {}\n",
+            n + 1,
+            markdown_text(&review.title),
+            r.hit.incident.id,
+            markdown_text(&why.join("; ")),
+        ));
+    }
+    serde_json::json!({
+        "kind": alert.kind,
+        "title": alert.title,
+        "service": alert.service,
+        "region": alert.region,
+        "read_as": {"services": query.services, "regions": query.regions},
+        "related": items,
+        "markdown": markdown,
+    })
+}
+
+/// Text safe inside Markdown link text and emphasis: its markup characters escaped, one line.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '[' | ']' | '(' | ')' | '*' | '_' | '`' | '<' | '>' | '#' | '|' | '"' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", read().to(api::related_get))
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
+    .route("/api/v1/alerts", web::post().to(api::alerts))
     .route("/warnings", read().to(warnings::page))
     .route("/api/v1/warnings", read().to(warnings::api))
     .route("/healthz", read().to(ops::healthz))

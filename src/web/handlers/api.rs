@@ -156,26 +156,26 @@ pub async fn update_repair(
     Ok(HttpResponse::Ok().json(crate::web::json::repair_json(&record, today())))
 }
 
+/// Past incidents like an alert given as text (and a service and region, optional): the
+/// answer `POST /api/v1/alerts` gives for one alert.
 pub async fn related_json(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    text: &str,
-    limit: usize,
+    body: &RelatedBody,
 ) -> Result<HttpResponse, ApiError> {
     read_access(req, state)?;
-    if text.trim().is_empty() {
-        return Err(ApiError(WebError::BadRequest(
-            "give the alert's text as `text`".into(),
-        )));
-    }
-    let request = crate::index::SearchRequest::related(text, limit);
-    let results = crate::web::common::search_guarded(state, &request)?;
-    let record = record_fn(state);
-    Ok(HttpResponse::Ok().json(crate::web::json::search_json(
-        &request.query,
-        &results,
-        &record,
-        today(),
+    let alert = crate::web::common::related_alert(
+        &body.text,
+        body.service.as_deref().unwrap_or(""),
+        body.region.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| ApiError(WebError::BadRequest(e.to_string())))?;
+    let query = alert.query(&state.catalogue, body.limit.unwrap_or(5));
+    let related = crate::web::common::related_guarded(state, &query)?;
+    let info = req.connection_info().clone();
+    let origin = format!("{}://{}", info.scheme(), info.host());
+    Ok(HttpResponse::Ok().json(crate::web::json::alert_json(
+        &alert, &query, &related, &origin,
     )))
 }
 
@@ -184,16 +184,21 @@ pub async fn related_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(req.query_string());
-    let limit = params
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(5);
-    related_json(&req, &state, params.get("text").unwrap_or(""), limit).await
+    let body = RelatedBody {
+        text: params.get("text").unwrap_or("").to_string(),
+        service: params.get("service").map(str::to_string),
+        region: params.get("region").map(str::to_string),
+        limit: params.get("limit").and_then(|l| l.parse().ok()),
+    };
+    related_json(&req, &state, &body).await
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RelatedBody {
     pub text: String,
+    pub service: Option<String>,
+    pub region: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -202,7 +207,43 @@ pub async fn related_post(
     state: web::Data<AppState>,
     body: web::Json<RelatedBody>,
 ) -> Result<HttpResponse, ApiError> {
-    related_json(&req, &state, &body.text, body.limit.unwrap_or(5)).await
+    related_json(&req, &state, &body).await
+}
+
+/// `POST /api/v1/alerts`: an alerting system's webhook (Alertmanager, Grafana, PagerDuty, or
+/// plain `{"text", "service", "region"}`); for each alert, the past incidents like it with why
+/// they match, and a Markdown text with links that a relay can post to chat. Token-authenticated
+/// like the other writes (it is what a webhook sender can hold); nothing is stored.
+pub async fn alerts(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    writer(&req, &state)?;
+    let payload: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(WebError::BadRequest(format!(
+            "the body is not JSON ({e}); send the alerting system's webhook payload"
+        )))
+    })?;
+    let alerts =
+        crate::alert::read(&payload).map_err(|e| ApiError(WebError::BadRequest(e.to_string())))?;
+    let info = req.connection_info().clone();
+    let origin = format!("{}://{}", info.scheme(), info.host());
+    let st = state.clone();
+    let answers = blocking(move || {
+        alerts
+            .iter()
+            .map(|alert| {
+                let query = alert.query(&st.catalogue, 5);
+                let related = st.index.related(&query).map_err(WebError::internal)?;
+                Ok(crate::web::json::alert_json(
+                    alert, &query, &related, &origin,
+                ))
+            })
+            .collect::<Result<Vec<_>, WebError>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "alerts": answers })))
 }
 
 /// Re-read the corpus (the server holds the index and store, so ingest runs here).

@@ -87,6 +87,8 @@ pub struct IncidentPage {
     pub source: String,
     pub source_url: Option<String>,
     pub warnings: Vec<String>,
+    /// Past incidents like this one, with why (from the function alerts are answered by).
+    pub similar: Vec<super::search::RelatedView>,
 }
 
 fn blocks(text: &str) -> Vec<Block> {
@@ -287,6 +289,7 @@ pub fn build(
         source: review.source.clone(),
         source_url: review.source_url.clone(),
         warnings: review.warnings.clone(),
+        similar: Vec::new(),
     })
 }
 
@@ -305,5 +308,14 @@ pub async fn page(
         ),
     };
     let incident = state.index.get(&id)?;
-    html(&build(&state, layout, &incident, revision)?)
+    let mut page = build(&state, layout, &incident, revision)?;
+    let like = crate::index::RelatedQuery::like(incident.current(), 6);
+    page.similar = super::search::related_views(
+        &crate::web::common::related_guarded(&state, &like)?
+            .into_iter()
+            .filter(|r| r.hit.incident.id != incident.id)
+            .take(5)
+            .collect::<Vec<_>>(),
+    );
+    html(&page)
 }

@@ -78,10 +78,13 @@ fn value_label(state: &AppState, facet: Facet, value: &str) -> String {
 }
 
 pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
-    results
-        .hits
-        .iter()
-        .map(|h| {
+    results.hits.iter().map(hit_view).collect()
+}
+
+/// One hit as the result lists show it.
+pub fn hit_view(h: &crate::index::search::Hit) -> HitView {
+    {
+        {
             let r = h.incident.current();
             HitView {
                 url: format!("/incidents/{}", h.incident.id),
@@ -109,8 +112,8 @@ pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
                 section_label: h.section.label(),
                 snippet: h.snippet.clone(),
             }
-        })
-        .collect()
+        }
+    }
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -194,7 +197,31 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 pub struct RelatedPage {
     pub layout: Layout,
     pub text: String,
-    pub hits: Vec<HitView>,
+    pub service: String,
+    pub region: String,
+    pub hits: Vec<RelatedView>,
+}
+
+/// A past incident like the alert, and why it matched.
+pub struct RelatedView {
+    pub hit: HitView,
+    pub why: String,
+}
+
+/// Related incidents as the pages list them.
+pub fn related_views(related: &[crate::index::Related]) -> Vec<RelatedView> {
+    related
+        .iter()
+        .map(|r| RelatedView {
+            hit: hit_view(&r.hit),
+            why: r
+                .reasons
+                .iter()
+                .map(|x| x.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect()
 }
 
 pub async fn related_page(
@@ -203,26 +230,31 @@ pub async fn related_page(
 ) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
-    let text = params.get("text").unwrap_or("").to_string();
     let wants_json = req
         .headers()
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
     if wants_json {
-        return super::api::related_json(&req, &state, &text, 5)
-            .await
-            .map_err(|e| e.0);
+        return super::api::related_get(req, state).await.map_err(|e| e.0);
     }
-    let hits = if text.trim().is_empty() {
-        Vec::new()
-    } else {
-        hit_views(&search_guarded(
+    let text = params.get("text").unwrap_or("").to_string();
+    let service = params.get("service").unwrap_or("").to_string();
+    let region = params.get("region").unwrap_or("").to_string();
+    let hits = match crate::web::common::related_alert(&text, &service, &region) {
+        Ok(alert) => related_views(&crate::web::common::related_guarded(
             &state,
-            &crate::index::SearchRequest::related(&text, 5),
-        )?)
+            &alert.query(&state.catalogue, 5),
+        )?),
+        Err(_) => Vec::new(),
     };
-    html(&RelatedPage { layout, text, hits })
+    html(&RelatedPage {
+        layout,
+        text,
+        service,
+        region,
+        hits,
+    })
 }
 
 #[derive(Template)]
