@@ -114,6 +114,15 @@ pub fn read(payload: &Value) -> Result<Vec<Alert>, AlertError> {
     Err(AlertError::UnknownKind)
 }
 
+/// The alert that `/related`, its API and `ikb related` describe with `text`, `service` and
+/// `region` (empty: not given): read as the plain payload is, so one rule says what such an
+/// alert must hold.
+pub fn plain(text: &str, service: &str, region: &str) -> Result<Alert, AlertError> {
+    let payload = serde_json::json!({"text": text, "service": service, "region": region});
+    let mut alerts = read(&payload)?;
+    Ok(alerts.remove(0))
+}
+
 /// Alertmanager's and Grafana's payloads: a group of alerts with labels and annotations, and
 /// the labels and annotations common to the group.
 fn grouped(kind: Kind, top: &Map<String, Value>, alerts: &Value) -> Result<Vec<Alert>, AlertError> {

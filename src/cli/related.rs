@@ -31,7 +31,7 @@ pub struct RelatedArgs {
 pub fn run_related(cli: &Cli, data: &DataDir, args: &RelatedArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let catalogue = catalogue(cli)?;
-    let alert = incident_kb::web::common::related_alert(
+    let alert = incident_kb::alert::plain(
         &args.text.join(" "),
         args.service.as_deref().unwrap_or(""),
         args.region.as_deref().unwrap_or(""),

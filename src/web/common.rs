@@ -137,18 +137,6 @@ pub fn related_guarded(
     }
 }
 
-/// The alert that `/related` and its API describe with `text`, `service` and `region`: read
-/// as the plain payload is (one rule for what such an alert must hold).
-pub fn related_alert(
-    text: &str,
-    service: &str,
-    region: &str,
-) -> Result<crate::alert::Alert, crate::alert::AlertError> {
-    let payload = serde_json::json!({"text": text, "service": service, "region": region});
-    let mut alerts = crate::alert::read(&payload)?;
-    Ok(alerts.remove(0))
-}
-
 /// Read a search from query parameters (shared with the API): the library's one parser.
 pub fn search_request(
     params: &Params,

@@ -164,7 +164,7 @@ pub async fn related_json(
     body: &RelatedBody,
 ) -> Result<HttpResponse, ApiError> {
     read_access(req, state)?;
-    let alert = crate::web::common::related_alert(
+    let alert = crate::alert::plain(
         &body.text,
         body.service.as_deref().unwrap_or(""),
         body.region.as_deref().unwrap_or(""),

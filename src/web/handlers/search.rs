@@ -241,7 +241,7 @@ pub async fn related_page(
     let text = params.get("text").unwrap_or("").to_string();
     let service = params.get("service").unwrap_or("").to_string();
     let region = params.get("region").unwrap_or("").to_string();
-    let hits = match crate::web::common::related_alert(&text, &service, &region) {
+    let hits = match crate::alert::plain(&text, &service, &region) {
         Ok(alert) => related_views(&crate::web::common::related_guarded(
             &state,
             &alert.query(&state.catalogue, 5),
