@@ -1108,3 +1108,39 @@ async fn alert_webhooks_of_each_kind_answer_the_incident_they_describe_first() {
         assert!(text.contains(says), "{text}");
     }
 }
+
+#[actix_web::test]
+async fn a_short_first_page_goes_on_with_the_incidents_that_have_most_of_the_words() {
+    let a = "+++\ntitle = \"Orders piled up\"\ndate = \"2025-01-10T10:00:00Z\"\n+++\n## Impact\nThe billing queue backlog grew and consumers were stuck for an hour.\n";
+    let b = "+++\ntitle = \"Slow invoices\"\ndate = \"2025-02-10T10:00:00Z\"\n+++\n## Impact\nThe billing queue backlog grew while consumers restarted.\n";
+    let (_tmp, state) = state(&[("a.md", a), ("b.md", b)]);
+    let app = app!(state);
+    let (s, page) = get(&app, "/search?q=billing+queue+backlog+stuck+consumers").await;
+    assert_eq!(s, StatusCode::OK);
+    let (first, more) = page.split_once("id=\"more-hits\"").expect("a second block");
+    assert!(
+        first.contains("/incidents/2025-01-10-orders-piled-up"),
+        "{first}"
+    );
+    assert!(
+        more.contains("More incidents with at least 3 of your 5 words"),
+        "down to the fewest words that fill the block: {more}"
+    );
+    assert!(
+        more.contains("/incidents/2025-02-10-slow-invoices"),
+        "{more}"
+    );
+    let (_, json) = get(
+        &app,
+        "/api/v1/search?q=billing+queue+backlog+stuck+consumers",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["total"], 1, "the second block is not counted");
+    assert_eq!(v["more"][0]["id"], "2025-02-10-slow-invoices");
+    assert_eq!(v["more_words"]["words_matched"], 3);
+    assert_eq!(v["more_words"]["words"], 5);
+    // A full first page has no second block.
+    let (_, page) = get(&app, "/search?q=azure").await;
+    assert!(!page.contains("id=\"more-hits\""));
+}

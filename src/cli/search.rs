@@ -91,7 +91,39 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
     if let Some(note) = results.partial_note() {
         writeln!(out, "note: {note}")?;
     }
-    for (n, hit) in results.hits.iter().enumerate() {
+    let blocks = [(None, &results.hits), (results.more_note(), &results.more)];
+    for (heading, hits) in blocks {
+        if let Some(h) = heading {
+            writeln!(out, "\n{h}:")?;
+        }
+        write_hits(&mut out, hits, args.offset)?;
+    }
+    writeln!(
+        out,
+        "{} incidents ({:.1} ms)",
+        results.total,
+        results.took.as_secs_f64() * 1000.0
+    )?;
+    for (name, counts) in &results.facets {
+        if counts.is_empty() {
+            continue;
+        }
+        let top: Vec<String> = counts
+            .iter()
+            .take(6)
+            .map(|c| format!("{} ({})", c.value, c.count))
+            .collect();
+        writeln!(out, "  {}: {}", name.name(), top.join(", "))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_hits(
+    out: &mut impl Write,
+    hits: &[incident_kb::index::search::Hit],
+    offset: usize,
+) -> anyhow::Result<()> {
+    for (n, hit) in hits.iter().enumerate() {
         let r = hit.incident.current();
         let when = r
             .impact_start
@@ -104,7 +136,7 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
         writeln!(
             out,
             "{:>2}. {}  [{}]",
-            args.offset + n + 1,
+            offset + n + 1,
             r.title,
             hit.incident.id
         )?;
@@ -132,22 +164,5 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
             hit.section.anchor()
         )?;
     }
-    writeln!(
-        out,
-        "{} incidents ({:.1} ms)",
-        results.total,
-        results.took.as_secs_f64() * 1000.0
-    )?;
-    for (name, counts) in &results.facets {
-        if counts.is_empty() {
-            continue;
-        }
-        let top: Vec<String> = counts
-            .iter()
-            .take(6)
-            .map(|c| format!("{} ({})", c.value, c.count))
-            .collect();
-        writeln!(out, "  {}: {}", name.name(), top.join(", "))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -70,6 +70,13 @@ impl DocBits {
         }
     }
 
+    /// Drop the documents `other` has.
+    pub fn remove_all(&mut self, other: &DocBits) {
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w &= !o;
+        }
+    }
+
     /// Add the documents of `other` (of the same segment).
     pub fn union_with(&mut self, other: &DocBits) {
         for (w, o) in self.words.iter_mut().zip(&other.words) {

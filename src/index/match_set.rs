@@ -28,7 +28,15 @@ pub enum Words {
     Every,
     /// Any word.
     Any,
+    /// Fewer words than this many: the incidents with the most words short of it, going down
+    /// one word at a time until there are [`MOST_AT_LEAST`] of them or half the words are
+    /// reached (the second block of a page whose first block, of incidents with every word or
+    /// with the most words, is short).
+    Fewer(usize),
 }
+
+/// How many incidents `Words::Fewer` looks for before it stops taking fewer words.
+pub const MOST_AT_LEAST: u64 = 5;
 
 /// The matching documents of every segment, and how many of the words each of them has.
 #[derive(Debug)]
@@ -130,9 +138,40 @@ pub fn evaluate(
         }
         counts.push((*ord, words));
     }
+    if let Words::Fewer(top) = want {
+        // The incidents with `top` words or more are left out; of the rest, those with the most.
+        let top = top.clamp(1, n);
+        let all: Vec<DocBits> = counts.iter().map(|(_, c)| c.at_least(top)).collect();
+        let without_all = |k: usize| -> Vec<(SegmentOrdinal, DocBits)> {
+            counts
+                .iter()
+                .zip(&all)
+                .map(|((ord, c), all)| {
+                    let mut some = c.at_least(k);
+                    some.remove_all(all);
+                    (*ord, some)
+                })
+                .collect()
+        };
+        let mut found = None;
+        for k in (n.div_ceil(2).max(1)..top).rev() {
+            let sets = without_all(k);
+            let total: u64 = sets.iter().map(|(_, s)| s.len()).sum();
+            if total > 0 {
+                found = Some((sets, k));
+            }
+            if total >= MOST_AT_LEAST {
+                break;
+            }
+        }
+        return Ok(match found {
+            Some((sets, k)) => match_set(sets, k),
+            None => match_set(without_all(n), 0),
+        });
+    }
     let most = counts.iter().map(|(_, c)| c.max()).max().unwrap_or(0);
     let k = match want {
-        Words::Every => most.max(1),
+        Words::Every | Words::Fewer(_) => most.max(1),
         Words::Any => 1,
     };
     Ok(MatchSet {

@@ -98,10 +98,37 @@ pub struct SearchResults {
     /// Set when no incident has every word of the query: (how many of the words each match
     /// has, how many words the query has).
     pub partial: Option<(usize, usize)>,
+    /// The second block of a first page whose incidents with every word are few: the
+    /// incidents with the most of the words short of all (at most [`MORE_HITS`]), and (how
+    /// many words they have, how many the query has).
+    pub more: Vec<Hit>,
+    pub more_words: Option<(usize, usize)>,
     pub took: Duration,
 }
 
+/// A first page with fewer incidents than this that have every word also lists the
+/// incidents with most of the words.
+pub const MORE_WHEN_FEWER: usize = 10;
+/// How many incidents the second block lists.
+pub const MORE_HITS: usize = 5;
+
 impl SearchResults {
+    /// The heading of the second block: "More incidents with 5 of your 6 words", or "with at
+    /// least 3 of your 6 words".
+    pub fn more_note(&self) -> Option<String> {
+        if self.more.is_empty() {
+            return None;
+        }
+        let Some((have, of)) = self.more_words else {
+            return Some("More incidents with some of your words".to_string());
+        };
+        Some(if have + 1 == of {
+            format!("More incidents with {have} of your {of} words")
+        } else {
+            format!("More incidents with at least {have} of your {of} words")
+        })
+    }
+
     /// What to tell the reader when no incident has every word of the query.
     pub fn partial_note(&self) -> Option<String> {
         let (have, of) = self.partial?;
@@ -131,6 +158,8 @@ impl Pass {
             facets: self.facets,
             hint,
             partial: self.partial,
+            more: Vec::new(),
+            more_words: None,
             took: started.elapsed(),
         }
     }
@@ -336,12 +365,21 @@ impl SearchIndex {
         // to tantivy's parser.
         let query = QueryText::parse(&req.query);
         let mut hint = query.hint.clone();
-        let pass = match self.plain(&searcher, &query, req) {
+        let plain = self.plain(&searcher, &query, req);
+        // Whether a first page with few incidents that have every word gets a second block.
+        let wants_more = |pass: &Pass| {
+            req.words == Words::Every
+                && req.offset == 0
+                && req.sort == Sort::Relevance
+                && pass.total < MORE_WHEN_FEWER.min(req.limit.max(1))
+        };
+        let mut more_any: Option<Vec<Hit>> = None;
+        let pass = match &plain {
             Some(plain) => {
                 if !query.is_empty() && plain.words.is_empty() {
                     hint.get_or_insert_with(|| ONLY_COMMON_WORDS.to_string());
                 }
-                self.run_plain(&searcher, &plain, !query.is_empty(), req)?
+                self.run_plain(&searcher, plain, !query.is_empty(), req)?
             }
             None => {
                 let (text, syntax_hint) = self.text_query(&query.text);
@@ -352,6 +390,24 @@ impl SearchIndex {
                         Some(all) if req.words == Words::Every => {
                             let first = self.run(&searcher, Some(all), req)?;
                             if first.total > 0 {
+                                if wants_more(&first) && first.partial.is_none() {
+                                    // Tantivy's path: the best matches of any word, past the
+                                    // ones with every word.
+                                    let some = SearchRequest {
+                                        limit: MORE_HITS + first.hits.len(),
+                                        offset: 0,
+                                        ..req.clone()
+                                    };
+                                    let shown: Vec<&str> =
+                                        first.hits.iter().map(|h| h.incident.id.as_str()).collect();
+                                    let hits = self.run(&searcher, Some(any), &some)?.hits;
+                                    more_any = Some(
+                                        hits.into_iter()
+                                            .filter(|h| !shown.contains(&h.incident.id.as_str()))
+                                            .take(MORE_HITS)
+                                            .collect(),
+                                    );
+                                }
                                 first
                             } else {
                                 self.run(&searcher, Some(any), req)?
@@ -370,7 +426,30 @@ impl SearchIndex {
             .chain(hint.as_deref())
             .collect();
         let hint = (!notes.is_empty()).then(|| notes.join(" "));
-        Ok(pass.results(hint, started))
+        // Few incidents have every word: the ones with most of them follow, marked, on the
+        // same first page (a symptom typed in other words than the review's still finds it).
+        let second = match &plain {
+            Some(plain) if plain.words.len() >= 2 && wants_more(&pass) => {
+                let most = SearchRequest {
+                    // Fewer words than the first block's incidents have.
+                    words: Words::Fewer(pass.partial.map_or(plain.words.len(), |(k, _)| k)),
+                    limit: MORE_HITS,
+                    offset: 0,
+                    ..req.clone()
+                };
+                Some(self.run_plain(&searcher, plain, true, &most)?)
+            }
+            _ => None,
+        };
+        let mut results = pass.results(hint, started);
+        if let Some(second) = second.filter(|p| !p.hits.is_empty()) {
+            results.more = second.hits;
+            results.more_words = second.partial;
+        } else if let Some(hits) = more_any {
+            results.more = hits;
+        }
+        results.took = started.elapsed();
+        Ok(results)
     }
 
     /// Whether `term` (of the id or tracking id field) names an incident. A word that does is
@@ -483,7 +562,10 @@ impl SearchIndex {
             (Sort::Relevance, Some(text)) if total > 0 => {
                 // Every word (k == n) or any word (k == 1) matches exactly the set; between
                 // the two, or within filters, the set decides.
-                let query: Box<dyn Query> = if plain.filters.is_empty() && (k == n || k == 1) {
+                let query: Box<dyn Query> = if plain.filters.is_empty()
+                    && !matches!(req.words, Words::Fewer(_))
+                    && (k == n || k == 1)
+                {
                     text.box_clone()
                 } else {
                     Box::new(InSet::new(text.box_clone(), searcher, &matches))
@@ -500,7 +582,8 @@ impl SearchIndex {
                 .collect(),
         };
         tracing::trace!(total, matching = ?(t1 - t0), top = ?t1.elapsed(), "plain search");
-        let partial = (req.words == Words::Every && k < n && total > 0).then_some((k, n));
+        let partial = (matches!(req.words, Words::Every | Words::Fewer(_)) && k < n && total > 0)
+            .then_some((k, n));
         self.tail(
             searcher,
             text.as_deref(),

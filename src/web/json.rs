@@ -136,6 +136,12 @@ pub struct SearchJson<'a> {
     /// Set when no incident has every word: the matches have `words_matched` of `words`.
     pub partial: Option<PartialJson>,
     pub hits: Vec<HitJson<'a>>,
+    /// The second block of a short first page: incidents with most of the words, after `hits`
+    /// and not counted in `total` (`more_words` says how many words they have).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<HitJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more_words: Option<PartialJson>,
     pub facets: FacetsJson<'a>,
 }
 
@@ -150,6 +156,19 @@ fn facet(r: &SearchResults, facet: Facet) -> &[crate::index::search::FacetCount]
         .iter()
         .find(|(f, _)| *f == facet)
         .map_or(&[], |(_, v)| v.as_slice())
+}
+
+fn hit_json<'a>(
+    h: &'a Hit,
+    record: &dyn Fn(&str) -> Option<RepairRecord>,
+    today: jiff::civil::Date,
+) -> HitJson<'a> {
+    HitJson {
+        incident: incident_json(&h.incident, h.incident.current(), record, today),
+        score: h.score,
+        section: h.section.as_str(),
+        snippet: h.snippet.marked_text(),
+    }
 }
 
 pub fn search_json<'a>(
@@ -170,13 +189,19 @@ pub fn search_json<'a>(
         hits: results
             .hits
             .iter()
-            .map(|h: &Hit| HitJson {
-                incident: incident_json(&h.incident, h.incident.current(), record, today),
-                score: h.score,
-                section: h.section.as_str(),
-                snippet: h.snippet.marked_text(),
-            })
+            .map(|h| hit_json(h, record, today))
             .collect(),
+        more: results
+            .more
+            .iter()
+            .map(|h| hit_json(h, record, today))
+            .collect(),
+        more_words: results
+            .more_words
+            .map(|(words_matched, words)| PartialJson {
+                words_matched,
+                words,
+            }),
         facets: FacetsJson {
             service: facet(results, Facet::Service),
             region: facet(results, Facet::Region),

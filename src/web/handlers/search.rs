@@ -55,6 +55,9 @@ pub struct SearchPage {
     pub hint: Option<String>,
     pub partial_note: Option<String>,
     pub hits: Vec<HitView>,
+    /// The second block: incidents with most of the words, under its heading.
+    pub more_note: Option<String>,
+    pub more: Vec<HitView>,
     pub facets: Vec<FacetGroupView>,
     pub active_filters: Vec<LinkView>,
     pub sorts: Vec<LinkView>,
@@ -179,6 +182,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         hint: results.hint.clone(),
         partial_note: results.partial_note(),
         hits: hit_views(&results),
+        more_note: results.more_note(),
+        more: results.more.iter().map(hit_view).collect(),
         facets,
         active_filters,
         sorts,
