@@ -44,8 +44,13 @@ const BOILERPLATE: [&str; 30] = [
 /// How much sharing each thing counts, against the best match of words counting 1.
 const SAME_SERVICE: f32 = 1.0;
 const SAME_REGION: f32 = 0.5;
-/// How many incidents of each kind are weighed before the best are kept.
-const POOL: usize = 50;
+/// How many incidents of each kind are weighed before the best are kept (each is a hit with
+/// its snippet: the pool is most of the cost).
+const POOL: usize = 12;
+/// The most words of the text asked with (the first ones, each once).
+const MAX_WORDS: usize = 24;
+/// The words an incident's own question has (see [`RelatedQuery::like`]).
+const LIKE_WORDS: usize = 12;
 
 /// What the incidents should resemble: words, and the catalogue's names of services and
 /// regions (as [`crate::catalog::Catalogue`] spells them).
@@ -90,15 +95,27 @@ impl RelatedQuery {
     /// and the opening of its summary, its primary service and its regions.
     pub fn like(review: &crate::incident::Review, limit: usize) -> RelatedQuery {
         let summary = review.text_of(crate::incident::SectionKind::WhatHappened);
+        // The first sentence says what happened; the rest is detail every review has.
         let opening: String = summary
             .split("\n\n")
             .next()
             .unwrap_or("")
+            .split(". ")
+            .next()
+            .unwrap_or("")
             .chars()
-            .take(400)
+            .take(300)
+            .collect();
+        // A dozen words: the title's, then the opening's. Each word is a posting list to walk;
+        // more say little that the service and regions do not.
+        let text: Vec<&str> = review
+            .title
+            .split_whitespace()
+            .chain(opening.split_whitespace())
+            .take(LIKE_WORDS)
             .collect();
         RelatedQuery {
-            text: format!("{} {opening}", review.title),
+            text: text.join(" "),
             services: review.services.iter().take(1).cloned().collect(),
             regions: review.regions.iter().take(3).cloned().collect(),
             limit,
@@ -118,12 +135,18 @@ impl SearchIndex {
             .map(|w| w.trim_matches(['.', '-']))
             .filter(|w| !w.is_empty() && !BOILERPLATE.contains(&w.to_lowercase().as_str()))
             .map(str::to_string)
-            .collect();
+            .fold(Vec::new(), |mut words: Vec<String>, w| {
+                if words.len() < MAX_WORDS && !words.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
+                    words.push(w);
+                }
+                words
+            });
         let mut pool: Vec<Hit> = Vec::new();
         let mut word_scores: HashMap<String, f32> = HashMap::new();
         if !words.is_empty() {
             let mut by_words = SearchRequest::related(&words.join(" "), 1);
             by_words.limit = POOL;
+            by_words.top_only = true;
             for hit in self.search(&by_words)?.hits {
                 word_scores.insert(hit.incident.id.clone(), hit.score);
                 pool.push(hit);
@@ -136,7 +159,8 @@ impl SearchIndex {
             }
             let mut same = SearchRequest::related(&words.join(" "), 1);
             same.filters = vec![(facet, values.clone())];
-            same.limit = POOL;
+            same.limit = POOL / 2;
+            same.top_only = true;
             if words.is_empty() {
                 same.query.clear();
             }

@@ -179,6 +179,9 @@ pub struct SearchRequest {
     pub words: Words,
     /// What the request could not use as given, said with the results.
     pub notes: Vec<String>,
+    /// Only the best hits are wanted, not the total or facet counts (the passes of "past
+    /// incidents like this"): tantivy may then skip what cannot reach the top.
+    pub top_only: bool,
 }
 
 /// A parameter that cannot be read, with the rule it breaks.
@@ -287,6 +290,7 @@ impl SearchRequest {
             limit,
             words: Words::default(),
             notes,
+            top_only: false,
         };
         Ok((request, page))
     }

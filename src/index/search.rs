@@ -521,6 +521,39 @@ impl SearchIndex {
         let err = tantivy_err(&self.path);
         let t0 = Instant::now();
         let facet_indexes = self.facet_indexes.for_searcher(searcher).map_err(&err)?;
+        let n = plain.words.len();
+        if req.top_only && req.words == Words::Any && impact_range(req).is_none() && n > 0 {
+            // Any word, only the top: tantivy ranks by the words without counting every match;
+            // a facet filter is a required clause (a match of no word still counts, scored 0).
+            let term = |t: &Term, o: IndexRecordOption| -> Box<dyn Query> {
+                Box::new(TermQuery::new(t.clone(), o))
+            };
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = plain
+                .words
+                .iter()
+                .map(|t| (Occur::Should, term(t, IndexRecordOption::WithFreqs)))
+                .collect();
+            for values in &plain.filters {
+                let any: Box<dyn Query> = Box::new(BooleanQuery::new(
+                    values
+                        .iter()
+                        .map(|t| (Occur::Should, term(t, IndexRecordOption::Basic)))
+                        .collect(),
+                ));
+                clauses.push((Occur::Must, any));
+            }
+            let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+            let top = TopDocs::with_limit(req.limit.clamp(1, MAX_LIMIT)).order_by_score();
+            let addresses = searcher.search(&text, &top).map_err(&err)?;
+            return self.tail(
+                searcher,
+                Some(text.as_ref()),
+                &addresses,
+                &facet_indexes,
+                &[],
+                None,
+            );
+        }
         let matches = if has_text && plain.words.is_empty() {
             MatchSet {
                 segments: Vec::new(),
@@ -538,7 +571,6 @@ impl SearchIndex {
             .map_err(&err)?
         };
         let total = matches.total() as usize;
-        let n = plain.words.len();
         let k = matches.words_matched;
         let term = |t: &Term| Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
         let text: Option<Box<dyn Query>> = match n {
@@ -632,8 +664,14 @@ impl SearchIndex {
             req.sort
         };
         // One pass: the page's top documents, and every match as a bitmap for the total and
-        // the facet counts.
+        // the facet counts (unless only the top is wanted).
         let (addresses, matches) = match sort {
+            Sort::Relevance if req.top_only => (
+                searcher
+                    .search(&query, &top.order_by_score())
+                    .map_err(&err)?,
+                Vec::new(),
+            ),
             Sort::Relevance => searcher
                 .search(&query, &(top.order_by_score(), Matches))
                 .map_err(&err)?,
@@ -683,8 +721,13 @@ impl SearchIndex {
         partial: Option<(usize, usize)>,
     ) -> Result<Pass, IndexError> {
         let t0 = Instant::now();
-        let total = matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize;
         let hits = self.hits(searcher, text, addresses)?;
+        // Without a match set (only the top was wanted) the total is what was found.
+        let total = if matches.is_empty() {
+            hits.len()
+        } else {
+            matches.iter().map(|(_, bits)| bits.len()).sum::<u64>() as usize
+        };
         let t1 = Instant::now();
         let facets = facet_counts(facet_indexes, matches);
         tracing::trace!(total, hits = ?(t1 - t0), facets = ?t1.elapsed(), "search tail");
