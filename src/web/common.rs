@@ -104,18 +104,11 @@ pub fn search_guarded(
     state: &web::Data<AppState>,
     request: &SearchRequest,
 ) -> Result<SearchResults, WebError> {
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.search(request)));
-    match outcome {
-        Ok(Ok(results)) => Ok(results),
-        failed => {
-            state.clone().into_inner().check_index_soon();
-            Err(match failed {
-                Ok(Err(e)) => WebError::internal(e),
-                _ => WebError::Internal(format!("the search for {:?} panicked", request.query)),
-            })
-        }
-    }
+    guarded(
+        state,
+        |index| index.search(request),
+        || format!("the search for {:?}", request.query),
+    )
 }
 
 /// "Past incidents like this" for the pages and the API, with the index guarded as for search.
@@ -123,15 +116,28 @@ pub fn related_guarded(
     state: &web::Data<AppState>,
     query: &crate::index::RelatedQuery,
 ) -> Result<Vec<crate::index::Related>, WebError> {
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.index.related(query)));
+    guarded(
+        state,
+        |index| index.related(query),
+        || format!("related incidents for {:?}", query.text),
+    )
+}
+
+/// A read of the index that cannot take the server down: a panic or an index error is a 500,
+/// and either has the index's files checked soon (damage would explain it).
+fn guarded<T>(
+    state: &web::Data<AppState>,
+    read: impl FnOnce(&crate::index::SearchIndex) -> Result<T, crate::index::IndexError>,
+    what: impl FnOnce() -> String,
+) -> Result<T, WebError> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&state.index)));
     match outcome {
-        Ok(Ok(related)) => Ok(related),
+        Ok(Ok(value)) => Ok(value),
         failed => {
             state.clone().into_inner().check_index_soon();
             Err(match failed {
                 Ok(Err(e)) => WebError::internal(e),
-                _ => WebError::Internal(format!("related incidents for {:?} panicked", query.text)),
+                _ => WebError::Internal(format!("{} panicked", what())),
             })
         }
     }

@@ -235,7 +235,7 @@ pub async fn alerts(
             .iter()
             .map(|alert| {
                 let query = alert.query(&st.catalogue, 5);
-                let related = st.index.related(&query).map_err(WebError::internal)?;
+                let related = crate::web::common::related_guarded(&st, &query)?;
                 Ok(crate::web::json::alert_json(
                     alert, &query, &related, &origin,
                 ))
