@@ -142,6 +142,8 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
     let rank = |ids: &[String], want: &str| ids.iter().position(|i| i == want).map(|p| p + 1);
 
     let mut search = Figures::default();
+    // A symptom query whose page lists fewer than three incidents (with the second block).
+    let mut short_pages = Vec::new();
     for case in &set.search {
         let params = [("q".to_string(), case.q.clone())];
         let (request, _) = SearchRequest::parse(&params, &catalogue, 10).unwrap();
@@ -162,6 +164,9 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
             case.expect
         );
         search.add(&case.q, rank(&ids, &case.expect), case.top, &ids);
+        if ids.len() < 3 {
+            short_pages.push(format!("{:?}: {} incidents", case.q, ids.len()));
+        }
     }
     let mut related = Figures::default();
     for case in &set.alert {
@@ -183,6 +188,7 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
         related.add(&what, rank(&ids, &case.expect), case.top, &ids);
     }
     println!("relevance over corpus/ and ../shared/corpus:");
+    println!("search pages with fewer than three incidents: {short_pages:?}");
     search.print("search");
     related.print("related");
     // Floors: today's figures, so that no change makes them worse unnoticed.
@@ -193,6 +199,9 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
         related.mrr()
     );
     assert!(search.missed.len() <= SEARCH_MISSES, "{:?}", search.missed);
+    // One today: "GPT-5.2 429s" goes to tantivy's parser (GPT-5.2 is three tokens, read as a
+    // phrase) and gets no second block.
+    assert!(short_pages.len() <= 1, "{short_pages:?}");
     assert!(
         related.missed.len() <= RELATED_MISSES,
         "{:?}",
