@@ -178,9 +178,9 @@ fn the_search_request_path_never_answers_5xx() {
             .app_data(state.clone())
             .configure(incident_kb::web::configure),
     ));
-    const KEYS: [&str; 13] = [
+    const KEYS: [&str; 14] = [
         "q", "service", "region", "cause", "status", "year", "stage", "from", "to", "sort", "page",
-        "limit", "text",
+        "limit", "text", "contains",
     ];
     let query = (
         prop::collection::vec((prop::sample::select(&KEYS[..]), value()), 0..6),
@@ -193,6 +193,7 @@ fn the_search_request_path_never_answers_5xx() {
                 "/related",
                 "/api/v1/related",
                 "/repairs.csv",
+                "/search/facets/service",
             ][..],
         ),
     );

@@ -1144,3 +1144,62 @@ async fn a_short_first_page_goes_on_with_the_incidents_that_have_most_of_the_wor
     let (_, page) = get(&app, "/search?q=azure").await;
     assert!(!page.contains("id=\"more-hits\""));
 }
+
+#[actix_web::test]
+async fn every_facet_value_is_a_link_away_and_can_be_filtered_without_javascript() {
+    // More services than the twelve shown beside the results.
+    let extra: Vec<(String, String)> = (0..14)
+        .map(|i| {
+            (
+                format!("svc{i}.md"),
+                format!(
+                    "+++\ntitle = \"Outage {i}\"\nservices = [\"Widget Service {i:02}\"]\n+++\n## Impact\nThe widget queue stalled.\n"
+                ),
+            )
+        })
+        .collect();
+    let extra: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (_tmp, state) = state(&extra);
+    let app = app!(state);
+    let (s, page) = get(&app, "/search?q=widget+queue").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(r#"<a class="all-values" href="/search/facets/service?q=widget+queue">All 14 services…</a>"#),
+        "{page}"
+    );
+    let (s, all) = get(&app, "/search/facets/service?q=widget+queue").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(all.contains("All 14 services"), "{all}");
+    assert!(
+        all.contains("Widget Service 13"),
+        "the values past the twelfth: {all}"
+    );
+    assert!(
+        all.contains(r#"href="/search?q=widget+queue&#38;service=Widget+Service+13""#),
+        "each value adds its filter to the search: {all}"
+    );
+    assert!(
+        all.contains(r#"<input type="hidden" name="q" value="widget queue">"#),
+        "{all}"
+    );
+    let (_, some) = get(
+        &app,
+        "/search/facets/service?q=widget+queue&contains=service+1",
+    )
+    .await;
+    assert!(
+        some.contains("4 of 14 services contain “service 1”"),
+        "{some}"
+    );
+    assert!(
+        some.contains("Widget Service 12") && !some.contains("Widget Service 02"),
+        "{some}"
+    );
+    let (s, _) = get(&app, "/search/facets/colour?q=widget").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = get(&app, "/search/facets/year?year=24").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the search's own rules apply");
+}

@@ -62,6 +62,17 @@ impl Params {
         encode(&pairs)
     }
 
+    /// These parameters without `key` (and without empty values).
+    pub fn without(&self, key: &str) -> String {
+        let pairs: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .filter(|(k, v)| k != key && !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        encode(&pairs)
+    }
+
     pub fn has(&self, key: &str, value: &str) -> bool {
         self.pairs.iter().any(|(k, v)| k == key && v == value)
     }

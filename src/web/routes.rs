@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .route("/", read().to(search::page))
     .route("/search", read().to(search::page))
+    .route("/search/facets/{name}", read().to(search::facet_values))
     .route("/opensearch.xml", read().to(search::opensearch))
     .route("/related", read().to(search::related_page))
     .route("/related", web::post().to(api::related_post))

@@ -37,6 +37,26 @@ pub struct FacetValueView {
 pub struct FacetGroupView {
     pub label: &'static str,
     pub values: Vec<FacetValueView>,
+    /// When the group shows only its most frequent values: "All 57 services…" and the page
+    /// of every value.
+    pub all: Option<LinkView>,
+}
+
+/// How many values a facet shows beside the results; the rest are a link away.
+fn shown_values(facet: Facet) -> usize {
+    if facet == Facet::Year { 30 } else { 12 }
+}
+
+/// A facet's name in the plural, for "All 57 services…".
+fn plural(facet: Facet) -> &'static str {
+    match facet {
+        Facet::Service => "services",
+        Facet::Region => "regions",
+        Facet::Cause => "causes",
+        Facet::RepairStatus => "repair statuses",
+        Facet::Year => "years",
+        Facet::Stage => "stages",
+    }
 }
 
 pub struct LinkView {
@@ -139,7 +159,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             label: facet.label(),
             values: values
                 .iter()
-                .take(if *facet == Facet::Year { 30 } else { 12 })
+                .take(shown_values(*facet))
                 .map(|v| FacetValueView {
                     label: value_label(&state, *facet, &v.value),
                     count: v.count,
@@ -147,6 +167,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                     active: params.has(facet.name(), &v.value),
                 })
                 .collect(),
+            all: (values.len() > shown_values(*facet)).then(|| LinkView {
+                label: format!("All {} {}…", values.len(), plural(*facet)),
+                url: format!("/search/facets/{}?{}", facet.name(), params.without("page")),
+                active: false,
+            }),
         })
         .collect();
     let active_filters = Facet::ALL
@@ -195,6 +220,88 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         to: params.get("to").unwrap_or("").to_string(),
     };
     html(&page_view)
+}
+
+#[derive(Template)]
+#[template(path = "facet_values.html")]
+pub struct FacetValuesPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub facet_name: &'static str,
+    pub contains: String,
+    /// The search's own parameters, kept as hidden fields of the filter form.
+    pub hidden: Vec<(String, String)>,
+    pub values: Vec<FacetValueView>,
+    pub back_url: String,
+}
+
+/// `/search/facets/NAME?…`: every value of one facet for a search (its parameters as
+/// `/search` reads them), with counts, filtered by `contains` without JavaScript.
+pub async fn facet_values(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let layout = layout(&req, &state)?;
+    let facet = Facet::parse(&name).ok_or_else(|| {
+        WebError::NotFound(crate::web::error::Missing::Page(format!(
+            "/search/facets/{name}"
+        )))
+    })?;
+    let given = Params::parse(req.query_string());
+    let contains = given.get("contains").unwrap_or("").trim().to_string();
+    let kept: Vec<(&str, &str)> = given
+        .pairs()
+        .iter()
+        .filter(|(k, v)| k != "contains" && k != "page" && !v.is_empty())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let params = Params::parse(&crate::web::params::encode(&kept));
+    let (request, _) = search_request(&params, &state.catalogue)?;
+    let results = search_guarded(&state, &request)?;
+    let needle = contains.to_lowercase();
+    let all: &[crate::index::search::FacetCount] = results
+        .facets
+        .iter()
+        .find(|(f, _)| *f == facet)
+        .map_or(&[], |(_, v)| v.as_slice());
+    let values: Vec<FacetValueView> = all
+        .iter()
+        .map(|v| (value_label(&state, facet, &v.value), v))
+        .filter(|(label, v)| {
+            needle.is_empty()
+                || label.to_lowercase().contains(&needle)
+                || v.value.to_lowercase().contains(&needle)
+        })
+        .map(|(label, v)| FacetValueView {
+            label,
+            count: v.count,
+            url: format!("/search?{}", params.toggled(facet.name(), &v.value)),
+            active: params.has(facet.name(), &v.value),
+        })
+        .collect();
+    let heading = if needle.is_empty() {
+        format!("All {} {}", all.len(), plural(facet))
+    } else {
+        format!(
+            "{} of {} {} contain “{contains}”",
+            values.len(),
+            all.len(),
+            plural(facet)
+        )
+    };
+    html(&FacetValuesPage {
+        layout,
+        heading,
+        facet_name: facet.name(),
+        contains,
+        hidden: kept
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        values,
+        back_url: format!("/search?{}", crate::web::params::encode(&kept)),
+    })
 }
 
 #[derive(Template)]
