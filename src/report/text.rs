@@ -119,10 +119,13 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
             // item's first words alone on its line: "• Review all service change" /
             // "management processes and …").
             let mid_sentence = next.trim_start().starts_with(char::is_lowercase);
+            // A list item cut after its first word or few ("• Onboard" / "Azure AD …"); a
+            // longer item followed by a line of its own (a heading) stays apart.
+            let item_cut_short = list_item && line.split_whitespace().count() <= 4;
             let joins = if wrapped {
                 width >= 45 || mid_sentence
             } else {
-                list_item || mid_sentence
+                item_cut_short || mid_sentence
             };
             if !joins {
                 break;
@@ -281,6 +284,8 @@ As do lines that end a sentence, even when they are as wide as a wrap.
             ),
             "• Fixed the latent defect.\n• Onboard Azure AD\n\nPlease help us improve.\nNew.\n"
         );
+        let heading_after_list = "• Increase test coverage of the controller\nHow can customers make incidents like this less impactful?\n";
+        assert_eq!(unwrap_hard_wrapped(heading_after_list), heading_after_list);
     }
 
     #[test]
