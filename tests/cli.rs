@@ -133,7 +133,11 @@ fn show_export_and_repairs() {
 
     let o = ikb(&index, &["repairs", "--json", "--status", "completed"]);
     let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(items.len(), 4 + 2 + 4, "AOAI final 4, MI 2, ARM 4");
+    assert_eq!(
+        items.len(),
+        4 + 2 + 4 + 1,
+        "AOAI final 4, MI 2, ARM 4, DNS 1 (\"We have suspended …\")"
+    );
     let o = ikb(
         &index,
         &["repairs", "--status", "overdue", "--service", "ARM"],

@@ -181,7 +181,10 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
     raw.into_iter()
         .filter(|t| !is_not_an_item(t))
         .map(|t| {
-            let (text, reported_status, due) = read_marker(&t);
+            let (text, mut reported_status, due) = read_marker(&t);
+            if reported_status == ReportedStatus::None && says_done(&text) {
+                reported_status = ReportedStatus::Completed;
+            }
             RepairItem {
                 id: item_hash(&text),
                 text,
@@ -191,6 +194,45 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         })
         .filter(|i| !i.text.is_empty())
         .collect()
+}
+
+/// Whether an item without a status marker says it is done: its first clause is "we have" or
+/// "engineers have" with a past participle ("Google engineers have deployed monitoring …",
+/// "We have already increased …"), not "we will" or "we are".
+fn says_done(text: &str) -> bool {
+    static DONE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^((?:[\w'’-]+,?\s+){0,4}?)(?:have|has)\s+",
+            r"(?:(?:also|now|already|since|immediately|subsequently|successfully)\s+)*",
+            r"(?:[a-z]+ed|built|made|rewritten|written|put|set)\b",
+        ))
+        .expect("valid regex")
+    });
+    // "We will have deployed", "how we have handled": the clause is not a report of work done.
+    DONE.captures(text).is_some_and(|c| {
+        !c[1].split_whitespace().any(|w| {
+            let w = w.trim_end_matches(',').to_ascii_lowercase();
+            matches!(
+                w.as_str(),
+                "will"
+                    | "would"
+                    | "should"
+                    | "could"
+                    | "may"
+                    | "might"
+                    | "must"
+                    | "to"
+                    | "not"
+                    | "how"
+                    | "what"
+                    | "we've"
+                    | "if"
+                    | "once"
+                    | "when"
+                    | "until"
+            )
+        })
+    })
 }
 
 /// Commitments a report makes in prose (AWS and GitHub summaries have no action list): one
@@ -457,6 +499,30 @@ pub fn item_hash(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_that_says_it_is_done_is_completed() {
+        for done in [
+            "Google engineers have deployed monitoring for additional infrastructure signals.",
+            "We have already increased our capacity buffer.",
+            "In addition, the team has rewritten the retry logic.",
+        ] {
+            assert!(says_done(done), "{done}");
+        }
+        for open in [
+            "We will have deployed it by May.",
+            "Engineers are adding monitoring that will have alerted sooner.",
+            "Review how we have handled failovers so far and what failed.",
+            "Add alerts for the cases we have seen.",
+        ] {
+            assert!(!says_done(open), "{open}");
+        }
+        let items = extract(
+            "Google engineers have deployed monitoring for new signals.\nAdditional rate limiting will be added.",
+        );
+        let statuses: Vec<ReportedStatus> = items.iter().map(|i| i.reported_status).collect();
+        assert_eq!(statuses, [ReportedStatus::Completed, ReportedStatus::None]);
+    }
 
     #[test]
     fn commitments_in_prose_are_one_item_per_sentence() {
