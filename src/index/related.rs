@@ -161,9 +161,6 @@ impl SearchIndex {
             same.filters = vec![(facet, values.clone())];
             same.limit = POOL / 2;
             same.top_only = true;
-            if words.is_empty() {
-                same.query.clear();
-            }
             pool.extend(self.search(&same)?.hits);
         }
         let best = word_scores.values().copied().fold(0.0f32, f32::max);

@@ -204,35 +204,41 @@ fn says_done(text: &str) -> bool {
         Regex::new(concat!(
             r"^((?:[\w'’-]+,?\s+){0,4}?)(?:have|has)\s+",
             r"(?:(?:also|now|already|since|immediately|subsequently|successfully)\s+)*",
-            r"(?:[a-z]+ed|built|made|rewritten|written|put|set)\b",
+            r"([a-z]+)\b",
         ))
         .expect("valid regex")
     });
     // "We will have deployed", "how we have handled": the clause is not a report of work done.
     DONE.captures(text).is_some_and(|c| {
-        !c[1].split_whitespace().any(|w| {
-            let w = w.trim_end_matches(',').to_ascii_lowercase();
-            matches!(
-                w.as_str(),
-                "will"
-                    | "would"
-                    | "should"
-                    | "could"
-                    | "may"
-                    | "might"
-                    | "must"
-                    | "to"
-                    | "not"
-                    | "how"
-                    | "what"
-                    | "we've"
-                    | "if"
-                    | "once"
-                    | "when"
-                    | "until"
-            )
-        })
+        is_participle(&c[2])
+            && !c[1].split_whitespace().any(|w| {
+                let w = w.trim_end_matches(',').to_ascii_lowercase();
+                matches!(
+                    w.as_str(),
+                    "will"
+                        | "would"
+                        | "should"
+                        | "could"
+                        | "may"
+                        | "might"
+                        | "must"
+                        | "to"
+                        | "not"
+                        | "how"
+                        | "what"
+                        | "we've"
+                        | "if"
+                        | "once"
+                        | "when"
+                        | "until"
+                )
+            })
     })
+}
+
+/// A past participle, as "we have …" takes one: "deployed", "built", "rewritten".
+fn is_participle(verb: &str) -> bool {
+    verb.ends_with("ed") || ["built", "made", "rewritten", "written", "put", "set"].contains(&verb)
 }
 
 /// Commitments a report makes in prose (AWS and GitHub summaries have no action list): one
@@ -400,9 +406,7 @@ pub fn commitments(text: &str) -> Vec<RepairItem> {
                 continue;
             }
             // "we have" + a past participle: a change made since; anything else is narration.
-            let participle = verb.ends_with("ed")
-                || ["built", "rewritten", "written", "put", "set"].contains(&verb.as_str());
-            if done && !participle {
+            if done && !is_participle(&verb) {
                 continue;
             }
             return Some(done);
