@@ -1147,6 +1147,37 @@ async fn a_short_first_page_goes_on_with_the_incidents_that_have_most_of_the_wor
 }
 
 #[actix_web::test]
+async fn a_misspelled_query_is_offered_the_reports_spelling_with_its_filters_kept() {
+    let a = "+++\ntitle = \"Certificate expired\"\ndate = \"2025-01-10T10:00:00Z\"\nservices = [\"Azure Front Door\"]\n+++\n## Impact\nThe certificate expired and clients failed TLS handshakes.\n";
+    let b = "+++\ntitle = \"Expired certificate on the edge\"\ndate = \"2025-02-10T10:00:00Z\"\n+++\n## Impact\nAn expired certificate broke the certificate chain.\n";
+    let (_tmp, state) = state(&[("a.md", a), ("b.md", b)]);
+    let app = app!(state);
+    let (s, page) = get(&app, "/search?q=certficate+expird&stage=final&page=2").await;
+    assert_eq!(s, StatusCode::OK);
+    let offer = page
+        .split_once("id=\"suggestion\"")
+        .map(|(_, rest)| rest.split_once("</p>").unwrap().0)
+        .expect("a suggestion");
+    assert!(
+        offer.contains("Did you mean: <a href=\"/search?stage=final&#38;q=certificate+expired\"><b>certificate</b> <b>expired</b></a>"),
+        "the corrected query, its filters kept, on its first page: {offer}"
+    );
+    let (_, json) = get(&app, "/api/v1/search?q=certficate+expird").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["suggestion"]["query"], "certificate expired");
+    assert_eq!(v["suggestion"]["changes"][0]["typed"], "certficate");
+    assert_eq!(v["suggestion"]["changes"][0]["suggested"], "certificate");
+    // A word one report has, alone and far from others, is left as it is; so is a
+    // rightly spelled query.
+    for q in ["handshakes", "certificate+expired"] {
+        let (_, page) = get(&app, &format!("/search?q={q}")).await;
+        assert!(!page.contains("id=\"suggestion\""), "{q}");
+        let (_, json) = get(&app, &format!("/api/v1/search?q={q}")).await;
+        assert!(!json.contains("\"suggestion\""), "{q}: {json}");
+    }
+}
+
+#[actix_web::test]
 async fn every_facet_value_is_a_link_away_and_can_be_filtered_without_javascript() {
     // More services than the twelve shown beside the results.
     let extra: Vec<(String, String)> = (0..14)

@@ -88,6 +88,9 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
     if let Some(hint) = &results.hint {
         writeln!(out, "hint: {hint}")?;
     }
+    if let Some(s) = &results.suggestion {
+        writeln!(out, "Did you mean: {}", s.query)?;
+    }
     if let Some(note) = results.partial_note() {
         writeln!(out, "note: {note}")?;
     }

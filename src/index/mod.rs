@@ -10,6 +10,7 @@ pub mod related;
 pub mod request;
 pub mod schema;
 pub mod search;
+mod spelling;
 mod stem;
 pub mod write;
 

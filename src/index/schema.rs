@@ -12,12 +12,16 @@ use crate::catalog::Vocabulary;
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The analyzer of every text field: words, lowercased, shorthand read as reports write it
 /// ("config" is "configuration") and spelled-out names given their short form ("virtual
 /// machines" is also "vm"), English stop words out, stemmed.
 pub const TEXT_ANALYZER: &str = "en_kb";
+
+/// The analyzer of the `words` field: words as written, lowercased, stop words out; not
+/// stemmed, so that its term dictionary holds words a spelling suggestion can offer.
+pub const WORDS_ANALYZER: &str = "words_kb";
 
 /// Register the analyzers the schema names; every open of the index must call this.
 pub fn register_analyzers(index: &tantivy::Index, vocabulary: &Vocabulary) {
@@ -36,6 +40,14 @@ pub fn register_analyzers(index: &tantivy::Index, vocabulary: &Vocabulary) {
     }
     let analyzer = builder.filter_dynamic(super::stem::MemoStemmer).build();
     index.tokenizers().register(TEXT_ANALYZER, analyzer);
+    let mut words = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
+    if let Some(stop) = StopWordFilter::new(Language::English) {
+        words = words.filter_dynamic(stop);
+    }
+    index.tokenizers().register(WORDS_ANALYZER, words.build());
 }
 
 /// Stored documents are compressed in blocks of about this many bytes. Reading one hit
@@ -63,6 +75,9 @@ pub struct Fields {
     pub title: Field,
     /// Title and every section, weighted: what plain queries match and score.
     pub text: Field,
+    /// Title and every section once, as written (not stemmed, no positions): the words a
+    /// spelling suggestion is chosen from (`index::spelling`).
+    pub words: Field,
     /// One text field per section kind, in `SectionKind::ALL` order.
     pub sections: [Field; 6],
     pub impact_start: Field,
@@ -99,6 +114,15 @@ pub fn build() -> (Schema, Fields) {
     let title = b.add_text_field("title", text.clone());
     let sections = SectionKind::ALL.map(|k| b.add_text_field(k.as_str(), text.clone()));
     let all_text = b.add_text_field("text", text.clone());
+    let words = b.add_text_field(
+        "words",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORDS_ANALYZER)
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        ),
+    );
     let impact_start = b.add_i64_field("impact_start", INDEXED | FAST);
     let facets = Facet::ALL.map(|f| b.add_facet_field(f.name(), FacetOptions::default()));
     let incident = b.add_text_field("incident", STORED);
@@ -111,6 +135,7 @@ pub fn build() -> (Schema, Fields) {
             tracking_id,
             title,
             text: all_text,
+            words,
             sections,
             impact_start,
             facets,

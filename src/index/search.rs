@@ -20,6 +20,7 @@ pub use super::match_set::Words;
 use super::match_set::{self, InSet, MatchSet, Plain};
 use super::query::QueryText;
 use super::request::{Facet, MAX_LIMIT, SearchRequest, Sort};
+pub use super::spelling::Suggestion;
 use super::{IndexError, SearchIndex, tantivy_err};
 use crate::catalog::Vocabulary;
 use crate::incident::{Incident, SectionKind};
@@ -103,6 +104,8 @@ pub struct SearchResults {
     /// many words they have, how many the query has).
     pub more: Vec<Hit>,
     pub more_words: Option<(usize, usize)>,
+    /// The query with its unknown or rare words spelled as the reports spell them.
+    pub suggestion: Option<Suggestion>,
     pub took: Duration,
 }
 
@@ -160,6 +163,7 @@ impl Pass {
             partial: self.partial,
             more: Vec::new(),
             more_words: None,
+            suggestion: None,
             took: started.elapsed(),
         }
     }
@@ -447,6 +451,9 @@ impl SearchIndex {
             results.more_words = second.partial;
         } else if let Some(hits) = more_any {
             results.more = hits;
+        }
+        if let Some(words) = query.words().filter(|w| !w.is_empty()) {
+            results.suggestion = self.suggest_in(&searcher, &words)?;
         }
         results.took = started.elapsed();
         Ok(results)

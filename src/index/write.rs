@@ -55,6 +55,7 @@ pub fn document(
         doc.add_text(fields.tracking_id, t);
     }
     doc.add_text(fields.title, &r.title);
+    doc.add_text(fields.words, &r.title);
     for _ in 0..TITLE_WEIGHT {
         doc.add_text(fields.text, &r.title);
     }
@@ -62,6 +63,7 @@ pub fn document(
         for _ in 0..text_weight(kind) {
             doc.add_text(fields.text, &body);
         }
+        doc.add_text(fields.words, &body);
         doc.add_text(fields.section(kind), body);
     };
     for s in &r.sections {

@@ -143,6 +143,21 @@ pub struct SearchJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub more_words: Option<PartialJson>,
     pub facets: FacetsJson<'a>,
+    /// "Did you mean": the query with its unknown or rare words spelled as the reports do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<SuggestionJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuggestionJson<'a> {
+    pub query: &'a str,
+    pub changes: Vec<SpellingJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SpellingJson<'a> {
+    pub typed: &'a str,
+    pub suggested: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,6 +225,14 @@ pub fn search_json<'a>(
             year: facet(results, Facet::Year),
             stage: facet(results, Facet::Stage),
         },
+        suggestion: results.suggestion.as_ref().map(|s| SuggestionJson {
+            query: &s.query,
+            changes: s
+                .changes
+                .iter()
+                .map(|(typed, suggested)| SpellingJson { typed, suggested })
+                .collect(),
+        }),
     }
 }
 

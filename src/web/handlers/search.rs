@@ -59,6 +59,11 @@ fn plural(facet: Facet) -> &'static str {
     }
 }
 
+pub struct SuggestionView {
+    pub words: Vec<(String, bool)>,
+    pub url: String,
+}
+
 pub struct LinkView {
     pub label: String,
     pub url: String,
@@ -74,6 +79,8 @@ pub struct SearchPage {
     pub took_ms: String,
     pub hint: Option<String>,
     pub partial_note: Option<String>,
+    /// "Did you mean": the corrected query's words (each marked when changed) and its link.
+    pub suggestion: Option<SuggestionView>,
     pub hits: Vec<HitView>,
     /// The second block: incidents with most of the words, under its heading.
     pub more_note: Option<String>,
@@ -206,6 +213,14 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         took_ms: format!("{:.1}", results.took.as_secs_f64() * 1000.0),
         hint: results.hint.clone(),
         partial_note: results.partial_note(),
+        suggestion: results.suggestion.as_ref().map(|s| SuggestionView {
+            words: s
+                .query
+                .split(' ')
+                .map(|w| (w.to_string(), s.changes.iter().any(|(_, to)| to == w)))
+                .collect(),
+            url: base(Params::parse(&params.without("page")).with("q", &s.query)),
+        }),
         hits: hit_views(&results),
         more_note: results.more_note(),
         more: results.more.iter().map(hit_view).collect(),
