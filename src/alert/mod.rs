@@ -266,10 +266,18 @@ impl Alert {
     /// labels and text name, read through the catalogues ("eastus", "swedencentral",
     /// "us-east-1", a service's aliases; a label such as "azure-openai" read as words).
     pub fn query(&self, catalogue: &Catalogue, limit: usize) -> RelatedQuery {
-        let provider = "";
+        // A service label that names a cloud's service ("elb") says whose names the text
+        // uses: "load balancer" is then that cloud's, not another's.
+        let named = self
+            .service
+            .as_deref()
+            .and_then(|s| catalogue.service_named(s));
+        let provider = named.as_ref().map_or("", |(_, of)| of.as_str());
         let mut services = Vec::new();
         let mut regions = Vec::new();
-        if let Some(s) = &self.service {
+        if let Some((name, _)) = &named {
+            services.push(name.clone());
+        } else if let Some(s) = &self.service {
             let spaced = s.replace(['-', '_', '.'], " ");
             services.extend(catalogue.services_in(provider, &[(s, 1.0), (&spaced, 1.0)]));
         }
@@ -369,5 +377,27 @@ mod tests {
             "{:?}",
             q.services
         );
+    }
+
+    #[test]
+    fn a_service_label_is_read_whole_and_says_whose_names_the_text_uses() {
+        let c = Catalogue::bundled();
+        let a = Alert {
+            kind: Kind::Plain,
+            title: "t".into(),
+            text: "load balancer requests failing".into(),
+            service: Some("elb".into()),
+            region: Some("us-east-1".into()),
+        };
+        let q = a.query(&c, 5);
+        // "elb" in lower case is AWS's "ELB"; "load balancer" is then not Azure's.
+        assert_eq!(q.services, ["Elastic Load Balancing"]);
+        assert_eq!(q.regions, ["us-east-1"]);
+        // A label that is no catalogue name is read as words, of any cloud.
+        let a = Alert {
+            service: Some("checkout-frontend".into()),
+            ..a
+        };
+        assert_eq!(a.query(&c, 5).services, ["Azure Load Balancer"]);
     }
 }

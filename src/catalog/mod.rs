@@ -105,6 +105,16 @@ impl Matcher {
         }
     }
 
+    /// The entry a whole name stands for, in any case ("elb" is "ELB"): a label's value, not
+    /// words of a text.
+    fn whole(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.patterns
+            .iter()
+            .find(|(_, _, p)| p.eq_ignore_ascii_case(name))
+            .map(|(entry, ..)| *entry)
+    }
+
     /// (byte offset, entry) of every match.
     fn find(&self, text: &str) -> Vec<(usize, usize)> {
         // A name wrapped across lines ("Virtual\nMachines") is read whole: each line break
@@ -327,6 +337,17 @@ impl Catalogue {
             provider,
             weighted_texts,
         )
+    }
+
+    /// The service a label's whole value names, in any case ("elb", "ELB", "azure-openai"), with
+    /// its provider (empty for a general one).
+    pub fn service_named(&self, label: &str) -> Option<(String, String)> {
+        let spaced = label.replace(['-', '_', '.'], " ");
+        let entry = self
+            .service_matcher
+            .whole(label)
+            .or_else(|| self.service_matcher.whole(&spaced))?;
+        Some(self.services[entry].clone())
     }
 
     /// The service named first in the text (of this provider's, or of none).
