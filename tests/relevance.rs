@@ -28,6 +28,9 @@ struct SpellingCase {
 struct SearchCase {
     q: String,
     expect: String,
+    /// Other reports of the same event: as right as `expect`.
+    #[serde(default)]
+    also: Vec<String>,
     top: usize,
 }
 
@@ -40,6 +43,9 @@ struct AlertCase {
     service: Option<String>,
     region: Option<String>,
     expect: String,
+    /// Other reports of the same event: as right as `expect`.
+    #[serde(default)]
+    also: Vec<String>,
     top: usize,
 }
 
@@ -88,6 +94,8 @@ struct Figures {
     at3: usize,
     at10: usize,
     missed: Vec<String>,
+    /// Cases within their mark but not first.
+    below_first: Vec<String>,
 }
 
 impl Figures {
@@ -98,6 +106,11 @@ impl Figures {
             self.at1 += (r == 1) as usize;
             self.at3 += (r <= 3) as usize;
             self.at10 += (r <= 10) as usize;
+        }
+        if let Some(r) = rank.filter(|&r| r > 1 && r <= top) {
+            let first: Vec<&str> = got.iter().take(r - 1).map(String::as_str).collect();
+            self.below_first
+                .push(format!("{what}: rank {r}, after {first:?}"));
         }
         if rank.is_none_or(|r| r > top) {
             let first: Vec<&str> = got.iter().take(3).map(String::as_str).collect();
@@ -125,6 +138,9 @@ impl Figures {
         for m in &self.missed {
             println!("  missed {m}");
         }
+        for m in &self.below_first {
+            println!("  not first: {m}");
+        }
     }
 }
 
@@ -146,7 +162,11 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
     )
     .unwrap();
     let index = SearchIndex::open(&data.search()).unwrap();
-    let rank = |ids: &[String], want: &str| ids.iter().position(|i| i == want).map(|p| p + 1);
+    let rank = |ids: &[String], want: &str, also: &[String]| {
+        ids.iter()
+            .position(|i| i == want || also.contains(i))
+            .map(|p| p + 1)
+    };
 
     let mut search = Figures::default();
     // A symptom query whose page lists fewer than three incidents (with the second block).
@@ -172,7 +192,12 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
             "no incident {}",
             case.expect
         );
-        search.add(&case.q, rank(&ids, &case.expect), case.top, &ids);
+        search.add(
+            &case.q,
+            rank(&ids, &case.expect, &case.also),
+            case.top,
+            &ids,
+        );
         if ids.len() < 3 {
             short_pages.push(format!("{:?}: {} incidents", case.q, ids.len()));
         }
@@ -213,7 +238,7 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
             .map(|r| r.hit.incident.id)
             .collect();
         let what = format!("{} alert {:?}", case.kind, case.text);
-        related.add(&what, rank(&ids, &case.expect), case.top, &ids);
+        related.add(&what, rank(&ids, &case.expect, &case.also), case.top, &ids);
     }
     println!("relevance over corpus/ and ../shared/corpus:");
     println!("search pages with fewer than three incidents: {short_pages:?}");
@@ -234,11 +259,7 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
     assert!(search.missed.len() <= SEARCH_MISSES, "{:?}", search.missed);
     // One today, rightly: "GPT-5.2 429s" (only one incident of the corpus says 429 or GPT).
     assert!(short_pages.len() <= 1, "{short_pages:?}");
-    assert!(
-        related.missed.len() <= RELATED_MISSES,
-        "{:?}",
-        related.missed
-    );
+    assert!(related.missed.is_empty(), "{:?}", related.missed);
     // The issue's own example, then the set.
     assert!(
         !misspelled
@@ -251,12 +272,14 @@ fn symptom_queries_and_alerts_find_the_incident_they_describe() {
     assert!(needless.is_empty(), "{needless:?}");
 }
 
-// Measured when the set was written: search MRR 0.849 (hit@1 75%, hit@3 95%, hit@10 97.5%),
-// related MRR 0.840 (hit@1 75%, hit@3 95%, hit@10 100%). The aim is 0.9 for both.
-const SEARCH_MRR: f64 = 0.84;
-const RELATED_MRR: f64 = 0.83;
-const SEARCH_MISSES: usize = 3;
-const RELATED_MISSES: usize = 1;
+// Measured when the set was written: search MRR 0.849, related 0.840. Now, with query words
+// read as word families ("failing" finds "failures"), the services and regions a query names
+// weighing in, an alert's service label read whole ("elb") and filters adding nothing to a
+// score: search MRR 0.911 (hit@1 87.5%, hit@3 95%, hit@10 97.5%), related 0.917 (hit@1 85%,
+// hit@3 100%, so no alert misses its mark). The aim, 0.9 for both, is the floor.
+const SEARCH_MRR: f64 = 0.9;
+const RELATED_MRR: f64 = 0.9;
+const SEARCH_MISSES: usize = 2;
 // Measured when the spelling set was written: 19 of 20 right ("bgp route leek" is offered
 // "bgp route week": "leek" is in a report, and "leak" in too few).
 const SPELLING_WRONG: usize = 1;

@@ -582,3 +582,95 @@ fn facet_counts_agree_with_tantivys_facet_collector() {
         "no query matched most but not all incidents"
     );
 }
+
+/// Two reports alike but for their region, a third that says "failures" where people type
+/// "failing": the seeds plus these, ingested.
+fn named_and_family_index() -> (tempfile::TempDir, SearchIndex, Catalogue) {
+    let report = |title: &str, region: &str, day: u8, body: &str| {
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = \"2025-03-{day:02}T10:00:00Z\"\nregions = [\"{region}\"]\n+++\n## Impact\n{body}\n"
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = common::test_corpus(
+        tmp.path(),
+        &[
+            (
+                "north.md",
+                &report(
+                    "Hosts rebooted in North Central US",
+                    "North Central US",
+                    1,
+                    "Hosts rebooted after a storage stamp failed over. Hosts rebooted again.",
+                ),
+            ),
+            (
+                "central.md",
+                &report(
+                    "Hosts rebooted in Central US",
+                    "Central US",
+                    2,
+                    "Hosts rebooted after a storage stamp failed over, with longer recovery.",
+                ),
+            ),
+            (
+                "widgets.md",
+                &report(
+                    "Widget exports",
+                    "West Europe",
+                    3,
+                    "Widget export failures for two hours.",
+                ),
+            ),
+        ],
+    );
+    let data = DataDir::new(tmp.path().join("index"));
+    let catalogue = Catalogue::bundled();
+    ingest::ingest(&data, &[corpus], &catalogue, |_, _, _| {}).unwrap();
+    let index = SearchIndex::open(&data.search()).unwrap();
+    (tmp, index, catalogue)
+}
+
+fn first_ids(index: &SearchIndex, catalogue: &Catalogue, q: &str) -> Vec<String> {
+    let params = [("q".to_string(), q.to_string())];
+    let (request, _) = SearchRequest::parse(&params, catalogue, 10).unwrap();
+    let r = index.search(&request).unwrap();
+    r.hits.into_iter().map(|h| h.incident.id).collect()
+}
+
+#[test]
+fn a_region_the_query_names_ranks_its_incidents_above_a_region_that_contains_its_words() {
+    let (_tmp, index, catalogue) = named_and_family_index();
+    let params = [("q".to_string(), "hosts rebooted Central US".to_string())];
+    let (request, _) = SearchRequest::parse(&params, &catalogue, 10).unwrap();
+    assert_eq!(
+        request.named,
+        [(IkbFacet::Region, "Central US".to_string())],
+        "read as the catalogue's region, not North Central US"
+    );
+    let ids = first_ids(&index, &catalogue, "hosts rebooted Central US");
+    // Both have every word; "North Central US" says "rebooted" more often.
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], "2025-03-02-hosts-rebooted-in-central-us", "{ids:?}");
+    let ids = first_ids(&index, &catalogue, "hosts rebooted North Central US");
+    assert_eq!(ids[0], "2025-03-01-hosts-rebooted-in-north-central-us");
+    // Without a region named, the words alone decide.
+    let ids = first_ids(&index, &catalogue, "hosts rebooted");
+    assert_eq!(ids[0], "2025-03-01-hosts-rebooted-in-north-central-us");
+}
+
+#[test]
+fn a_symptom_typed_as_failing_finds_the_review_that_writes_failures() {
+    let (_tmp, index, catalogue) = named_and_family_index();
+    for q in [
+        "widget export failing",
+        "widget exports failed",
+        "widget export failure",
+    ] {
+        assert_eq!(
+            first_ids(&index, &catalogue, q),
+            ["2025-03-03-widget-exports"],
+            "{q}"
+        );
+    }
+}

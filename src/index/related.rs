@@ -161,7 +161,15 @@ impl SearchIndex {
             same.filters = vec![(facet, values.clone())];
             same.limit = POOL / 2;
             same.top_only = true;
-            pool.extend(self.search(&same)?.hits);
+            for hit in self.search(&same)?.hits {
+                // A filter adds nothing to the score: it is the words' alone.
+                if hit.score > 0.0 {
+                    word_scores
+                        .entry(hit.incident.id.clone())
+                        .or_insert(hit.score);
+                }
+                pool.push(hit);
+            }
         }
         let best = word_scores.values().copied().fold(0.0f32, f32::max);
         let lower = |v: &[String]| -> Vec<String> { v.iter().map(|s| s.to_lowercase()).collect() };

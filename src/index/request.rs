@@ -182,6 +182,9 @@ pub struct SearchRequest {
     /// Only the best hits are wanted, not the total or facet counts (the passes of "past
     /// incidents like this"): tantivy may then skip what cannot reach the top.
     pub top_only: bool,
+    /// The services and regions the query names, as the catalogue spells them: an incident of
+    /// one ranks above another with the same words (see `SearchIndex::search`).
+    pub named: Vec<(Facet, String)>,
 }
 
 /// A parameter that cannot be read, with the rule it breaks.
@@ -280,8 +283,11 @@ impl SearchRequest {
             }
         }
         filters.retain(|(_, values)| !values.is_empty());
+        let query = get("q").unwrap_or("").to_string();
+        let named = named_in(&query, catalogue);
         let request = SearchRequest {
-            query: get("q").unwrap_or("").to_string(),
+            named,
+            query,
             filters,
             from,
             to,
@@ -332,6 +338,20 @@ impl SearchRequest {
             .find(|(f, _)| *f == facet)
             .map_or(&[], |(_, v)| v.as_slice())
     }
+}
+
+/// The services and regions a query names ("AKS", "East US", "us-east-1"), by the catalogue.
+fn named_in(query: &str, catalogue: &Catalogue) -> Vec<(Facet, String)> {
+    if query.trim().is_empty() {
+        return Vec::new();
+    }
+    let text = [(query, 1.0)];
+    let services = catalogue.services_in("", &text).into_iter();
+    let regions = catalogue.regions_in("", &text).into_iter();
+    services
+        .map(|s| (Facet::Service, s))
+        .chain(regions.map(|r| (Facet::Region, r)))
+        .collect()
 }
 
 fn clip(s: &str, n: usize) -> String {

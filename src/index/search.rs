@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocSet, Order, Searcher, TantivyDocument, Term};
@@ -114,6 +116,10 @@ pub struct SearchResults {
 pub const MORE_WHEN_FEWER: usize = 10;
 /// How many incidents the second block lists.
 pub const MORE_HITS: usize = 5;
+/// What an incident of a service or region that the query names adds to its score (a word
+/// matched in a title adds about 3 to 6): enough to rank "Central US" above "North Central US"
+/// for "VMs restarted in Central US", not to lift an incident over one with more of the words.
+const NAMED_BOOST: f32 = 2.0;
 
 impl SearchResults {
     /// The heading of the second block: "More incidents with 5 of your 6 words", or "with at
@@ -342,9 +348,10 @@ impl SearchIndex {
                         (Occur::Should, Box::new(value) as Box<dyn Query>)
                     })
                     .collect();
+                let any: Box<dyn Query> = Box::new(BooleanQuery::new(any));
                 (
                     Occur::Must,
-                    Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
+                    Box::new(ConstScoreQuery::new(any, 0.0)) as Box<dyn Query>,
                 )
             })
             .collect();
@@ -547,7 +554,9 @@ impl SearchIndex {
                         .map(|t| (Occur::Should, term(t, IndexRecordOption::Basic)))
                         .collect(),
                 ));
-                clauses.push((Occur::Must, any));
+                // A filter adds nothing to the score: hits of passes with and without one
+                // compare by their words alone.
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any, 0.0))));
             }
             let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
             let top = TopDocs::with_limit(req.limit.clamp(1, MAX_LIMIT)).order_by_score();
@@ -601,13 +610,14 @@ impl SearchIndex {
             (Sort::Relevance, Some(text)) if total > 0 => {
                 // Every word (k == n) or any word (k == 1) matches exactly the set; between
                 // the two, or within filters, the set decides.
+                let text = self.with_named(text.box_clone(), &req.named);
                 let query: Box<dyn Query> = if plain.filters.is_empty()
                     && !matches!(req.words, Words::Fewer(_))
                     && (k == n || k == 1)
                 {
-                    text.box_clone()
+                    text
                 } else {
-                    Box::new(InSet::new(text.box_clone(), searcher, &matches))
+                    Box::new(InSet::new(text, searcher, &matches))
                 };
                 searcher
                     .search(&query, &top.order_by_score())
@@ -631,6 +641,27 @@ impl SearchIndex {
             &matches.segments,
             partial,
         )
+    }
+
+    /// A text query whose incidents of the services and regions the query names score
+    /// [`NAMED_BOOST`] more each; which incidents match is unchanged.
+    fn with_named(&self, text: Box<dyn Query>, named: &[(Facet, String)]) -> Box<dyn Query> {
+        if named.is_empty() {
+            return text;
+        }
+        let mut clauses = vec![(Occur::Must, text)];
+        for (facet, value) in named {
+            let term = Term::from_facet(
+                self.fields.facet(*facet),
+                &tantivy::schema::Facet::from_path([value.as_str()]),
+            );
+            let of = TermQuery::new(term, IndexRecordOption::Basic);
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(of), NAMED_BOOST)),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// One pass of a search with one text query (any query tantivy can run): total, the page
