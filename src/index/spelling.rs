@@ -119,30 +119,52 @@ impl SearchIndex {
                 let first = &word.candidates[0];
                 (word.have == 0 || first.incidents >= word.have * RARE_RATIO).then_some(0)
             } else {
-                // (incidents with every other word, with each other word); one edit more must
-                // be worth twice the incidents.
-                let together = |term: &Term, shift: u8| -> Result<(u64, u64), IndexError> {
-                    let all: Vec<&Term> = context.iter().copied().chain([term]).collect();
-                    let mut pairs = 0;
+                // The incidents with every other word, else (when none has them all) the sum
+                // with each other word; one edit more must be worth twice the incidents. The
+                // sums are counted only when needed: each is a count per other word.
+                let all = |term: &Term| -> Result<u64, IndexError> {
+                    let terms: Vec<&Term> = context.iter().copied().chain([term]).collect();
+                    self.incidents_with_all(searcher, &terms)
+                };
+                let each = |term: &Term| -> Result<u64, IndexError> {
+                    let mut n = 0;
                     for other in &context {
-                        pairs += self.incidents_with_all(searcher, &[term, other])?;
+                        n += self.incidents_with_all(searcher, &[term, other])?;
                     }
-                    Ok((
-                        self.incidents_with_all(searcher, &all)? >> shift,
-                        pairs >> shift,
-                    ))
+                    Ok(n)
                 };
-                let mut best = match (&word.term, word.have) {
-                    (Some(t), 1..) => (together(t, 0)?, None),
-                    _ => ((0, 0), Some(0)),
-                };
-                for (c, candidate) in word.candidates.iter().enumerate() {
-                    let weighed = together(&candidate.term, candidate.edits - 1)?;
-                    if weighed > best.0 {
-                        best = (weighed, Some(c));
-                    }
+                // The options: the word as typed (a rare one), then each candidate, with its
+                // shift (one edit more must be worth twice the incidents).
+                let mut options: Vec<(Option<usize>, &Term, u8)> = Vec::new();
+                if let (Some(t), 1..) = (&word.term, word.have) {
+                    options.push((None, t, 0));
                 }
-                best.1
+                for (c, candidate) in word.candidates.iter().enumerate() {
+                    options.push((Some(c), &candidate.term, candidate.edits - 1));
+                }
+                let mut weighed = Vec::with_capacity(options.len());
+                for (_, term, shift) in &options {
+                    weighed.push(all(term)? >> shift);
+                }
+                let most = weighed.iter().copied().max().unwrap_or(0);
+                let tied: Vec<usize> = (0..options.len()).filter(|&o| weighed[o] == most).collect();
+                if tied.len() == 1 {
+                    options[tied[0]].0
+                } else {
+                    // A tie (or nothing with every other word) goes to the sums, when there
+                    // are several other words; else to the first option.
+                    let mut best = (0, options[tied[0]].0);
+                    if context.len() > 1 {
+                        for &o in &tied {
+                            let (choice, term, shift) = options[o];
+                            let n = each(term)? >> shift;
+                            if n > best.0 {
+                                best = (n, choice);
+                            }
+                        }
+                    }
+                    best.1
+                }
             };
             read[i].chosen = chosen;
         }
