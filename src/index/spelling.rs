@@ -119,9 +119,9 @@ impl SearchIndex {
                 let first = &word.candidates[0];
                 (word.have == 0 || first.incidents >= word.have * RARE_RATIO).then_some(0)
             } else {
-                // The incidents with every other word, else (when none has them all) the sum
-                // with each other word; one edit more must be worth twice the incidents. The
-                // sums are counted only when needed: each is a count per other word.
+                // The incidents with every other word decide; a tie (none with them all, say)
+                // goes to the sum with each other word, counted only then: it is a count per
+                // other word.
                 let all = |term: &Term| -> Result<u64, IndexError> {
                     let terms: Vec<&Term> = context.iter().copied().chain([term]).collect();
                     self.incidents_with_all(searcher, &terms)
