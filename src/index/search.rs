@@ -459,8 +459,10 @@ impl SearchIndex {
         } else if let Some(hits) = more_any {
             results.more = hits;
         }
-        if let Some(words) = query.words().filter(|w| !w.is_empty()) {
-            results.suggestion = self.suggest_in(&searcher, &words)?;
+        // A results page offers a spelling; the passes of related incidents (top only) show
+        // none, and an alert's host names would each cost a walk of the word list.
+        if let Some(words) = query.words().filter(|w| !w.is_empty() && !req.top_only) {
+            results.suggestion = self.suggest(&searcher, &words)?;
         }
         results.took = started.elapsed();
         Ok(results)
@@ -472,18 +474,23 @@ impl SearchIndex {
         searcher.doc_freq(term).ok() != Some(0)
     }
 
+    /// The term of one facet value.
+    fn facet_term(&self, facet: Facet, value: &str) -> Term {
+        Term::from_facet(
+            self.fields.facet(facet),
+            &tantivy::schema::Facet::from_path([value]),
+        )
+    }
+
     /// The facet filters as terms: any value within a facet, every facet.
     fn facet_filters(&self, req: &SearchRequest) -> Vec<Vec<Term>> {
         req.filters
             .iter()
             .filter_map(|(facet, values)| {
-                let field = self.fields.facet(*facet);
                 let terms: Vec<Term> = values
                     .iter()
                     .filter(|v| !v.is_empty())
-                    .map(|v| {
-                        Term::from_facet(field, &tantivy::schema::Facet::from_path([v.as_str()]))
-                    })
+                    .map(|v| self.facet_term(*facet, v))
                     .collect();
                 (!terms.is_empty()).then_some(terms)
             })
@@ -651,11 +658,7 @@ impl SearchIndex {
         }
         let mut clauses = vec![(Occur::Must, text)];
         for (facet, value) in named {
-            let term = Term::from_facet(
-                self.fields.facet(*facet),
-                &tantivy::schema::Facet::from_path([value.as_str()]),
-            );
-            let of = TermQuery::new(term, IndexRecordOption::Basic);
+            let of = TermQuery::new(self.facet_term(*facet, value), IndexRecordOption::Basic);
             clauses.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(Box::new(of), NAMED_BOOST)),

@@ -6,6 +6,7 @@
 use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{Searcher, Term};
 
 use super::{IndexError, SearchIndex, tantivy_err};
@@ -71,23 +72,25 @@ const CANDIDATES: usize = 6;
 impl SearchIndex {
     /// The spelling suggestion for a query of plain words, or `None` when every word is known
     /// well enough or nothing near an unknown word is.
-    pub fn suggest(&self, words: &[&str]) -> Result<Option<Suggestion>, IndexError> {
-        self.suggest_in(&self.reader.searcher(), words)
-    }
-
+    ///
     /// Each unknown or rare word gets the candidate that most incidents have together with all
     /// the query's other words (as typed, or as corrected), then with each of them, fewer edits
     /// first among equals. A rare word stays as typed unless a candidate does better with the
     /// other words than it does; a word alone gets the nearest, most frequent candidate, a rare
     /// one only when that is [`RARE_RATIO`] times as frequent.
-    pub(crate) fn suggest_in(
+    pub(crate) fn suggest(
         &self,
         searcher: &Searcher,
         words: &[&str],
     ) -> Result<Option<Suggestion>, IndexError> {
+        // One analyzer for the query's words and their candidates.
+        let mut analyzer = self
+            .index
+            .tokenizer_for_field(self.fields.text)
+            .map_err(tantivy_err(&self.path))?;
         let mut read: Vec<Word> = Vec::with_capacity(words.len());
         for typed in words {
-            let term = self.search_term(typed)?;
+            let term = self.search_term(&mut analyzer, typed);
             let mut word = Word {
                 have: 0,
                 candidates: Vec::new(),
@@ -97,7 +100,7 @@ impl SearchIndex {
             if let Some(t) = word.term.as_ref().filter(|_| is_spellable(typed)) {
                 word.have = doc_freq(searcher, t, &self.path)?;
                 if word.have <= RARE_AT_MOST {
-                    word.candidates = self.candidates(searcher, typed, word.have)?;
+                    word.candidates = self.candidates(searcher, &mut analyzer, typed, word.have)?;
                     word.chosen = (word.have == 0 && !word.candidates.is_empty()).then_some(0);
                 }
             }
@@ -188,15 +191,11 @@ impl SearchIndex {
     }
 
     /// The word as the search reads it (stemmed), or `None` for a stop word.
-    fn search_term(&self, word: &str) -> Result<Option<Term>, IndexError> {
-        let mut analyzer = self
-            .index
-            .tokenizer_for_field(self.fields.text)
-            .map_err(tantivy_err(&self.path))?;
+    fn search_term(&self, analyzer: &mut TextAnalyzer, word: &str) -> Option<Term> {
         let mut stream = analyzer.token_stream(word);
-        Ok(stream
+        stream
             .next()
-            .map(|token| Term::from_field_text(self.fields.text, &token.text)))
+            .map(|token| Term::from_field_text(self.fields.text, &token.text))
     }
 
     /// How many incidents have every one of the terms.
@@ -216,6 +215,7 @@ impl SearchIndex {
     fn candidates(
         &self,
         searcher: &Searcher,
+        analyzer: &mut TextAnalyzer,
         typed: &str,
         have: u32,
     ) -> Result<Vec<Candidate>, IndexError> {
@@ -230,7 +230,7 @@ impl SearchIndex {
         let mut found: Vec<(String, u8, u32)> = Vec::new();
         for edits in 1..=most_edits {
             // Two edits only when one finds nothing: the two-edit automaton is the costly
-            // part of a suggestion (about a millisecond per word at 100k incidents).
+            // part of a suggestion (BENCHMARKS.md, spelling at 100k).
             if !found.is_empty() {
                 break;
             }
@@ -272,7 +272,7 @@ impl SearchIndex {
         found.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
         let mut out = Vec::new();
         for (word, edits, incidents) in found.into_iter().take(CANDIDATES) {
-            if let Some(term) = self.search_term(&word)? {
+            if let Some(term) = self.search_term(analyzer, &word) {
                 out.push(Candidate {
                     word,
                     edits,
