@@ -335,3 +335,99 @@ fn ids_are_stable_and_independent_of_file_names_and_order() {
     };
     assert_eq!(ids(&first), ids(&second));
 }
+
+/// Minutes from the impact start to each milestone (detected, engaged, mitigated, resolved),
+/// who detected, and the words of the detection, for every seed incident.
+#[test]
+fn response_milestones_of_every_seed_incident() {
+    use incident_kb::incident::{DetectedBy, Evidence, MilestoneKind};
+    type Row = (
+        &'static str,
+        [Option<i64>; 4],
+        Option<DetectedBy>,
+        Option<&'static str>,
+    );
+    let m = DetectedBy::Monitoring;
+    let expected: [Row; 10] = [
+        // Only "at 5:23AM PST we announced service management had been restored to the
+        // majority"; the end is the impact window's.
+        (
+            "2012-02-29-azure-sql-database",
+            [None, None, Some(803), Some(2055)],
+            None,
+            None,
+        ),
+        (
+            "2024-01-21-azure-resource-manager",
+            [Some(29), Some(29), Some(240), Some(448)],
+            Some(m),
+            Some("Monitoring detected additional failures in the ARM service"),
+        ),
+        // "External reports alerted us", with no time.
+        (
+            "2024-02-07-azure-portal",
+            [None, None, Some(1530), Some(1530)],
+            Some(DetectedBy::CustomerReport),
+            None,
+        ),
+        (
+            "2024-04-22-azure-dns",
+            [Some(52), Some(54), Some(135), Some(135)],
+            Some(m),
+            Some("Our internal monitors alerted us to degradation"),
+        ),
+        // "quickly detected by internal monitoring", with no time.
+        (
+            "2024-07-12-managed-identities-for-azure-resources",
+            [None, None, Some(333), Some(333)],
+            Some(m),
+            None,
+        ),
+        (
+            "2024-07-13-azure-openai",
+            [Some(5), Some(5), Some(515), Some(3894)],
+            Some(m),
+            Some("Service monitoring detected failure rates going above defined thresholds"),
+        ),
+        (
+            "2024-07-18-virtual-machines",
+            [None, Some(17), Some(295), Some(859)],
+            None,
+            None,
+        ),
+        ("8GCS-858", [None, None, Some(1212), Some(1212)], None, None),
+        ("FNJ8-VQZ", [None, None, Some(722), Some(722)], None, None),
+        ("_SVS-5_G", [None, None, Some(211), Some(1226)], None, None),
+    ];
+    let read = common::read_seeds();
+    for (id, minutes, by, detected_words) in expected {
+        let r = incident(&read.incidents, id).current();
+        let got: Vec<Option<i64>> = MilestoneKind::ALL
+            .into_iter()
+            .map(|k| r.milestones.minutes_after(r.impact_start, k))
+            .collect();
+        assert_eq!(
+            got, minutes,
+            "{id}: minutes to detect, engage, mitigate, resolve"
+        );
+        assert_eq!(r.milestones.detected_by, by, "{id}");
+        let words = r
+            .milestones
+            .detected
+            .as_ref()
+            .and_then(|d| d.evidence.text());
+        assert_eq!(
+            words.map(|w| detected_words.is_some_and(|d| w.starts_with(d))),
+            detected_words.map(|_| true),
+            "{id}: detected from {words:?}"
+        );
+    }
+    // The Azure OpenAI incident: the 00:05 monitoring step is the evidence, as a timeline step.
+    let openai = incident(&read.incidents, "2024-07-13-azure-openai").current();
+    let detected = openai.milestones.detected.as_ref().unwrap();
+    assert_eq!(detected.at, ts("2024-07-13T00:05:00Z").unwrap());
+    let Evidence::Timeline { step, .. } = &detected.evidence else {
+        panic!("detected from {:?}", detected.evidence)
+    };
+    assert_eq!(openai.timeline[*step].at, Some(detected.at));
+}

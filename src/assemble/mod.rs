@@ -187,6 +187,7 @@ pub fn enrich(draft: Draft, catalogue: &Catalogue) -> Review {
         sections: draft.sections,
         timeline: draft.timeline,
         repair_items,
+        milestones: draft.milestones,
         warnings: draft.warnings,
     }
 }
@@ -331,6 +332,7 @@ mod tests {
             }],
             timeline: vec![],
             repair_items: vec![],
+            milestones: Default::default(),
             warnings: vec![],
             front_matter: None,
         };

@@ -56,6 +56,24 @@ pub fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         fmt(r.impact_start),
         fmt(r.impact_end)
     )?;
+    for (kind, m) in r.milestones.iter() {
+        let after = r
+            .milestones
+            .minutes_after(r.impact_start, kind)
+            .map(|n| format!(" (+{})", incident_kb::incident::format_minutes(n)))
+            .unwrap_or_default();
+        let by = match (kind, r.milestones.detected_by) {
+            (incident_kb::incident::MilestoneKind::Detected, Some(d)) => format!(" {}", d.label()),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{}: {}{after}{by}   from the {}",
+            kind.as_str(),
+            fmt(Some(m.at)),
+            m.evidence.origin()
+        )?;
+    }
     writeln!(
         out,
         "services: {}\nregions: {}\ncauses: {}",

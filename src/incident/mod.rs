@@ -4,7 +4,10 @@
 //! post-incident review). An *incident* is what several reviews describe: its current review is
 //! the most final one, and every review stays available as a revision.
 
+pub mod milestone;
 pub mod text;
+
+pub use milestone::{DetectedBy, Evidence, Milestone, MilestoneKind, Milestones};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -289,6 +292,9 @@ pub struct Review {
     pub sections: Vec<Section>,
     pub timeline: Vec<TimelineEntry>,
     pub repair_items: Vec<RepairItem>,
+    /// When the response detected, engaged, mitigated and resolved, where the review says.
+    #[serde(default)]
+    pub milestones: Milestones,
     pub warnings: Vec<String>,
 }
 

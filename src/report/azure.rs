@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::text::{bullet, is_chrome, is_preliminary_note, squash};
 use super::time::{TimeContext, Zone};
-use super::{Draft, extract};
+use super::{Draft, extract, milestone};
 use crate::incident::{Section, SectionKind, Stage};
 
 /// A heading of the current layout: the whole line is the question.
@@ -357,6 +357,7 @@ fn review(source: &str, header: &[&str], body: &[&str]) -> Option<Draft> {
     let mut warnings = Vec::new();
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, false, &mut warnings);
+    let milestones = milestone::read(&sections, &timeline, &ctx, (impact_start, impact_end));
     let repair_items = extract::repair_items(&sections);
     Some(Draft {
         source: source.to_string(),
@@ -371,6 +372,7 @@ fn review(source: &str, header: &[&str], body: &[&str]) -> Option<Draft> {
         sections,
         timeline,
         repair_items,
+        milestones,
         warnings,
         front_matter: None,
     })

@@ -103,7 +103,7 @@ fn recovery_end(text: &str, start: Timestamp, ctx: &TimeContext) -> Option<Times
 
 /// The time a sentence gives nearest byte `near`, on its own date, the last date written before
 /// it, or the first such clock time after `after`.
-fn sentence_time(
+pub(super) fn sentence_time(
     sentence: &str,
     near: usize,
     before: &str,
@@ -111,7 +111,9 @@ fn sentence_time(
     ctx: &TimeContext,
 ) -> Option<Timestamp> {
     let bytes = sentence.as_bytes();
-    // Of the times the sentence gives, the one nearest the words that say it recovered.
+    // Of the times the sentence gives, the one nearest the words that say it happened; a time
+    // after them is nearer than one as far before ("engineers were alerted at 13:45", not
+    // "latencies began to increase at 13:34 and engineers were alerted").
     let (_, p) = (0..bytes.len())
         .filter(|&i| {
             sentence.is_char_boundary(i)
@@ -123,7 +125,14 @@ fn sentence_time(
                 .filter(|(p, _)| p.time.is_some())
                 .map(|(p, n)| (i, n, p))
         })
-        .map(|(i, n, p)| (i.abs_diff(near).min((i + n).abs_diff(near)), p))
+        .map(|(i, n, p)| {
+            let distance = if i >= near {
+                i - near
+            } else {
+                2 * near.saturating_sub(i + n)
+            };
+            (distance, p)
+        })
         .min_by_key(|(distance, _)| *distance)?;
     let time = p.time?;
     let zone = p.zone.unwrap_or(ctx.default_zone);

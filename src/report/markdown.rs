@@ -6,8 +6,10 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
 use super::time::{TimeContext, Zone};
-use super::{Draft, FrontMatter, ReportError, extract, heading};
-use crate::incident::{Section, SectionKind, Stage};
+use super::{Draft, FrontMatter, ReportError, extract, heading, milestone};
+use crate::incident::{
+    DetectedBy, Evidence, Milestone, MilestoneKind, Section, SectionKind, Stage,
+};
 
 /// Split front matter from the body: (format, front matter text, body, lines before the body).
 fn split_front_matter(text: &str) -> Result<Option<(&'static str, &str, &str)>, ReportError> {
@@ -75,6 +77,9 @@ struct Facts {
     services: Vec<String>,
     regions: Vec<String>,
     causes: Vec<String>,
+    /// `detected_at`, `engaged_at`, `mitigated_at`, `resolved_at`.
+    milestones: Vec<(MilestoneKind, Timestamp)>,
+    detected_by: Option<DetectedBy>,
 }
 
 /// A field holding a web address: http or https only (it becomes a link on the incident page).
@@ -185,6 +190,20 @@ fn read_facts(format: &str, text: &str) -> Result<Facts, ReportError> {
             )));
         }
     };
+    let mut milestones = Vec::new();
+    for kind in MilestoneKind::ALL {
+        if let Some(at) = time_field(&map, &format!("{}_at", kind.as_str()))? {
+            milestones.push((kind, at));
+        }
+    }
+    let detected_by = match string_field(&map, "detected_by")? {
+        None => None,
+        Some(s) => Some(DetectedBy::parse(&s).ok_or_else(|| {
+            ReportError::FrontMatter(format!(
+                "`detected_by` = \"{s}\" is not one of monitoring, customer_report"
+            ))
+        })?),
+    };
     let stage = match string_field(&map, "stage")? {
         None => None,
         Some(s) => Some(Stage::parse(&s).ok_or_else(|| {
@@ -206,6 +225,8 @@ fn read_facts(format: &str, text: &str) -> Result<Facts, ReportError> {
         services: list_field(&map, "services")?,
         regions: list_field(&map, "regions")?,
         causes: list_field(&map, "causes")?,
+        milestones,
+        detected_by,
     })
 }
 
@@ -338,6 +359,17 @@ pub fn parse(source: &str, text: &str) -> Result<Draft, ReportError> {
     }
     let timeline = extract::timeline(&sections, &ctx, impact_start, false, &mut warnings);
     let repair_items = extract::repair_items(&sections);
+    // What the front matter states wins over what the text tells.
+    let mut milestones = milestone::read(&sections, &timeline, &ctx, (impact_start, impact_end));
+    for (kind, at) in &facts.milestones {
+        *milestones.slot(*kind) = Some(Milestone {
+            at: *at,
+            evidence: Evidence::FrontMatter,
+        });
+    }
+    if facts.detected_by.is_some() {
+        milestones.detected_by = facts.detected_by;
+    }
     let provider = facts.provider.unwrap_or_else(|| "internal".to_string());
     let source_url = facts
         .source_url
@@ -356,6 +388,7 @@ pub fn parse(source: &str, text: &str) -> Result<Draft, ReportError> {
         sections,
         timeline,
         repair_items,
+        milestones,
         warnings,
         front_matter: Some(FrontMatter {
             id: facts.id,
@@ -487,5 +520,44 @@ A feature flag default changed in the config rollout. <script>alert(1)</script>
             Some("https://azure.status.microsoft/en-us/status/history/?trackingId=KTY1-HW8")
         );
         assert_eq!(parse("c.md", "# T\nno address").unwrap().source_url, None);
+    }
+
+    #[test]
+    fn front_matter_milestones_win_over_the_timeline() {
+        use crate::incident::{DetectedBy, Evidence, MilestoneKind};
+        let d = parse("x.md", REPORT).unwrap();
+        // From the timeline: "09:12 UTC — Error rate alert fired".
+        let detected = d.milestones.detected.as_ref().unwrap();
+        assert_eq!(detected.at.to_string(), "2025-03-04T09:12:00Z");
+        assert!(matches!(
+            detected.evidence,
+            Evidence::Timeline { step: 0, .. }
+        ));
+        let set = REPORT.replacen(
+            "+++\n\n",
+            "detected_at = \"2025-03-04T09:20:00Z\"\nmitigated_at = 2025-03-04T09:40:00Z\ndetected_by = \"customer report\"\n+++\n\n",
+            1,
+        );
+        let d = parse("x.md", &set).unwrap();
+        let m = &d.milestones;
+        assert_eq!(
+            m.minutes_after(d.impact_start, MilestoneKind::Detected),
+            Some(8)
+        );
+        assert_eq!(m.detected.as_ref().unwrap().evidence, Evidence::FrontMatter);
+        assert_eq!(
+            m.minutes_after(d.impact_start, MilestoneKind::Mitigated),
+            Some(28)
+        );
+        assert_eq!(m.detected_by, Some(DetectedBy::CustomerReport));
+        let bad = REPORT.replacen("+++\n\n", "detected_by = \"luck\"\n+++\n\n", 1);
+        let err = parse("x.md", &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("detected_by") && err.contains("monitoring"),
+            "{err}"
+        );
+        let bad = REPORT.replacen("+++\n\n", "resolved_at = \"soon\"\n+++\n\n", 1);
+        let err = parse("x.md", &bad).unwrap_err().to_string();
+        assert!(err.contains("resolved_at"), "{err}");
     }
 }

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod heading;
 pub mod html;
 pub mod markdown;
+pub mod milestone;
 pub mod plain;
 pub mod repair;
 pub mod text;
@@ -16,7 +17,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::incident::{RepairItem, Section, Stage, TimelineEntry};
+use crate::incident::{Milestones, RepairItem, Section, Stage, TimelineEntry};
 
 /// The largest report ingest reads; a larger file is named and skipped.
 pub const MAX_REPORT_BYTES: usize = 16 * 1024 * 1024;
@@ -90,6 +91,7 @@ pub struct Draft {
     pub sections: Vec<Section>,
     pub timeline: Vec<TimelineEntry>,
     pub repair_items: Vec<RepairItem>,
+    pub milestones: Milestones,
     pub warnings: Vec<String>,
     pub front_matter: Option<FrontMatter>,
 }

@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::text::{bullet, is_chrome, squash};
 use super::time::{self, TimeContext, Zone};
-use super::{Draft, ReportError, extract, heading};
+use super::{Draft, ReportError, extract, heading, milestone};
 use crate::incident::{Section, SectionKind, Stage};
 
 static GCP_INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -249,6 +249,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     }
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
+    let milestones = milestone::read(&sections, &timeline, &ctx, (impact_start, impact_end));
     let mut repair_items = extract::repair_items(&sections);
     if repair_items.is_empty() {
         repair_items = extract::commitments(&sections);
@@ -266,6 +267,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         sections,
         timeline,
         repair_items,
+        milestones,
         warnings,
         front_matter: None,
     })
