@@ -13,6 +13,8 @@
 //! - `tracking`: repair items and what people set on them, the status rules, and the store
 //!   behind the `TrackingStore` trait (sled);
 //! - `ingest`: reads the corpus and brings the index and the tracking store in line with it;
+//! - `insight`: views across incidents read from the index (recurrences, patterns, response
+//!   figures of a service or region);
 //! - `web`: the pages and the JSON API (actix-web + askama).
 //!
 //! The `ikb` command line (`src/cli/`) parses arguments and calls these.
@@ -23,6 +25,7 @@ pub mod catalog;
 pub mod incident;
 pub mod index;
 pub mod ingest;
+pub mod insight;
 pub mod report;
 pub mod tracking;
 pub mod web;

@@ -287,6 +287,144 @@ async fn incident_pages() {
 }
 
 #[actix_web::test]
+async fn response_milestones_show_with_their_evidence_on_pages_and_hits() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let (_, page) = get(&app, "/incidents/2024-07-13-azure-openai").await;
+    let table = page
+        .split("id=\"response-milestones\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the response section");
+    assert!(table.contains("detected by monitoring"), "{table}");
+    let detected = table
+        .split("<tr>")
+        .find(|row| row.contains(">Detected<"))
+        .expect("a detected row");
+    assert!(detected.contains("2024-07-13 00:05 UTC"), "{detected}");
+    assert!(detected.contains("5 min"), "{detected}");
+    assert!(
+        detected.contains("Service monitoring detected failure rates"),
+        "the step's words are the evidence: {detected}"
+    );
+    // The evidence links to its timeline row, and that row exists.
+    let link = detected
+        .split("href=\"#")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a link to the step");
+    assert!(page.contains(&format!("<tr id=\"{link}\"")), "{link}");
+    let step_row = page.split(&format!("<tr id=\"{link}\"")).nth(1).unwrap();
+    assert!(step_row.split("</tr>").next().unwrap().contains("00:05"));
+    // A review that dates nothing but its impact says where the end comes from.
+    let (_, plain) = get(&app, "/incidents/8GCS-858").await;
+    assert!(plain.contains("(impact window)"));
+    // Search hits carry the time to detect and to mitigate.
+    let (_, hits) = get(&app, "/search?q=openai+cleanup+deleted").await;
+    assert!(
+        hits.contains("detected in 5 min by monitoring · mitigated in 8 h 35 min"),
+        "{hits}"
+    );
+}
+
+#[actix_web::test]
+async fn an_incident_page_says_what_happened_before_with_the_same_cause() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    // Checked by hand: both Azure OpenAI reviews name a configuration change as the cause
+    // ("a change was made to the global configuration file", 2024; "introduced a
+    // configuration change that was not compatible", 2026).
+    let (_, later) = get(&app, "/incidents/8GCS-858").await;
+    let before = later
+        .split("id=\"happened-before\"")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .expect("a happened-before section");
+    let line = before
+        .split("<li>")
+        .find(|l| l.contains("incident of Azure OpenAI"))
+        .unwrap_or_else(|| panic!("{before}"));
+    assert!(
+        line.contains("2nd configuration change incident of Azure OpenAI since 2024"),
+        "{line}"
+    );
+    assert!(
+        line.contains("href=\"/incidents/2024-07-13-azure-openai\""),
+        "{line}"
+    );
+    assert!(
+        line.contains("/search?service=Azure+OpenAI&#38;cause=configuration-change"),
+        "{line}"
+    );
+    // The earlier incident does not count the later one.
+    let (_, earlier) = get(&app, "/incidents/2024-07-13-azure-openai").await;
+    let earlier_before = earlier.split("id=\"happened-before\"").nth(1).unwrap_or("");
+    assert!(!earlier_before.contains("8GCS-858"));
+    // A region: the ARM incident of January 2024 ("made a configuration change", in Central
+    // US among others) came before the Central US one of July 2024.
+    let (_, cus) = get(&app, "/incidents/2024-07-18-virtual-machines").await;
+    assert!(
+        cus.contains("2nd configuration change incident in Central US since 2024"),
+        "{cus}"
+    );
+}
+
+#[actix_web::test]
+async fn patterns_and_the_pages_of_services_and_regions() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let (s, patterns) = get(&app, "/patterns").await;
+    assert_eq!(s, StatusCode::OK);
+    let row = patterns
+        .split("<tr>")
+        .find(|r| r.contains(">Azure OpenAI<") && r.contains("Configuration change"))
+        .unwrap_or_else(|| panic!("{patterns}"));
+    assert!(
+        row.contains(">2</a>"),
+        "two incidents share the pair: {row}"
+    );
+    assert!(row.contains("2024: 1, 2026: 1"), "{row}");
+    assert!(row.contains("href=\"/services/Azure%20OpenAI\""), "{row}");
+
+    // An alias is sent to the service's own page, which stays stable for runbooks.
+    let req = test::TestRequest::get().uri("/services/AOAI").to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        resp.headers().get("location").unwrap(),
+        "/services/Azure%20OpenAI"
+    );
+    let (s, page) = get(&app, "/services/Azure%20OpenAI").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("2 incidents</a>"), "{page}");
+    // Detected 5 minutes after the start (2024), the 2026 review dates no detection.
+    let detect = page
+        .split("<tr>")
+        .find(|r| r.contains("Time to detect"))
+        .expect("time to detect");
+    assert!(
+        detect.contains("5 min") && detect.contains("1 of 2 incidents"),
+        "{detect}"
+    );
+    assert!(page.contains("<svg"), "the chart");
+    assert!(
+        page.contains("<td>2024</td><td>1</td>"),
+        "the chart's table"
+    );
+    assert!(page.contains("/repairs?service=Azure+OpenAI&#38;status=overdue"));
+
+    let (s, region) = get(&app, "/regions/Central%20US").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(region.contains("Configuration change"), "{region}");
+    let (s, _) = get(&app, "/regions/Atlantis").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Every service and region of an incident links its page.
+    let (_, incident) = get(&app, "/incidents/2024-07-13-azure-openai").await;
+    assert!(incident.contains("href=\"/services/Azure%20OpenAI\""));
+    assert!(incident.contains("href=\"/regions/Sweden%20Central\""));
+}
+
+#[actix_web::test]
 async fn incident_pages_link_the_original_and_name_the_report_by_its_corpus_path() {
     let pm = "+++\ntitle = \"Queue backlog\"\ndate = \"2025-05-02T10:00:00Z\"\n\
               source_url = \"https://wiki.example/pm?id=7&v=2\"\n+++\n## Impact\nJobs waited.\n";

@@ -4,6 +4,7 @@
 mod alias;
 mod doc_bits;
 pub mod facet_count;
+pub mod figures;
 mod match_set;
 pub mod query;
 pub mod related;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 pub use super::match_set::Words;
 use crate::catalog::Catalogue;
-use crate::incident::{RepairFacet, Stage};
+use crate::incident::{DetectedBy, RepairFacet, Stage};
 
 /// The longest query read; the rest is cut off, with a hint.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -57,17 +57,22 @@ pub enum Facet {
     RepairStatus,
     Year,
     Stage,
+    Provider,
+    /// Who detected the incident (`monitoring`, `customer_report`), where the review says.
+    Detected,
 }
 
 impl Facet {
     /// In the order pages show them (and the index's fields are made).
-    pub const ALL: [Facet; 6] = [
+    pub const ALL: [Facet; 8] = [
         Facet::Service,
         Facet::Region,
         Facet::Cause,
         Facet::RepairStatus,
         Facet::Year,
         Facet::Stage,
+        Facet::Provider,
+        Facet::Detected,
     ];
 
     /// Its field name and URL parameter.
@@ -79,6 +84,8 @@ impl Facet {
             Facet::RepairStatus => "status",
             Facet::Year => "year",
             Facet::Stage => "stage",
+            Facet::Provider => "provider",
+            Facet::Detected => "detected",
         }
     }
 
@@ -90,6 +97,8 @@ impl Facet {
             Facet::RepairStatus => "Repair status",
             Facet::Year => "Year",
             Facet::Stage => "Stage",
+            Facet::Provider => "Provider",
+            Facet::Detected => "Detected by",
         }
     }
 
@@ -151,6 +160,15 @@ impl Facet {
                 .ok_or_else(|| {
                     bad(format!(
                         "must be initial_statement, preliminary or final, not `{}`",
+                        clip(value, 30)
+                    ))
+                }),
+            Facet::Provider => Ok(value.to_ascii_lowercase()),
+            Facet::Detected => DetectedBy::parse(value)
+                .map(|d| d.as_str().to_string())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "must be monitoring or customer_report, not `{}`",
                         clip(value, 30)
                     ))
                 }),

@@ -12,7 +12,7 @@ use crate::catalog::Vocabulary;
 use crate::incident::SectionKind;
 
 /// Bump on any change to the fields below or to what ingest writes into them.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The analyzer of every text field: words, lowercased, shorthand read as reports write it
 /// ("config" is "configuration") and spelled-out names given their short form ("virtual
@@ -81,7 +81,11 @@ pub struct Fields {
     /// One text field per section kind, in `SectionKind::ALL` order.
     pub sections: [Field; 6],
     pub impact_start: Field,
-    pub facets: [Field; 6],
+    /// Minutes from the impact start to detection and to mitigation, where the review dates
+    /// them (fast fields: what response figures across incidents are read from).
+    pub detect_minutes: Field,
+    pub mitigate_minutes: Field,
+    pub facets: [Field; Facet::ALL.len()],
     /// The whole incident as JSON: what result lists and incident pages show.
     pub incident: Field,
 }
@@ -124,6 +128,8 @@ pub fn build() -> (Schema, Fields) {
         ),
     );
     let impact_start = b.add_i64_field("impact_start", INDEXED | FAST);
+    let detect_minutes = b.add_i64_field("detect_minutes", FAST);
+    let mitigate_minutes = b.add_i64_field("mitigate_minutes", FAST);
     let facets = Facet::ALL.map(|f| b.add_facet_field(f.name(), FacetOptions::default()));
     let incident = b.add_text_field("incident", STORED);
     let schema = b.build();
@@ -138,6 +144,8 @@ pub fn build() -> (Schema, Fields) {
             words,
             sections,
             impact_start,
+            detect_minutes,
+            mitigate_minutes,
             facets,
             incident,
         },

@@ -336,7 +336,7 @@ impl SearchIndex {
         )
     }
 
-    fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
+    pub(super) fn filter_query(&self, req: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
             .facet_filters(req)
             .into_iter()

@@ -9,7 +9,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 use super::request::Facet;
 use super::schema::{TITLE_WEIGHT, text_weight};
 use super::{Fields, IndexError, SearchIndex, read_sidecar, tantivy_err, write_sidecar};
-use crate::incident::{Incident, SectionKind};
+use crate::incident::{Incident, MilestoneKind, SectionKind};
 
 const HASHES_FILE: &str = "ikb-hashes.json";
 
@@ -77,6 +77,16 @@ pub fn document(
         fields.impact_start,
         r.impact_start.map_or(0, |t| t.as_second()),
     );
+    let m = &r.milestones;
+    let minutes = [
+        (fields.detect_minutes, MilestoneKind::Detected),
+        (fields.mitigate_minutes, MilestoneKind::Mitigated),
+    ];
+    for (field, kind) in minutes {
+        if let Some(n) = m.minutes_after(r.impact_start, kind) {
+            doc.add_i64(field, n);
+        }
+    }
     let f = |facet: Facet| fields.facet(facet);
     for s in &r.services {
         doc.add_facet(f(Facet::Service), facet(s));
@@ -97,6 +107,10 @@ pub fn document(
         );
     }
     doc.add_facet(f(Facet::Stage), facet(r.stage.as_str()));
+    doc.add_facet(f(Facet::Provider), facet(&r.provider.to_ascii_lowercase()));
+    if let Some(by) = r.milestones.detected_by {
+        doc.add_facet(f(Facet::Detected), facet(by.as_str()));
+    }
     doc.add_text(fields.incident, json);
     doc
 }

@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::incident::{DueMonth, Incident, Review, Section, TimelineEntry};
+use crate::incident::{
+    DueMonth, Evidence, Incident, MilestoneKind, Review, Section, TimelineEntry,
+};
 use crate::index::Facet;
 use crate::index::search::{Hit, SearchResults};
 use crate::tracking::{Event, RepairRecord, Tracking};
@@ -28,6 +30,38 @@ pub struct RevisionJson<'a> {
     pub repair_items: usize,
 }
 
+/// When the response detected, engaged, mitigated and resolved, the minutes from the impact
+/// start, and where the review says each (`sources.detected = {from: "timeline", step, text}`).
+#[derive(Debug, Serialize)]
+pub struct MilestonesJson<'a> {
+    pub detected_at: Option<Timestamp>,
+    pub engaged_at: Option<Timestamp>,
+    pub mitigated_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub detected_by: Option<&'static str>,
+    pub time_to_detect_minutes: Option<i64>,
+    pub time_to_engage_minutes: Option<i64>,
+    pub time_to_mitigate_minutes: Option<i64>,
+    pub sources: std::collections::BTreeMap<&'static str, &'a Evidence>,
+}
+
+pub fn milestones_json(review: &Review) -> MilestonesJson<'_> {
+    let m = &review.milestones;
+    let at = |k| m.get(k).map(|x| x.at);
+    let after = |k| m.minutes_after(review.impact_start, k);
+    MilestonesJson {
+        detected_at: at(MilestoneKind::Detected),
+        engaged_at: at(MilestoneKind::Engaged),
+        mitigated_at: at(MilestoneKind::Mitigated),
+        resolved_at: at(MilestoneKind::Resolved),
+        detected_by: m.detected_by.map(|d| d.as_str()),
+        time_to_detect_minutes: after(MilestoneKind::Detected),
+        time_to_engage_minutes: after(MilestoneKind::Engaged),
+        time_to_mitigate_minutes: after(MilestoneKind::Mitigated),
+        sources: m.iter().map(|(k, x)| (k.as_str(), &x.evidence)).collect(),
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct IncidentJson<'a> {
     pub id: &'a str,
@@ -45,6 +79,7 @@ pub struct IncidentJson<'a> {
     pub causes: &'a [String],
     pub sections: &'a [Section],
     pub timeline: &'a [TimelineEntry],
+    pub milestones: MilestonesJson<'a>,
     pub repair_items: Vec<RepairItemJson<'a>>,
     pub revisions: Vec<RevisionJson<'a>>,
     pub warnings: Vec<&'a str>,
@@ -72,6 +107,7 @@ pub fn incident_json<'a>(
         causes: &review.causes,
         sections: &review.sections,
         timeline: &review.timeline,
+        milestones: milestones_json(review),
         repair_items: review
             .repair_items
             .iter()
@@ -125,6 +161,8 @@ pub struct FacetsJson<'a> {
     pub repair_status: &'a [crate::index::search::FacetCount],
     pub year: &'a [crate::index::search::FacetCount],
     pub stage: &'a [crate::index::search::FacetCount],
+    pub provider: &'a [crate::index::search::FacetCount],
+    pub detected: &'a [crate::index::search::FacetCount],
 }
 
 #[derive(Debug, Serialize)]
@@ -224,6 +262,8 @@ pub fn search_json<'a>(
             repair_status: facet(results, Facet::RepairStatus),
             year: facet(results, Facet::Year),
             stage: facet(results, Facet::Stage),
+            provider: facet(results, Facet::Provider),
+            detected: facet(results, Facet::Detected),
         },
         suggestion: results.suggestion.as_ref().map(|s| SuggestionJson {
             query: &s.query,

@@ -9,12 +9,14 @@ pub mod error;
 mod facet_refresh;
 mod handlers;
 pub mod json;
+pub mod metrics;
 mod params;
 mod routes;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use actix_web::dev::Service;
 use actix_web::middleware::{Compress, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
@@ -50,6 +52,8 @@ pub struct AppState {
     index_check: std::sync::atomic::AtomicBool,
     /// Cookies get the Secure flag (set when served behind HTTPS).
     pub secure_cookies: bool,
+    /// Requests and ingests counted for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 pub struct ServeOptions {
@@ -95,6 +99,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     });
     let store = store?;
     let (mut index, fresh) = SearchIndex::or_create(opened, &search, &options.catalogue)?;
+    let metrics = metrics::Metrics::default();
     if fresh || index.reader.searcher().num_docs() == 0 {
         tracing::info!(corpus = ?options.corpus, "no index yet: ingesting the corpus");
         let summary = ingest::ingest_into(
@@ -104,7 +109,9 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
             &options.corpus,
             &options.catalogue,
             |_, _, _| {},
-        )?;
+        );
+        metrics.observe_ingest(summary.as_ref().ok().map(|s| s.failures.len()));
+        let summary = summary?;
         for f in &summary.failures {
             tracing::warn!(file = %f.path, reason = %f.reason, "report skipped");
         }
@@ -125,6 +132,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         facet_refresh: Default::default(),
         index_check: Default::default(),
         secure_cookies: options.secure_cookies,
+        metrics,
     };
     Ok((state, options.addr))
 }
@@ -211,14 +219,17 @@ impl AppState {
         if force {
             self.index.forget_sync()?;
         }
-        ingest::ingest_into(
+        let summary = ingest::ingest_into(
             self.store.as_ref(),
             &self.index,
             force,
             &self.corpus,
             &self.catalogue,
             |_, _, _| {},
-        )
+        );
+        self.metrics
+            .observe_ingest(summary.as_ref().ok().map(|s| s.failures.len()));
+        summary
     }
 }
 
@@ -252,6 +263,23 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
                 .wrap(security_headers())
                 .wrap(Compress::default())
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap_fn(|req, srv| {
+                    let started = std::time::Instant::now();
+                    let state = req.app_data::<web::Data<AppState>>().cloned();
+                    let answer = srv.call(req);
+                    async move {
+                        let res = answer.await?;
+                        if let Some(state) = state {
+                            state.metrics.observe_request(
+                                res.request().method().as_str(),
+                                res.request().match_pattern().as_deref(),
+                                res.status().as_u16(),
+                                started.elapsed(),
+                            );
+                        }
+                        Ok(res)
+                    }
+                })
                 .configure(configure)
         })
         .workers(2)

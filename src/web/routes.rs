@@ -5,7 +5,7 @@ use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{guard, web};
 
 use super::error::{ApiError, Missing, WebError};
-use super::handlers::{api, incident, login, ops, repairs, search, warnings};
+use super::handlers::{api, incident, insight, login, ops, repairs, search, warnings};
 
 /// The largest form body accepted (a note is at most 4,000 characters).
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -75,9 +75,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
     .route("/api/v1/alerts", web::post().to(api::alerts))
+    .route("/patterns", read().to(insight::patterns_page))
+    .route("/services/{name}", read().to(insight::service_page))
+    .route("/regions/{name}", read().to(insight::region_page))
     .route("/warnings", read().to(warnings::page))
     .route("/api/v1/warnings", read().to(warnings::api))
     .route("/healthz", read().to(ops::healthz))
+    .route("/metrics", read().to(ops::metrics))
     .route("/static/{file}", read().to(ops::asset))
     .default_service(web::to(ops::not_found));
 }

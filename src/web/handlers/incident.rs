@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::incident::text;
-use crate::incident::{Incident, Review, SectionKind, format_minutes};
+use crate::incident::{Evidence, Incident, Review, SectionKind, format_minutes};
+use crate::index::Facet;
 use crate::tracking::today;
 use crate::web::common::{html, layout, utc};
 use crate::web::error::{Missing, WebError};
@@ -42,6 +43,17 @@ pub struct ItemView {
     pub reported: &'static str,
 }
 
+/// One response milestone: when, how long after the impact start, and the review's words.
+pub struct MilestoneRow {
+    pub label: &'static str,
+    pub time: String,
+    pub after: String,
+    pub origin: &'static str,
+    pub evidence: Option<String>,
+    /// The timeline row it comes from (`#step-3`).
+    pub step: Option<String>,
+}
+
 pub struct RevisionView {
     pub label: String,
     pub url: String,
@@ -74,11 +86,12 @@ pub struct IncidentPage {
     pub tracking_id: Option<String>,
     pub window: String,
     pub duration: String,
-    pub services: Vec<String>,
-    pub regions: Vec<String>,
     pub causes: Vec<String>,
     pub sections: Vec<SectionView>,
     pub timeline: Vec<TimelineRow>,
+    pub milestones: Vec<MilestoneRow>,
+    /// "by monitoring", "by a customer report", or empty.
+    pub detected_by: &'static str,
     pub svg: Option<Svg>,
     pub items: Vec<ItemView>,
     pub progress: String,
@@ -89,6 +102,11 @@ pub struct IncidentPage {
     pub warnings: Vec<String>,
     /// Past incidents like this one, with why (from the function alerts are answered by).
     pub similar: Vec<super::search::RelatedView>,
+    /// Earlier incidents with the same cause in its service or a region of it.
+    pub recurrences: Vec<super::insight::RecurrenceView>,
+    /// The pages of its services and regions, beside their names.
+    pub service_urls: Vec<(String, String)>,
+    pub region_urls: Vec<(String, String)>,
 }
 
 fn blocks(text: &str) -> Vec<Block> {
@@ -169,6 +187,26 @@ fn offset(start: Option<jiff::Timestamp>, at: Option<jiff::Timestamp>) -> String
     }
 }
 
+fn milestone_rows(review: &Review) -> Vec<MilestoneRow> {
+    let m = &review.milestones;
+    m.iter()
+        .map(|(kind, milestone)| MilestoneRow {
+            label: kind.label(),
+            time: utc(milestone.at),
+            after: m
+                .minutes_after(review.impact_start, kind)
+                .map(format_minutes)
+                .unwrap_or_default(),
+            origin: milestone.evidence.origin(),
+            evidence: milestone.evidence.text().map(str::to_string),
+            step: match milestone.evidence {
+                Evidence::Timeline { step, .. } => Some(format!("step-{}", step + 1)),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
 pub fn build(
     state: &AppState,
     layout: Layout,
@@ -228,8 +266,6 @@ pub fn build(
             .impact_minutes()
             .map(format_minutes)
             .unwrap_or_default(),
-        services: review.services.clone(),
-        regions: review.regions.clone(),
         causes: review
             .causes
             .iter()
@@ -260,6 +296,8 @@ pub fn build(
                 warning: t.warning.clone(),
             })
             .collect(),
+        milestones: milestone_rows(review),
+        detected_by: review.milestones.detected_by.map_or("", |d| d.label()),
         svg: svg(review),
         progress: if items.is_empty() {
             String::new()
@@ -290,6 +328,17 @@ pub fn build(
         source_url: review.source_url.clone(),
         warnings: review.warnings.clone(),
         similar: Vec::new(),
+        recurrences: Vec::new(),
+        service_urls: review
+            .services
+            .iter()
+            .map(|s| (s.clone(), super::insight::profile_url(Facet::Service, s)))
+            .collect(),
+        region_urls: review
+            .regions
+            .iter()
+            .map(|r| (r.clone(), super::insight::profile_url(Facet::Region, r)))
+            .collect(),
     })
 }
 
@@ -317,5 +366,10 @@ pub async fn page(
             .take(5)
             .collect::<Vec<_>>(),
     );
+    page.recurrences = super::insight::recurrence_views(&crate::insight::recurrences(
+        &state.index,
+        &state.catalogue,
+        incident.current(),
+    )?);
     html(&page)
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod incident;
+pub mod insight;
 pub mod login;
 pub mod ops;
 pub mod repairs;

@@ -15,6 +15,37 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         .json(serde_json::json!({ "status": "ok", "incidents": incidents }))
 }
 
+/// Prometheus metrics, read from the store and index at each scrape: OpenMetrics text when
+/// the scraper asks for it (Prometheus does), else the Prometheus text format.
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let openmetrics = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
+    let body = web::block(move || crate::web::metrics::render(&state))
+        .await
+        .map_err(|e| WebError::Internal(format!("the metrics task failed: {e}")))??;
+    let (body, content_type) = if openmetrics {
+        (
+            body,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+    } else {
+        (
+            crate::web::metrics::prometheus_text(&body),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
 pub async fn asset(req: HttpRequest, file: web::Path<String>) -> Result<HttpResponse, WebError> {
     let (body, content_type) = match file.as_str() {
         "style.css" => (STYLE, "text/css; charset=utf-8"),

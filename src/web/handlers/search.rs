@@ -23,6 +23,8 @@ pub struct HitView {
     pub services: String,
     pub regions: String,
     pub section_label: &'static str,
+    /// "detected in 5 min by monitoring · mitigated in 8 h 35 min", or empty.
+    pub response: String,
     /// The snippet: the template renders its pieces, marked or not, and escapes them.
     pub snippet: Snippet,
 }
@@ -56,6 +58,8 @@ fn plural(facet: Facet) -> &'static str {
         Facet::RepairStatus => "repair statuses",
         Facet::Year => "years",
         Facet::Stage => "stages",
+        Facet::Provider => "providers",
+        Facet::Detected => "ways of detection",
     }
 }
 
@@ -96,6 +100,19 @@ pub struct SearchPage {
     pub to: String,
 }
 
+/// How a provider's id reads on a page.
+pub fn provider_label(id: &str) -> &str {
+    match id {
+        "azure" => "Azure",
+        "aws" => "AWS",
+        "gcp" => "Google Cloud",
+        "github" => "GitHub",
+        "wikimedia" => "Wikimedia",
+        "internal" => "Internal",
+        other => other,
+    }
+}
+
 fn value_label(state: &AppState, facet: Facet, value: &str) -> String {
     match facet {
         Facet::Cause => state.catalogue.cause_label(value).to_string(),
@@ -103,12 +120,34 @@ fn value_label(state: &AppState, facet: Facet, value: &str) -> String {
             .map_or(value.to_string(), |s| s.label().to_string()),
         Facet::RepairStatus => crate::incident::RepairFacet::parse(value)
             .map_or(value.to_string(), |f| f.label().to_string()),
+        Facet::Detected => crate::incident::DetectedBy::parse(value)
+            .map_or(value.to_string(), |d| d.label().to_string()),
+        Facet::Provider => provider_label(value).to_string(),
         _ => value.to_string(),
     }
 }
 
 pub fn hit_views(results: &SearchResults) -> Vec<HitView> {
     results.hits.iter().map(hit_view).collect()
+}
+
+/// How fast the response was, as a hit's line says it: the minutes to detect and to mitigate
+/// from the impact start, and who noticed.
+pub fn response_summary(r: &crate::incident::Review) -> String {
+    use crate::incident::MilestoneKind;
+    let m = &r.milestones;
+    let mut parts = Vec::new();
+    if let Some(n) = m.minutes_after(r.impact_start, MilestoneKind::Detected) {
+        let by = m
+            .detected_by
+            .map(|d| format!(" {}", d.label()))
+            .unwrap_or_default();
+        parts.push(format!("detected in {}{by}", format_minutes(n)));
+    }
+    if let Some(n) = m.minutes_after(r.impact_start, MilestoneKind::Mitigated) {
+        parts.push(format!("mitigated in {}", format_minutes(n)));
+    }
+    parts.join(" · ")
 }
 
 /// One hit as the result lists show it.
@@ -140,6 +179,7 @@ pub fn hit_view(h: &crate::index::search::Hit) -> HitView {
                     n => format!("{} and {} more", r.regions[..2].join(", "), n - 2),
                 },
                 section_label: h.section.label(),
+                response: response_summary(r),
                 snippet: h.snippet.clone(),
             }
         }
