@@ -254,3 +254,57 @@ async fn an_engineer_searches_reads_logs_in_and_tracks_a_repair_item() {
     c.close().await.unwrap();
     drop(server);
 }
+
+/// The pages across incidents render in Chromium at a laptop's and a phone's width: the charts
+/// are drawn, inside the page, and nothing makes the page scroll sideways.
+#[actix_web::test]
+async fn insight_pages_and_their_charts_fit_a_laptop_and_a_phone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    prepare(dir, PASSWORD, "unused-token");
+    let port = free_port();
+    let _server = serve(dir, port);
+    let (_driver, driver_port) = chromedriver();
+    let c = browser(driver_port, &dir.join("profile")).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let pages = [
+        ("insights", "/insights", "#per-quarter svg rect"),
+        ("patterns", "/patterns", "table.patterns td"),
+        ("service", "/services/Azure%20OpenAI", ".chart svg rect"),
+        ("region", "/regions/Central%20US", ".chart svg rect"),
+    ];
+    for width in [1366u32, 412] {
+        c.set_window_size(width, 900).await.unwrap();
+        for (name, path, drawn) in pages {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            text(&c, "h1").await;
+            c.find(Locator::Css(drawn))
+                .await
+                .unwrap_or_else(|_| panic!("{path}: {drawn} at {width} px"));
+            let fit = c
+                .execute(
+                    "const svgs = [...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect()); \
+                     return [document.documentElement.scrollWidth, window.innerWidth, \
+                             svgs.length, svgs.every(r => r.width > 100 && r.right <= window.innerWidth + 1)];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let fit = fit.as_array().unwrap();
+            let (scroll, inner) = (fit[0].as_f64().unwrap(), fit[1].as_f64().unwrap());
+            assert!(
+                scroll <= inner + 1.0,
+                "{path} scrolls sideways at {width} px: {scroll} > {inner}"
+            );
+            if name != "patterns" {
+                assert!(fit[2].as_u64().unwrap() >= 1, "{path}: a chart");
+                assert_eq!(
+                    fit[3], true,
+                    "{path}: every chart is drawn inside the page at {width} px"
+                );
+            }
+            screenshot(&c, &format!("{name}-{width}.png")).await;
+        }
+    }
+    c.close().await.unwrap();
+}

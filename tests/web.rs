@@ -425,6 +425,92 @@ async fn patterns_and_the_pages_of_services_and_regions() {
 }
 
 #[actix_web::test]
+async fn insights_agree_with_the_repair_listing_and_take_the_search_filters() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let json_of = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+    let (s, json) = get(&app, "/api/v1/insights").await;
+    assert_eq!(s, StatusCode::OK);
+    let v = json_of(&json);
+    assert_eq!(
+        (v["incidents"].as_u64(), v["dated"].as_u64()),
+        (Some(10), Some(10))
+    );
+    // Every dated incident is in the quarter series: each counts once in "no cause" or in
+    // each of its causes, so the series of a quarter sum to at least its incidents.
+    let quarters = v["quarters"].as_array().unwrap();
+    assert_eq!(quarters.first().unwrap(), "2012 Q1");
+    assert_eq!(quarters.last().unwrap(), "2026 Q1");
+    let sum: u64 = v["by_cause"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["counts"].as_array().unwrap().iter())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert!(sum >= 10, "{sum}");
+    // The burn-down's last month holds every item; its closed ones are the listing's
+    // completed and won't-do ones.
+    let listed = |q: &str| {
+        let app = &app;
+        let q = q.to_string();
+        async move {
+            let (_, json) = get(app, &format!("/api/v1/repairs{q}")).await;
+            serde_json::from_str::<Vec<serde_json::Value>>(&json)
+                .unwrap()
+                .len() as u64
+        }
+    };
+    let last = v["burn_down"].as_array().unwrap().last().unwrap().clone();
+    let all = listed("").await;
+    let closed = listed("?status=completed").await + listed("?status=wont_do").await;
+    assert_eq!(
+        last["open"].as_u64().unwrap() + last["closed"].as_u64().unwrap(),
+        all
+    );
+    assert_eq!(last["closed"].as_u64().unwrap(), closed);
+    let overdue: u64 = v["overdue_by_age"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["items"].as_u64().unwrap())
+        .sum();
+    assert_eq!(overdue, listed("?status=overdue").await);
+    // Time to mitigate of Azure OpenAI: 8 h 35 min (2024) and 20 h 12 min (2026).
+    let aoai = v["mitigate_by_service"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "Azure OpenAI")
+        .expect("Azure OpenAI");
+    assert_eq!(
+        aoai["mitigate"]["median"].as_f64(),
+        Some((515.0 + 1212.0) / 2.0)
+    );
+
+    // The page: four charts, each with its table; a filter by alias narrows it.
+    let (s, page) = get(&app, "/insights?service=AOAI").await;
+    assert_eq!(s, StatusCode::OK);
+    for id in [
+        "per-quarter",
+        "time-to-mitigate",
+        "burn-down",
+        "overdue-by-age",
+    ] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(
+        page.contains("2 incidents, 2 with a stated impact start"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Azure OpenAI\""));
+    assert!(page.contains("<caption>Incidents per quarter by cause</caption>"));
+    assert!(page.contains("<th scope=\"row\">2024 Q3</th>"));
+    let (s, _) = get(&app, "/insights?year=24").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
 async fn incident_pages_link_the_original_and_name_the_report_by_its_corpus_path() {
     let pm = "+++\ntitle = \"Queue backlog\"\ndate = \"2025-05-02T10:00:00Z\"\n\
               source_url = \"https://wiki.example/pm?id=7&v=2\"\n+++\n## Impact\nJobs waited.\n";

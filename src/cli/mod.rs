@@ -3,6 +3,7 @@
 
 mod admin;
 mod ingest;
+mod insights;
 mod related;
 mod repairs;
 mod search;
@@ -52,6 +53,9 @@ pub enum Command {
     Export,
     /// List repair items across incidents.
     Repairs(repairs::RepairsArgs),
+    /// Figures across incidents: per quarter by cause, time to mitigate by service, the repair
+    /// burn-down, overdue items by age.
+    Insights(insights::InsightsArgs),
     /// Serve the web app (builds the index from the corpus first if there is none).
     Serve(serve::ServeArgs),
     /// Generate a synthetic corpus for benchmarks, recombined from real reports.
@@ -146,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Related(args) => related::run_related(&cli, &data, args),
         Command::Export => show::run_export(&data),
         Command::Repairs(args) => repairs::run_repairs(&cli, &data, args),
+        Command::Insights(args) => insights::run_insights(&cli, &data, args),
         Command::Repair(args) => repairs::run_repair(&data, args),
         Command::Serve(args) => serve::run_serve(&cli, data, args),
         Command::Gen {

@@ -1,5 +1,6 @@
 //! Figures across the incidents a search's filters select, read from fast fields without
-//! loading the incidents: the minutes from impact start to detection and to mitigation.
+//! loading the incidents: the impact starts, and the minutes from impact start to detection
+//! and to mitigation.
 
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, BooleanQuery, Query};
@@ -17,9 +18,36 @@ pub struct ResponseMinutes {
 }
 
 impl SearchIndex {
+    /// The impact starts (Unix seconds) of the incidents the request's filters and impact range
+    /// select, of those that have one, sorted.
+    pub fn impact_starts(&self, req: &SearchRequest) -> Result<Vec<i64>, IndexError> {
+        let (_, [mut starts]) = self.fast_values(req, ["impact_start"])?;
+        starts.retain(|&s| s != 0);
+        starts.sort_unstable();
+        Ok(starts)
+    }
+
     /// The response minutes of the incidents the request's filters and impact range select
     /// (its query words are not used).
     pub fn response_minutes(&self, req: &SearchRequest) -> Result<ResponseMinutes, IndexError> {
+        let (incidents, [mut detect, mut mitigate]) =
+            self.fast_values(req, ["detect_minutes", "mitigate_minutes"])?;
+        detect.sort_unstable();
+        mitigate.sort_unstable();
+        Ok(ResponseMinutes {
+            incidents,
+            detect,
+            mitigate,
+        })
+    }
+
+    /// How many incidents the request's filters select, and the values of these i64 fast
+    /// fields of those that have them.
+    fn fast_values<const N: usize>(
+        &self,
+        req: &SearchRequest,
+        fields: [&str; N],
+    ) -> Result<(usize, [Vec<i64>; N]), IndexError> {
         let searcher = self.reader.searcher();
         let clauses = self.filter_query(req);
         let query: Box<dyn Query> = if clauses.is_empty() {
@@ -30,29 +58,19 @@ impl SearchIndex {
         let docs = searcher
             .search(&query, &DocSetCollector)
             .map_err(tantivy_err(&self.path))?;
-        let mut out = ResponseMinutes {
-            incidents: docs.len(),
-            ..ResponseMinutes::default()
-        };
+        let incidents = docs.len();
         let mut by_segment: Vec<Vec<u32>> = vec![Vec::new(); searcher.segment_readers().len()];
         for address in docs {
             by_segment[address.segment_ord as usize].push(address.doc_id);
         }
+        let mut out: [Vec<i64>; N] = std::array::from_fn(|_| Vec::new());
         for (segment, docs) in searcher.segment_readers().iter().zip(by_segment) {
             let fast = segment.fast_fields();
-            let detect = fast
-                .i64("detect_minutes")
-                .map_err(tantivy_err(&self.path))?;
-            let mitigate = fast
-                .i64("mitigate_minutes")
-                .map_err(tantivy_err(&self.path))?;
-            for doc in docs {
-                out.detect.extend(detect.first(doc));
-                out.mitigate.extend(mitigate.first(doc));
+            for (name, values) in fields.iter().zip(out.iter_mut()) {
+                let column = fast.i64(name).map_err(tantivy_err(&self.path))?;
+                values.extend(docs.iter().filter_map(|&doc| column.first(doc)));
             }
         }
-        out.detect.sort_unstable();
-        out.mitigate.sort_unstable();
-        Ok(out)
+        Ok((incidents, out))
     }
 }

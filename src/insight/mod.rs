@@ -1,11 +1,14 @@
 //! Views across incidents, read from the index: incidents that recur (the same cause in the
 //! same service or region), the patterns that recur most, and the response figures (minutes
-//! to detect and to mitigate) of a service or region. Pages and the CLI show them.
+//! to detect and to mitigate) of a service or region, and the figures of `/insights`. Pages and
+//! the CLI show them.
 
+pub mod figures;
 pub mod pattern;
 pub mod recurrence;
 pub mod spread;
 
+pub use figures::{InsightError, Insights, insights};
 pub use pattern::{Pattern, patterns};
 pub use recurrence::{Recurrence, recurrences};
 pub use spread::Spread;

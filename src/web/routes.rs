@@ -75,6 +75,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
     .route("/api/v1/alerts", web::post().to(api::alerts))
+    .route("/insights", read().to(insight::insights_page))
+    .route("/api/v1/insights", read().to(insight::insights_api))
     .route("/patterns", read().to(insight::patterns_page))
     .route("/services/{name}", read().to(insight::service_page))
     .route("/regions/{name}", read().to(insight::region_page))
