@@ -35,6 +35,7 @@ fn help_is_there_for_every_command() {
         "show",
         "export",
         "repairs",
+        "insights",
         "repair",
         "warnings",
         "serve",
@@ -533,4 +534,26 @@ fn related_answers_an_alert_as_the_webhook_does() {
         "{text}"
     );
     assert!(text.contains("same region: East US 2"), "{text}");
+}
+
+#[test]
+fn insights_print_the_figures_of_the_page_as_text_and_json() {
+    let dir = ingested();
+    let index = dir.path().join("index");
+    let o = ikb(&index, &["insights", "--json", "--service", "AOAI"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["incidents"], 2, "the alias reads as Azure OpenAI");
+    assert_eq!(v["mitigate_by_service"][0]["service"], "Azure OpenAI");
+    let o = ikb(&index, &["insights"]);
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("10 incidents, 10 with an impact start"),
+        "{text}"
+    );
+    assert!(text.contains("Time to mitigate by service"), "{text}");
+    assert!(text.contains("Overdue repair items by how long they are overdue"));
+    let o = ikb(&index, &["insights", "--year", "24"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--year"));
 }
