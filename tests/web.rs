@@ -511,6 +511,79 @@ async fn insights_agree_with_the_repair_listing_and_take_the_search_filters() {
 }
 
 #[actix_web::test]
+async fn a_promise_made_again_links_where_it_was_promised_before() {
+    let review = |id: &str, date: &str, title: &str, item: &str, other: &str| {
+        format!(
+            "+++\nid = \"{id}\"\ntitle = \"{title}\"\nimpact_start = \"{date}T09:00:00Z\"\nimpact_end = \"{date}T10:00:00Z\"\nservices = [\"Payments API\"]\n+++\n\n## Summary\nCheckout failed.\n\n## Action items\n\n{item}\n- {other}\n"
+        )
+    };
+    let first = review(
+        "2023-03-04-payments",
+        "2023-03-04",
+        "Payments API 503s after a config rollout",
+        "- [x] Canary configuration changes per region before the global rollout",
+        "Rotate the on-call schedule weekly",
+    );
+    let second = review(
+        "2025-06-01-payments",
+        "2025-06-01",
+        "Payments API errors after another config rollout",
+        "- [ ] Canary every configuration change per region before its global rollout",
+        "Alert on replication lag of the ledger database",
+    );
+    let (_tmp, state) = state(&[("team/a.md", &first), ("team/b.md", &second)]);
+    let app = app!(state);
+    let (_, page) = get(&app, "/incidents/2025-06-01-payments").await;
+    let line = page
+        .split("<li>")
+        .find(|l| l.contains("Canary every configuration change"))
+        .expect("the item");
+    assert!(line.contains("Promised before in"), "{line}");
+    assert!(
+        line.contains("href=\"/incidents/2023-03-04-payments\""),
+        "{line}"
+    );
+    assert!(line.contains("2023, reported completed"), "{line}");
+    // The earlier incident was first: nothing before it; the other item is no repeat.
+    let (_, earlier) = get(&app, "/incidents/2023-03-04-payments").await;
+    assert!(!earlier.contains("Promised before"), "{earlier}");
+    assert_eq!(page.matches("Promised before in").count(), 1);
+    // The item's own page says it too.
+    let items: Vec<serde_json::Value> = serde_json::from_str(
+        &get(&app, "/api/v1/repairs?incident=2025-06-01-payments")
+            .await
+            .1,
+    )
+    .unwrap();
+    let canary = items
+        .iter()
+        .find(|i| i["text"].as_str().unwrap().starts_with("Canary"))
+        .unwrap();
+    let (_, item) = get(
+        &app,
+        &format!("/repairs/{}", canary["id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(item.contains("Promised before"), "{item}");
+    // /promises lists the pair first: promised again after it was reported completed.
+    let (s, promises) = get(&app, "/promises").await;
+    assert_eq!(s, StatusCode::OK);
+    let first_group = promises
+        .split("class=\"promise-group\"")
+        .nth(1)
+        .expect("a group");
+    assert!(
+        first_group.contains("Again after completed"),
+        "{first_group}"
+    );
+    assert!(first_group.contains("Canary configuration changes per region"));
+    assert!(
+        !promises.contains("Rotate the on-call schedule"),
+        "an item promised once is no group"
+    );
+}
+
+#[actix_web::test]
 async fn incident_pages_link_the_original_and_name_the_report_by_its_corpus_path() {
     let pm = "+++\ntitle = \"Queue backlog\"\ndate = \"2025-05-02T10:00:00Z\"\n\
               source_url = \"https://wiki.example/pm?id=7&v=2\"\n+++\n## Impact\nJobs waited.\n";

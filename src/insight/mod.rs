@@ -5,6 +5,7 @@
 
 pub mod figures;
 pub mod pattern;
+pub mod promise;
 pub mod recurrence;
 pub mod spread;
 

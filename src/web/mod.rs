@@ -54,6 +54,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Requests and ingests counted for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// The repeated promises of the corpus, made at first use and again after a re-ingest
+    /// (only an ingest changes repair items' texts).
+    promises: Mutex<Option<Arc<crate::insight::promise::Promises>>>,
 }
 
 pub struct ServeOptions {
@@ -133,6 +136,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         index_check: Default::default(),
         secure_cookies: options.secure_cookies,
         metrics,
+        promises: Mutex::new(None),
     };
     Ok((state, options.addr))
 }
@@ -229,7 +233,30 @@ impl AppState {
         );
         self.metrics
             .observe_ingest(summary.as_ref().ok().map(|s| s.failures.len()));
+        *self
+            .promises
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         summary
+    }
+
+    /// The repeated promises of the repair items: made once (a second of work on a large
+    /// corpus), then shared until a re-ingest.
+    pub fn promises(&self) -> Result<Arc<crate::insight::promise::Promises>, error::WebError> {
+        let mut cached = self
+            .promises
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = cached.as_ref() {
+            return Ok(Arc::clone(p));
+        }
+        let records = self.store.all()?;
+        let built = Arc::new(crate::insight::promise::Promises::build(
+            &self.index,
+            &records,
+        ));
+        *cached = Some(Arc::clone(&built));
+        Ok(built)
     }
 }
 

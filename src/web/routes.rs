@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/insights", read().to(insight::insights_page))
     .route("/api/v1/insights", read().to(insight::insights_api))
     .route("/patterns", read().to(insight::patterns_page))
+    .route("/promises", read().to(insight::promises_page))
     .route("/services/{name}", read().to(insight::service_page))
     .route("/regions/{name}", read().to(insight::region_page))
     .route("/warnings", read().to(warnings::page))

@@ -41,6 +41,8 @@ pub struct ItemView {
     pub overdue: bool,
     pub due: String,
     pub reported: &'static str,
+    /// The same promised in earlier incidents.
+    pub before: Vec<super::insight::PromisedBefore>,
 }
 
 /// One response milestone: when, how long after the impact start, and the review's words.
@@ -246,6 +248,7 @@ pub fn build(
                     .collect::<Vec<_>>()
                     .join(", "),
                 reported: i.reported_status.as_str(),
+                before: Vec::new(),
             }
         })
         .collect();
@@ -366,6 +369,11 @@ pub async fn page(
             .take(5)
             .collect::<Vec<_>>(),
     );
+    let s = state.clone();
+    let promises = crate::web::common::blocking(move || s.promises()).await?;
+    for (view, item) in page.items.iter_mut().zip(&incident.current().repair_items) {
+        view.before = super::insight::promised_before(&promises, &item.id);
+    }
     page.recurrences = super::insight::recurrence_views(&crate::insight::recurrences(
         &state.index,
         &state.catalogue,

@@ -725,3 +725,93 @@ pub async fn insights_api(
     let request = insights_request(&params, &state.catalogue)?;
     Ok(HttpResponse::Ok().json(compute(&state, request).await?))
 }
+
+/// An earlier promise of the same thing, as item and incident pages say it: "promised before
+/// in X (2023, reported completed)".
+pub struct PromisedBefore {
+    pub url: String,
+    pub item_url: String,
+    pub title: String,
+    pub year: String,
+    pub reported: &'static str,
+}
+
+pub fn promised_before(
+    promises: &crate::insight::promise::Promises,
+    item: &str,
+) -> Vec<PromisedBefore> {
+    promises
+        .before(item)
+        .into_iter()
+        .map(|i| PromisedBefore {
+            url: format!("/incidents/{}", i.incident),
+            item_url: format!("/repairs/{}", i.item),
+            title: i.incident_title.clone(),
+            year: i.date.get(..4).unwrap_or("").to_string(),
+            reported: match i.reported {
+                crate::incident::ReportedStatus::Completed => "reported completed",
+                crate::incident::ReportedStatus::Estimated => "reported with a due date",
+                crate::incident::ReportedStatus::Tbd => "reported to be decided",
+                crate::incident::ReportedStatus::None => "no status reported",
+            },
+        })
+        .collect()
+}
+
+pub struct PromiseItemView {
+    pub url: String,
+    pub item_url: String,
+    pub title: String,
+    pub date: String,
+    pub text: String,
+    pub reported: &'static str,
+}
+
+pub struct PromiseGroupView {
+    pub repeated_after_completion: bool,
+    pub items: Vec<PromiseItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "promises.html")]
+pub struct PromisesPage {
+    pub layout: Layout,
+    pub groups: Vec<PromiseGroupView>,
+    pub after_completion: usize,
+}
+
+pub async fn promises_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let layout = layout(&req, &state)?;
+    let s = state.clone();
+    let promises = blocking(move || s.promises()).await?;
+    let groups: Vec<PromiseGroupView> = promises
+        .groups
+        .iter()
+        .map(|g| PromiseGroupView {
+            repeated_after_completion: g.repeated_after_completion,
+            items: g
+                .items
+                .iter()
+                .map(|i| PromiseItemView {
+                    url: format!("/incidents/{}", i.incident),
+                    item_url: format!("/repairs/{}", i.item),
+                    title: i.incident_title.clone(),
+                    date: i.date.clone(),
+                    text: i.text.clone(),
+                    reported: i.reported.as_str(),
+                })
+                .collect(),
+        })
+        .collect();
+    html(&PromisesPage {
+        layout,
+        after_completion: groups
+            .iter()
+            .filter(|g| g.repeated_after_completion)
+            .count(),
+        groups,
+    })
+}

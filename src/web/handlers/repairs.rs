@@ -267,6 +267,8 @@ pub struct RepairPage {
     pub can_edit: bool,
     pub writes_enabled: bool,
     pub saved: bool,
+    /// The same promised in earlier incidents.
+    pub before: Vec<super::insight::PromisedBefore>,
 }
 
 fn item_page_for(
@@ -309,6 +311,7 @@ fn item_page_for(
             .collect(),
         errors,
         saved,
+        before: Vec::new(),
     }
 }
 
@@ -327,7 +330,11 @@ pub async fn item_page(
     let layout = layout(&req, &state)?;
     let record = get_record(&state, &id)?;
     let saved = Params::parse(req.query_string()).get("saved").is_some();
-    html(&item_page_for(layout, &state, &record, Vec::new(), saved))
+    let mut page = item_page_for(layout, &state, &record, Vec::new(), saved);
+    let s = state.clone();
+    let promises = crate::web::common::blocking(move || s.promises()).await?;
+    page.before = super::insight::promised_before(&promises, &record.id);
+    html(&page)
 }
 
 /// The tracking form.
