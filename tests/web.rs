@@ -488,6 +488,29 @@ async fn insights_agree_with_the_repair_listing_and_take_the_search_filters() {
         Some((515.0 + 1212.0) / 2.0)
     );
 
+    // A cause filter (which the store does not know) narrows the repair figures to the
+    // items of the incidents with that cause.
+    let (_, json) = get(&app, "/api/v1/insights?cause=configuration-change").await;
+    let by_cause = json_of(&json);
+    let (_, hits) = get(&app, "/api/v1/search?cause=configuration-change&limit=50").await;
+    let items: u64 = json_of(&hits)["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["repair_items"].as_array().unwrap().len() as u64)
+        .sum();
+    let last = by_cause["burn_down"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(items > 0 && items < all, "{items} of {all}");
+    assert_eq!(
+        last["open"].as_u64().unwrap() + last["closed"].as_u64().unwrap(),
+        items
+    );
+
     // The page: four charts, each with its table; a filter by alias narrows it.
     let (s, page) = get(&app, "/insights?service=AOAI").await;
     assert_eq!(s, StatusCode::OK);

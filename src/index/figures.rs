@@ -41,14 +41,43 @@ impl SearchIndex {
         })
     }
 
-    /// How many incidents the request's filters select, and the values of these i64 fast
-    /// fields of those that have them.
-    fn fast_values<const N: usize>(
+    /// The ids of the incidents the request's filters and impact range select.
+    pub fn incident_ids(
         &self,
         req: &SearchRequest,
-        fields: [&str; N],
-    ) -> Result<(usize, [Vec<i64>; N]), IndexError> {
+    ) -> Result<std::collections::HashSet<String>, IndexError> {
         let searcher = self.reader.searcher();
+        let by_segment = self.selected(&searcher, req)?;
+        let mut out = std::collections::HashSet::new();
+        for (segment, docs) in searcher.segment_readers().iter().zip(by_segment) {
+            let Some(ids) = segment
+                .fast_fields()
+                .str("id")
+                .map_err(tantivy_err(&self.path))?
+            else {
+                continue;
+            };
+            let mut id = String::new();
+            for doc in docs {
+                for ord in ids.term_ords(doc) {
+                    if ids.ord_to_str(ord, &mut id).map_err(|e| IndexError::Io {
+                        path: self.path.display().to_string(),
+                        source: e,
+                    })? {
+                        out.insert(id.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The documents the request's filters select, per segment.
+    fn selected(
+        &self,
+        searcher: &tantivy::Searcher,
+        req: &SearchRequest,
+    ) -> Result<Vec<Vec<u32>>, IndexError> {
         let clauses = self.filter_query(req);
         let query: Box<dyn Query> = if clauses.is_empty() {
             Box::new(AllQuery)
@@ -58,11 +87,23 @@ impl SearchIndex {
         let docs = searcher
             .search(&query, &DocSetCollector)
             .map_err(tantivy_err(&self.path))?;
-        let incidents = docs.len();
         let mut by_segment: Vec<Vec<u32>> = vec![Vec::new(); searcher.segment_readers().len()];
         for address in docs {
             by_segment[address.segment_ord as usize].push(address.doc_id);
         }
+        Ok(by_segment)
+    }
+
+    /// How many incidents the request's filters select, and the values of these i64 fast
+    /// fields of those that have them.
+    fn fast_values<const N: usize>(
+        &self,
+        req: &SearchRequest,
+        fields: [&str; N],
+    ) -> Result<(usize, [Vec<i64>; N]), IndexError> {
+        let searcher = self.reader.searcher();
+        let by_segment = self.selected(&searcher, req)?;
+        let incidents = by_segment.iter().map(Vec::len).sum();
         let mut out: [Vec<i64>; N] = std::array::from_fn(|_| Vec::new());
         for (segment, docs) in searcher.segment_readers().iter().zip(by_segment) {
             let fast = segment.fast_fields();

@@ -8,7 +8,6 @@ use super::spread::Spread;
 use crate::catalog::Catalogue;
 use crate::index::search::SearchResults;
 use crate::index::{Facet, IndexError, SearchIndex, SearchRequest};
-use crate::tracking::list::RepairFilter;
 use crate::tracking::{RepairRecord, StoreError, TrackingStore, today};
 
 /// How many causes get a series of their own; the rest are "Other causes".
@@ -192,7 +191,7 @@ pub fn insights(
         }
     }
 
-    let records = repair_records(store, &base)?;
+    let records = repair_records(index, store, &base)?;
     Ok(Insights {
         incidents: all.total,
         dated: starts.len(),
@@ -207,39 +206,27 @@ pub fn insights(
     })
 }
 
-/// The repair items of the incidents the filters select. The store knows each item's
-/// services, regions and incident date; a filter on cause, stage or provider is read from
-/// the index (the ids of the selected incidents).
+/// The repair items of the incidents the filters select (the index says which: the filters
+/// include causes and providers, which the store does not know).
 fn repair_records(
+    index: &SearchIndex,
     store: &dyn TrackingStore,
     base: &SearchRequest,
-) -> Result<Vec<RepairRecord>, StoreError> {
-    let values = |facet: Facet| -> Vec<String> {
-        base.filters
-            .iter()
-            .filter(|(f, _)| *f == facet)
-            .flat_map(|(_, v)| v.clone())
-            .collect()
+) -> Result<Vec<RepairRecord>, InsightError> {
+    let selected = if base.filters.is_empty() && base.from.is_none() && base.to.is_none() {
+        None
+    } else {
+        Some(index.incident_ids(base)?)
     };
-    let filter = RepairFilter {
-        services: values(Facet::Service),
-        regions: values(Facet::Region),
-        ..RepairFilter::default()
-    };
-    let years: Vec<i16> = values(Facet::Year)
-        .iter()
-        .filter_map(|y| y.parse().ok())
-        .collect();
-    let today = today();
     Ok(store
         .all()?
         .into_iter()
-        .filter(|r| filter.matches(r, today))
         .filter(|r| {
-            years.is_empty()
-                || r.incident_start
-                    .is_some_and(|t| years.contains(&t.to_zoned(jiff::tz::TimeZone::UTC).year()))
+            selected
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&r.incident_id))
         })
+        .filter(|r| !r.retired || r.tracking != Default::default())
         .collect())
 }
 
