@@ -462,6 +462,7 @@ async fn insights_agree_with_the_repair_listing_and_take_the_search_filters() {
         }
     };
     let last = v["burn_down"].as_array().unwrap().last().unwrap().clone();
+    let last_all = last.clone();
     let all = listed("").await;
     let closed = listed("?status=completed").await + listed("?status=wont_do").await;
     assert_eq!(
@@ -509,6 +510,32 @@ async fn insights_agree_with_the_repair_listing_and_take_the_search_filters() {
     assert_eq!(
         last["open"].as_u64().unwrap() + last["closed"].as_u64().unwrap(),
         items
+    );
+
+    // A status change moves the figures at once (the server keeps them in step with writes).
+    let (_, open) = get(&app, "/api/v1/repairs?status=open").await;
+    let open: Vec<serde_json::Value> = serde_json::from_str(&open).unwrap();
+    let item = open[0]["id"].as_str().unwrap();
+    let req = test::TestRequest::post()
+        .uri(&format!("/api/v1/repairs/{item}"))
+        .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+        .set_json(serde_json::json!({"status": "completed"}))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let (_, json) = get(&app, "/api/v1/insights").await;
+    let now = json_of(&json)["burn_down"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        now["closed"].as_u64(),
+        Some(last_all["closed"].as_u64().unwrap() + 1)
+    );
+    assert_eq!(
+        now["open"].as_u64(),
+        Some(last_all["open"].as_u64().unwrap() - 1)
     );
 
     // The page: four charts, each with its table; a filter by alias narrows it.

@@ -50,7 +50,8 @@ pub fn run_insights(cli: &Cli, data: &DataDir, args: &InsightsArgs) -> anyhow::R
         params.extend(named(name, values.iter().cloned()));
     }
     let (req, _) = SearchRequest::parse(&params, &catalogue, 1).map_err(flag_error)?;
-    let figures = incident_kb::insight::insights(&index, store.as_ref(), &catalogue, &req)?;
+    let facts = incident_kb::insight::repair_facts(&store.all()?);
+    let figures = incident_kb::insight::insights(&index, &facts, &catalogue, &req)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &figures)?;

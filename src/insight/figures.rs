@@ -2,25 +2,71 @@
 //! search's filters select: incidents per quarter by cause, time to mitigate by service, the
 //! repair burn-down per month, and overdue items by how long they are overdue.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::spread::Spread;
 use crate::catalog::Catalogue;
+use crate::incident::DueMonth;
 use crate::index::search::SearchResults;
 use crate::index::{Facet, IndexError, SearchIndex, SearchRequest};
-use crate::tracking::{RepairRecord, StoreError, TrackingStore, today};
+use crate::tracking::{RepairRecord, Status, today};
 
 /// How many causes get a series of their own; the rest are "Other causes".
 const CAUSES_SHOWN: usize = 6;
 /// How many services the time to mitigate is shown for (the most incidents first).
 const SERVICES_SHOWN: usize = 10;
 
-#[derive(Debug, thiserror::Error)]
-pub enum InsightError {
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// What the figures need of one repair item, small enough to keep for every item of a large
+/// corpus (a server keeps them, and updates one on each tracking write).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairFact {
+    pub incident: String,
+    /// The month its incident started in, and the month it closed in (year * 12 + month - 1).
+    pub opened: Option<i64>,
+    pub closed: Option<i64>,
+    pub status: Status,
+    pub due: Vec<DueMonth>,
+}
+
+impl RepairFact {
+    /// The fact of a record; `None` for an item gone from its review that nobody tracks (the
+    /// follow-up pages do not count those either).
+    pub fn of(r: &RepairRecord) -> Option<RepairFact> {
+        if r.retired && r.tracking == Default::default() {
+            return None;
+        }
+        let opened = r.incident_start.map(month_of);
+        let status = r.status();
+        // Closed when a person set it completed or won't do (the history's time), or,
+        // reported completed by its review and never changed, in its incident's month.
+        let closed = status.is_closed().then(|| {
+            r.history
+                .iter()
+                .rev()
+                .find(|e| e.field == "status" && !e.who.starts_with("review"))
+                .map(|e| month_of(e.at))
+                .or(opened)
+        });
+        Some(RepairFact {
+            incident: r.incident_id.clone(),
+            opened,
+            closed: closed.flatten(),
+            status,
+            due: r.due.clone(),
+        })
+    }
+}
+
+/// Every counted repair item's fact, by item id.
+pub type RepairFacts = HashMap<String, RepairFact>;
+
+pub fn repair_facts(records: &[RepairRecord]) -> RepairFacts {
+    records
+        .iter()
+        .filter_map(|r| Some((r.id.clone(), RepairFact::of(r)?)))
+        .collect()
 }
 
 /// One cause's incidents per quarter (the quarters of [`Insights::quarters`]).
@@ -106,10 +152,10 @@ fn with(base: &SearchRequest, facet: Facet, value: &str) -> SearchRequest {
 /// paging are not used), and for the repair items of those incidents.
 pub fn insights(
     index: &SearchIndex,
-    store: &dyn TrackingStore,
+    facts: &RepairFacts,
     catalogue: &Catalogue,
     base: &SearchRequest,
-) -> Result<Insights, InsightError> {
+) -> Result<Insights, IndexError> {
     let base = SearchRequest {
         query: String::new(),
         offset: 0,
@@ -191,7 +237,7 @@ pub fn insights(
         }
     }
 
-    let records = repair_records(index, store, &base)?;
+    let items = repair_items(index, facts, &base)?;
     Ok(Insights {
         incidents: all.total,
         dated: starts.len(),
@@ -201,57 +247,41 @@ pub fn insights(
             .collect(),
         by_cause,
         mitigate_by_service,
-        burn_down: burn_down(&records),
-        overdue_by_age: overdue_by_age(&records),
+        burn_down: burn_down(&items),
+        overdue_by_age: overdue_by_age(&items),
     })
 }
 
 /// The repair items of the incidents the filters select (the index says which: the filters
-/// include causes and providers, which the store does not know).
-fn repair_records(
+/// include causes and providers, which the tracking store does not know).
+pub fn repair_items<'a>(
     index: &SearchIndex,
-    store: &dyn TrackingStore,
+    facts: &'a RepairFacts,
     base: &SearchRequest,
-) -> Result<Vec<RepairRecord>, InsightError> {
-    let selected = if base.filters.is_empty() && base.from.is_none() && base.to.is_none() {
-        None
-    } else {
-        Some(index.incident_ids(base)?)
-    };
-    Ok(store
-        .all()?
-        .into_iter()
-        .filter(|r| {
-            selected
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&r.incident_id))
-        })
-        .filter(|r| !r.retired || r.tracking != Default::default())
+) -> Result<Vec<&'a RepairFact>, IndexError> {
+    if base.filters.is_empty() && base.from.is_none() && base.to.is_none() {
+        return Ok(facts.values().collect());
+    }
+    let selected = index.incident_ids(base)?;
+    Ok(facts
+        .values()
+        .filter(|f| selected.contains(&f.incident))
         .collect())
 }
 
 /// Open and closed items at the end of each month, from the first incident's month to this
-/// one. An item opens in its incident's month; it closes when a person set it completed or
-/// won't do (the history's time), or, reported completed by its review and never changed, in
-/// its incident's month.
-fn burn_down(records: &[RepairRecord]) -> Vec<BurnMonth> {
+/// one (see [`RepairFact`] for when an item opens and closes).
+fn burn_down(items: &[&RepairFact]) -> Vec<BurnMonth> {
     let now = month_of(jiff::Timestamp::now());
     let mut opened: Vec<i64> = Vec::new();
     let mut closed: Vec<i64> = Vec::new();
-    for r in records {
-        let Some(start) = r.incident_start else {
+    for f in items {
+        let Some(open_month) = f.opened.map(|m| m.min(now)) else {
             continue;
         };
-        let open_month = month_of(start).min(now);
         opened.push(open_month);
-        if r.status().is_closed() {
-            let set = r
-                .history
-                .iter()
-                .rev()
-                .find(|e| e.field == "status" && !e.who.starts_with("review"))
-                .map(|e| month_of(e.at));
-            closed.push(set.unwrap_or(open_month).max(open_month).min(now));
+        if let Some(c) = f.closed {
+            closed.push(c.max(open_month).min(now));
         }
     }
     let Some(&first) = opened.iter().min() else {
@@ -281,7 +311,7 @@ fn burn_down(records: &[RepairRecord]) -> Vec<BurnMonth> {
 }
 
 /// Overdue items by the months since their last due month ended.
-fn overdue_by_age(records: &[RepairRecord]) -> Vec<AgeBucket> {
+fn overdue_by_age(items: &[&RepairFact]) -> Vec<AgeBucket> {
     let today = today();
     let now = month_index(today.year(), today.month());
     let mut buckets = [
@@ -291,8 +321,8 @@ fn overdue_by_age(records: &[RepairRecord]) -> Vec<AgeBucket> {
         ("1 to 2 years", 0),
         ("2 years or more", 0),
     ];
-    for r in records.iter().filter(|r| r.overdue(today)) {
-        let Some(due) = r.due.iter().max() else {
+    for f in items.iter().filter(|f| f.status.is_overdue(&f.due, today)) {
+        let Some(due) = f.due.iter().max() else {
             continue;
         };
         let late = now - month_index(due.year, due.month) - 1;

@@ -9,7 +9,7 @@ pub mod promise;
 pub mod recurrence;
 pub mod spread;
 
-pub use figures::{InsightError, Insights, insights};
+pub use figures::{Insights, RepairFact, RepairFacts, insights, repair_facts};
 pub use pattern::{Pattern, patterns};
 pub use recurrence::{Recurrence, recurrences};
 pub use spread::Spread;

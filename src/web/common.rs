@@ -178,6 +178,7 @@ pub fn apply_change(
     let record = crate::tracking::apply(state.store.as_ref(), id, change, who, version)
         .map_err(WebError::from)?;
     tracing::info!(item = %id, user = %who, "repair item updated");
+    state.note_repair_change(&record);
     if let Err(e) = state.refresh_facets(std::slice::from_ref(&record.incident_id)) {
         tracing::warn!(item = %id, error = %e, "the change is stored; its repair facets in the search index will be rewritten by the next write or re-ingest");
     }

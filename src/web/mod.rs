@@ -57,6 +57,10 @@ pub struct AppState {
     /// The repeated promises of the corpus, made at first use and again after a re-ingest
     /// (only an ingest changes repair items' texts).
     promises: Mutex<Option<Arc<crate::insight::promise::Promises>>>,
+    /// What the figures of `/insights` and the service and region pages need of each repair
+    /// item: read from the store once, then kept in step with each tracking write, and read
+    /// again after a re-ingest.
+    repair_facts: std::sync::RwLock<Option<crate::insight::RepairFacts>>,
 }
 
 pub struct ServeOptions {
@@ -137,6 +141,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         secure_cookies: options.secure_cookies,
         metrics,
         promises: Mutex::new(None),
+        repair_facts: Default::default(),
     };
     Ok((state, options.addr))
 }
@@ -157,11 +162,16 @@ impl AppState {
         })
     }
 
-    /// What the server does beside its first requests: check the index's files, and bring in
-    /// step the repair facets of incidents whose changes were stored but not yet in the index
-    /// when the last process stopped.
+    /// What the server does beside its first requests: check the index's files, read the repair
+    /// items' facts for the figures, and bring in step the repair facets of incidents whose
+    /// changes were stored but not yet in the index when the last process stopped.
     pub fn catch_up(&self) {
         self.repair_index_if_damaged();
+        // The figures' facts of every repair item, read now rather than by the first visitor
+        // of /insights (seconds for a large store).
+        if let Err(e) = self.with_repair_facts(|facts| facts.len()) {
+            tracing::warn!(error = %e, "could not read the repair items' facts; /insights will try again");
+        }
         match self.store.stale_facets() {
             Ok(stale) if stale.is_empty() => {}
             Ok(stale) => match self.refresh_facets(&stale) {
@@ -237,7 +247,49 @@ impl AppState {
             .promises
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         summary
+    }
+
+    /// Run `f` on the repair items' facts, reading them from the store first if need be.
+    pub fn with_repair_facts<T>(
+        &self,
+        f: impl FnOnce(&crate::insight::RepairFacts) -> T,
+    ) -> Result<T, error::WebError> {
+        {
+            let facts = self
+                .repair_facts
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(facts) = facts.as_ref() {
+                return Ok(f(facts));
+            }
+        }
+        let mut facts = self
+            .repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if facts.is_none() {
+            *facts = Some(crate::insight::repair_facts(&self.store.all()?));
+        }
+        Ok(f(facts.as_ref().expect("just read")))
+    }
+
+    /// A tracking write was stored: keep the item's fact in step (if the facts are kept yet).
+    pub fn note_repair_change(&self, record: &crate::tracking::RepairRecord) {
+        let mut facts = self
+            .repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(facts) = facts.as_mut() {
+            match crate::insight::RepairFact::of(record) {
+                Some(fact) => facts.insert(record.id.clone(), fact),
+                None => facts.remove(&record.id),
+            };
+        }
     }
 
     /// The repeated promises of the repair items: made once (a second of work on a large

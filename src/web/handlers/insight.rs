@@ -8,7 +8,6 @@ use askama::Template;
 use crate::incident::format_minutes;
 use crate::index::{Facet, SearchRequest};
 use crate::insight::{IncidentRef, Pattern, Recurrence, Spread};
-use crate::tracking::list::RepairFilter;
 use crate::tracking::today;
 use crate::web::common::{blocking, html, layout};
 use crate::web::error::{Missing, WebError};
@@ -261,28 +260,17 @@ async fn profile(
         years.sort();
         let minutes = s.index.response_minutes(&base)?;
         let patterns = crate::insight::patterns(&s.index, &s.catalogue, &base, 5)?;
-        let filter = RepairFilter {
-            services: if facet == Facet::Service {
-                vec![value.clone()]
-            } else {
-                Vec::new()
-            },
-            regions: if facet == Facet::Region {
-                vec![value.clone()]
-            } else {
-                Vec::new()
-            },
-            ..RepairFilter::default()
-        };
         let today = today();
-        let records: Vec<_> = s
-            .store
-            .all()?
-            .into_iter()
-            .filter(|r| filter.matches(r, today))
-            .collect();
-        let open_items = records.iter().filter(|r| !r.status().is_closed()).count();
-        let overdue_items = records.iter().filter(|r| r.overdue(today)).count();
+        let (open_items, overdue_items) = s.with_repair_facts(|facts| {
+            let items = crate::insight::figures::repair_items(&s.index, facts, &base)?;
+            Ok::<_, crate::index::IndexError>((
+                items.iter().filter(|f| !f.status.is_closed()).count(),
+                items
+                    .iter()
+                    .filter(|f| f.status.is_overdue(&f.due, today))
+                    .count(),
+            ))
+        })??;
         let (bars, chart_width) = year_bars(&years);
         let repairs_url = |status: &str| {
             let mut qs = form_urlencoded::Serializer::new(String::new());
@@ -664,12 +652,8 @@ async fn compute(
 ) -> Result<crate::insight::Insights, WebError> {
     let s = state.clone();
     blocking(move || {
-        crate::insight::insights(&s.index, s.store.as_ref(), &s.catalogue, &req).map_err(
-            |e| match e {
-                crate::insight::InsightError::Index(e) => WebError::from(e),
-                crate::insight::InsightError::Store(e) => WebError::from(e),
-            },
-        )
+        s.with_repair_facts(|facts| crate::insight::insights(&s.index, facts, &s.catalogue, &req))?
+            .map_err(WebError::from)
     })
     .await
 }
