@@ -122,6 +122,14 @@ pub const MORE_HITS: usize = 5;
 const NAMED_BOOST: f32 = 2.0;
 
 impl SearchResults {
+    /// The counts of one facet's values for the matching incidents.
+    pub fn counts(&self, facet: Facet) -> &[FacetCount] {
+        self.facets
+            .iter()
+            .find(|(f, _)| *f == facet)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
     /// The heading of the second block: "More incidents with 5 of your 6 words", or "with at
     /// least 3 of your 6 words".
     pub fn more_note(&self) -> Option<String> {

@@ -114,12 +114,12 @@ pub struct Insights {
     pub overdue_by_age: Vec<AgeBucket>,
 }
 
-fn facet_values(results: &SearchResults, facet: Facet) -> Vec<(String, u64)> {
+/// A facet's values and counts in a search's results.
+pub fn facet_values(results: &SearchResults, facet: Facet) -> Vec<(String, u64)> {
     results
-        .facets
+        .counts(facet)
         .iter()
-        .filter(|(f, _)| *f == facet)
-        .flat_map(|(_, v)| v.iter().map(|c| (c.value.clone(), c.count)))
+        .map(|c| (c.value.clone(), c.count))
         .collect()
 }
 

@@ -5,6 +5,7 @@ use crate::catalog::Catalogue;
 use crate::index::{Facet, IndexError, SearchIndex, SearchRequest};
 
 use super::IncidentRef;
+use super::figures::facet_values;
 use super::recurrence::{LISTED, first_year, narrowed};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,16 +24,6 @@ pub struct Pattern {
     pub newest: Vec<IncidentRef>,
 }
 
-/// The facet values of a search's results, with their counts.
-fn values(results: &crate::index::search::SearchResults, facet: Facet) -> Vec<(String, u64)> {
-    results
-        .facets
-        .iter()
-        .filter(|(f, _)| *f == facet)
-        .flat_map(|(_, v)| v.iter().map(|c| (c.value.clone(), c.count)))
-        .collect()
-}
-
 /// The pairs shared by at least two of the incidents `base` selects (its filters and impact
 /// range; its words are not used): at most `limit` with a service and `limit` with a region,
 /// the most shared first (then the most recent).
@@ -44,14 +35,14 @@ pub fn patterns(
 ) -> Result<Vec<Pattern>, IndexError> {
     let all = index.search(&narrowed(base, &[], 0))?;
     let mut pairs: Vec<(Facet, String, String, u64)> = Vec::new();
-    for (cause, n) in values(&all, Facet::Cause) {
+    for (cause, n) in facet_values(&all, Facet::Cause) {
         if n < 2 {
             continue;
         }
         let of_cause = index.search(&narrowed(base, &[(Facet::Cause, &cause)], 0))?;
         for facet in [Facet::Service, Facet::Region] {
             pairs.extend(
-                values(&of_cause, facet)
+                facet_values(&of_cause, facet)
                     .into_iter()
                     .filter(|(_, n)| *n >= 2)
                     .map(|(value, n)| (facet, value, cause.clone(), n)),
@@ -67,7 +58,7 @@ pub fn patterns(
         for (_, value, cause, _) in pairs.iter().filter(|p| p.0 == facet).take(limit) {
             let req = narrowed(base, &[(facet, value), (Facet::Cause, cause)], LISTED);
             let results = index.search(&req)?;
-            let mut years: Vec<(i16, u64)> = values(&results, Facet::Year)
+            let mut years: Vec<(i16, u64)> = facet_values(&results, Facet::Year)
                 .into_iter()
                 .filter_map(|(y, n)| Some((y.parse().ok()?, n)))
                 .collect();

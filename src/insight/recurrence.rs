@@ -78,10 +78,9 @@ pub(super) fn narrowed(
 /// The year of the oldest incident a search found, from its year facet.
 pub(super) fn first_year(results: &crate::index::search::SearchResults) -> Option<i16> {
     results
-        .facets
+        .counts(Facet::Year)
         .iter()
-        .filter(|(f, _)| *f == Facet::Year)
-        .flat_map(|(_, values)| values.iter().filter_map(|v| v.value.parse::<i16>().ok()))
+        .filter_map(|v| v.value.parse::<i16>().ok())
         .min()
 }
 

@@ -205,10 +205,7 @@ pub struct PartialJson {
 }
 
 fn facet(r: &SearchResults, facet: Facet) -> &[crate::index::search::FacetCount] {
-    r.facets
-        .iter()
-        .find(|(f, _)| *f == facet)
-        .map_or(&[], |(_, v)| v.as_slice())
+    r.counts(facet)
 }
 
 fn hit_json<'a>(

@@ -249,10 +249,9 @@ pub fn render(state: &super::AppState) -> Result<String, super::error::WebError>
     })?;
     let providers = Family::<ProviderLabels, Gauge>::default();
     let counts: BTreeMap<&str, u64> = results
-        .facets
+        .counts(Facet::Provider)
         .iter()
-        .filter(|(f, _)| *f == Facet::Provider)
-        .flat_map(|(_, values)| values.iter().map(|v| (v.value.as_str(), v.count)))
+        .map(|v| (v.value.as_str(), v.count))
         .collect();
     for (provider, count) in counts {
         providers

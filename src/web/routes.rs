@@ -5,7 +5,7 @@ use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{guard, web};
 
 use super::error::{ApiError, Missing, WebError};
-use super::handlers::{api, incident, insight, login, ops, repairs, search, warnings};
+use super::handlers::{api, incident, insight, insights, login, ops, repairs, search, warnings};
 
 /// The largest form body accepted (a note is at most 4,000 characters).
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -75,8 +75,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
     .route("/api/v1/alerts", web::post().to(api::alerts))
-    .route("/insights", read().to(insight::insights_page))
-    .route("/api/v1/insights", read().to(insight::insights_api))
+    .route("/insights", read().to(insights::insights_page))
+    .route("/api/v1/insights", read().to(insights::insights_api))
     .route("/patterns", read().to(insight::patterns_page))
     .route("/promises", read().to(insight::promises_page))
     .route("/services/{name}", read().to(insight::service_page))

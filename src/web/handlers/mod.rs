@@ -4,6 +4,7 @@
 pub mod api;
 pub mod incident;
 pub mod insight;
+pub mod insights;
 pub mod login;
 pub mod ops;
 pub mod repairs;
