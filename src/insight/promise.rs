@@ -267,27 +267,52 @@ impl Matcher {
         self.items.iter().position(|i| i.item == item)
     }
 
-    /// Pairs of items of different incidents that share a word that is not common, with
-    /// their similarity, the most alike first.
-    pub fn candidates(&self, floor: f64) -> Vec<(usize, usize, f64)> {
-        let n = self.items.len();
-        let mut postings: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, ws) in self.words.iter().enumerate() {
-            for w in ws {
-                postings.entry(w.as_str()).or_default().push(i);
+    /// The items by their text: each distinct text once (many items repeat word for word: a
+    /// review and its revisions, a provider's repeated sentences, synthetic corpora), so that
+    /// the comparison is of texts, not of every pair of items.
+    fn texts(&self) -> Vec<Vec<usize>> {
+        let mut by_text: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if !self.boilerplate[i] && !self.words[i].is_empty() {
+                by_text.entry(item.text.as_str()).or_default().push(i);
             }
         }
-        let common = ((n as f64 * COMMON_SHARE) as usize).max(20);
+        let mut texts: Vec<Vec<usize>> = by_text.into_values().collect();
+        texts.sort();
+        texts
+    }
+
+    /// A comparable pair of items of two texts, if there is one.
+    fn pair_of(&self, xs: &[usize], ys: &[usize]) -> Option<(usize, usize)> {
+        xs.iter()
+            .flat_map(|&a| ys.iter().map(move |&b| (a, b)))
+            .find(|&(a, b)| self.comparable(a, b))
+    }
+
+    /// Pairs of items of different incidents whose texts share a word that is not common,
+    /// with their similarity, the most alike first: one pair per two texts.
+    pub fn candidates(&self, floor: f64) -> Vec<(usize, usize, f64)> {
+        let texts = self.texts();
+        let mut postings: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (t, items) in texts.iter().enumerate() {
+            for w in &self.words[items[0]] {
+                postings.entry(w.as_str()).or_default().push(t);
+            }
+        }
+        let common = ((texts.len() as f64 * COMMON_SHARE) as usize).max(20);
         let mut seen: std::collections::HashSet<(usize, usize)> = Default::default();
         let mut out = Vec::new();
         for list in postings.values().filter(|l| l.len() <= common) {
-            for (k, &a) in list.iter().enumerate() {
-                for &b in &list[k + 1..] {
-                    if !self.comparable(a, b) || !seen.insert((a, b)) {
+            for (k, &x) in list.iter().enumerate() {
+                for &y in &list[k + 1..] {
+                    if !seen.insert((x, y)) {
                         continue;
                     }
-                    let (s, shared) = self.score(a, b);
-                    if s >= floor && shared >= SHARED_WORDS {
+                    let (s, shared) = self.score(texts[x][0], texts[y][0]);
+                    if s < floor || shared < SHARED_WORDS {
+                        continue;
+                    }
+                    if let Some((a, b)) = self.pair_of(&texts[x], &texts[y]) {
                         out.push((a, b, s));
                     }
                 }
@@ -308,11 +333,22 @@ impl Matcher {
             }
             i
         }
-        for (a, b, _) in self.candidates(SAME_PROMISE) {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        let join = |parent: &mut Vec<usize>, a: usize, b: usize| {
+            let (ra, rb) = (root(parent, a), root(parent, b));
             if ra != rb {
                 parent[ra] = rb;
             }
+        };
+        // The same words in two incidents are the same promise (unless they are one event).
+        for items in self.texts() {
+            for (k, &i) in items.iter().enumerate() {
+                if let Some(&j) = items[..k].iter().find(|&&j| self.comparable(i, j)) {
+                    join(&mut parent, i, j);
+                }
+            }
+        }
+        for (a, b, _) in self.candidates(SAME_PROMISE) {
+            join(&mut parent, a, b);
         }
         let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for i in 0..n {
