@@ -422,6 +422,20 @@ async fn patterns_and_the_pages_of_services_and_regions() {
     let (_, incident) = get(&app, "/incidents/2024-07-13-azure-openai").await;
     assert!(incident.contains("href=\"/services/Azure%20OpenAI\""));
     assert!(incident.contains("href=\"/regions/Sweden%20Central\""));
+    // So does every service and region value of the search page and of the all-values page.
+    let (_, search) = get(&app, "/search?q=openai").await;
+    assert!(
+        search.contains("href=\"/services/Azure%20OpenAI\""),
+        "{search}"
+    );
+    assert!(search.contains("href=\"/regions/Sweden%20Central\""));
+    let (_, values) = get(&app, "/search/facets/region").await;
+    assert!(
+        values.contains("href=\"/regions/Central%20US\""),
+        "{values}"
+    );
+    let (_, causes) = get(&app, "/search/facets/cause").await;
+    assert!(!causes.contains("href=\"/services/"), "a cause has no page");
 }
 
 #[actix_web::test]

@@ -34,6 +34,8 @@ pub struct FacetValueView {
     pub count: u64,
     pub url: String,
     pub active: bool,
+    /// The value's own page (a service's or region's), if it has one.
+    pub page: Option<String>,
 }
 
 pub struct FacetGroupView {
@@ -212,6 +214,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                     count: v.count,
                     url: base(params.toggled(facet.name(), &v.value)),
                     active: params.has(facet.name(), &v.value),
+                    page: matches!(facet, Facet::Service | Facet::Region)
+                        .then(|| super::insight::profile_url(*facet, &v.value)),
                 })
                 .collect(),
             all: (values.len() > shown_values(*facet)).then(|| LinkView {
@@ -315,11 +319,7 @@ pub async fn facet_values(
     let (request, _) = search_request(&params, &state.catalogue)?;
     let results = search_guarded(&state, &request)?;
     let needle = contains.to_lowercase();
-    let all: &[crate::index::search::FacetCount] = results
-        .facets
-        .iter()
-        .find(|(f, _)| *f == facet)
-        .map_or(&[], |(_, v)| v.as_slice());
+    let all = results.counts(facet);
     let values: Vec<FacetValueView> = all
         .iter()
         .map(|v| (value_label(&state, facet, &v.value), v))
@@ -333,6 +333,8 @@ pub async fn facet_values(
             count: v.count,
             url: format!("/search?{}", params.toggled(facet.name(), &v.value)),
             active: params.has(facet.name(), &v.value),
+            page: matches!(facet, Facet::Service | Facet::Region)
+                .then(|| super::insight::profile_url(facet, &v.value)),
         })
         .collect();
     let heading = if needle.is_empty() {
