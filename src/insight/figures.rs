@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::recurrence::narrowed;
 use super::spread::Spread;
 use crate::catalog::Catalogue;
 use crate::incident::DueMonth;
@@ -142,12 +143,6 @@ fn month_of(t: jiff::Timestamp) -> i64 {
     month_index(d.year(), d.month())
 }
 
-fn with(base: &SearchRequest, facet: Facet, value: &str) -> SearchRequest {
-    let mut req = base.clone();
-    req.filters.push((facet, vec![value.to_string()]));
-    req
-}
-
 /// The figures for the incidents `base` selects (its filters and impact range; its words and
 /// paging are not used), and for the repair items of those incidents.
 pub fn insights(
@@ -185,7 +180,7 @@ pub fn insights(
     let causes = facet_values(&all, Facet::Cause);
     let mut by_cause = Vec::new();
     for (cause, _) in causes.iter().take(CAUSES_SHOWN) {
-        let starts = index.impact_starts(&with(&base, Facet::Cause, cause))?;
+        let starts = index.impact_starts(&narrowed(&base, &[(Facet::Cause, cause)], 0))?;
         by_cause.push(CauseSeries {
             cause: cause.clone(),
             label: catalogue.cause_label(cause).to_string(),
@@ -227,7 +222,7 @@ pub fn insights(
         if mitigate_by_service.len() == SERVICES_SHOWN {
             break;
         }
-        let minutes = index.response_minutes(&with(&base, Facet::Service, &service))?;
+        let minutes = index.response_minutes(&narrowed(&base, &[(Facet::Service, &service)], 0))?;
         if let Some(mitigate) = Spread::of_sorted(&minutes.mitigate) {
             mitigate_by_service.push(ServiceMinutes {
                 service,

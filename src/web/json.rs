@@ -204,10 +204,6 @@ pub struct PartialJson {
     pub words: usize,
 }
 
-fn facet(r: &SearchResults, facet: Facet) -> &[crate::index::search::FacetCount] {
-    r.counts(facet)
-}
-
 fn hit_json<'a>(
     h: &'a Hit,
     record: &dyn Fn(&str) -> Option<RepairRecord>,
@@ -253,14 +249,14 @@ pub fn search_json<'a>(
                 words,
             }),
         facets: FacetsJson {
-            service: facet(results, Facet::Service),
-            region: facet(results, Facet::Region),
-            cause: facet(results, Facet::Cause),
-            repair_status: facet(results, Facet::RepairStatus),
-            year: facet(results, Facet::Year),
-            stage: facet(results, Facet::Stage),
-            provider: facet(results, Facet::Provider),
-            detected: facet(results, Facet::Detected),
+            service: results.counts(Facet::Service),
+            region: results.counts(Facet::Region),
+            cause: results.counts(Facet::Cause),
+            repair_status: results.counts(Facet::RepairStatus),
+            year: results.counts(Facet::Year),
+            stage: results.counts(Facet::Stage),
+            provider: results.counts(Facet::Provider),
+            detected: results.counts(Facet::Detected),
         },
         suggestion: results.suggestion.as_ref().map(|s| SuggestionJson {
             query: &s.query,

@@ -163,15 +163,12 @@ impl AppState {
     }
 
     /// What the server does beside its first requests: check the index's files, read the repair
-    /// items' facts for the figures, and bring in step the repair facets of incidents whose
-    /// changes were stored but not yet in the index when the last process stopped.
+    /// items for the figures and the repeated promises, and bring in step the repair facets of
+    /// incidents whose changes were stored but not yet in the index when the last process
+    /// stopped.
     pub fn catch_up(&self) {
         self.repair_index_if_damaged();
-        // The figures' facts of every repair item, read now rather than by the first visitor
-        // of /insights (seconds for a large store).
-        if let Err(e) = self.with_repair_facts(|facts| facts.len()) {
-            tracing::warn!(error = %e, "could not read the repair items' facts; /insights will try again");
-        }
+        self.warm_repair_views();
         match self.store.stale_facets() {
             Ok(stale) if stale.is_empty() => {}
             Ok(stale) => match self.refresh_facets(&stale) {
@@ -252,6 +249,32 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         summary
+    }
+
+    /// The figures' facts and the repeated promises of every repair item, from one read of the
+    /// store, made now rather than by the first visitor of /insights or of an incident page
+    /// (seconds for a large store). Each is made again on first use if this fails.
+    fn warm_repair_views(&self) {
+        let records = match self.store.all() {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the repair items; their figures and promises wait for first use");
+                return;
+            }
+        };
+        let facts = crate::insight::repair_facts(&records);
+        let promises = Arc::new(crate::insight::promise::Promises::build(
+            &self.index,
+            &records,
+        ));
+        self.repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert(facts);
+        self.promises
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert(promises);
     }
 
     /// Run `f` on the repair items' facts, reading them from the store first if need be.
