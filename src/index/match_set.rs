@@ -55,7 +55,11 @@ impl MatchSet {
 
 /// The documents of `within` (of one segment) that have `term`. Only the posting-list blocks
 /// that reach a document of `within` are decoded; the skip list passes over the rest.
-fn term_bits(segment: &SegmentReader, term: &Term, within: &DocBits) -> tantivy::Result<DocBits> {
+pub(super) fn term_bits(
+    segment: &SegmentReader,
+    term: &Term,
+    within: &DocBits,
+) -> tantivy::Result<DocBits> {
     let mut bits = DocBits::new(segment.max_doc());
     let inverted = segment.inverted_index(term.field())?;
     let Some(mut postings) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {

@@ -412,9 +412,12 @@ impl SearchIndex {
                                 if wants_more(&first) && first.partial.is_none() {
                                     // Tantivy's path: the best matches of any word, past the
                                     // ones with every word.
+                                    // Only its top: no total or facet counts are shown
+                                    // for the second block.
                                     let some = SearchRequest {
                                         limit: MORE_HITS + first.hits.len(),
                                         offset: 0,
+                                        top_only: true,
                                         ..req.clone()
                                     };
                                     let shown: Vec<&str> =
@@ -648,14 +651,22 @@ impl SearchIndex {
         tracing::trace!(total, matching = ?(t1 - t0), top = ?t1.elapsed(), "plain search");
         let partial = (matches!(req.words, Words::Every | Words::Fewer(_)) && k < n && total > 0)
             .then_some((k, n));
-        self.tail(
+        // The second block (fewer words) shows its hits only: its facets are not counted.
+        let counted = if matches!(req.words, Words::Fewer(_)) {
+            &[][..]
+        } else {
+            &matches.segments[..]
+        };
+        let mut pass = self.tail(
             searcher,
             text.as_deref(),
             &addresses,
             &facet_indexes,
-            &matches.segments,
+            counted,
             partial,
-        )
+        )?;
+        pass.total = total;
+        Ok(pass)
     }
 
     /// A text query whose incidents of the services and regions the query names score

@@ -125,10 +125,8 @@ impl SearchIndex {
                 // The incidents with every other word decide; a tie (none with them all, say)
                 // goes to the sum with each other word, counted only then: it is a count per
                 // other word.
-                let all = |term: &Term| -> Result<u64, IndexError> {
-                    let terms: Vec<&Term> = context.iter().copied().chain([term]).collect();
-                    self.incidents_with_all(searcher, &terms)
-                };
+                // The incidents with every other word, once; then each option within them.
+                let with_context = self.with_all(searcher, &context)?;
                 let each = |term: &Term| -> Result<u64, IndexError> {
                     let mut n = 0;
                     for other in &context {
@@ -147,7 +145,7 @@ impl SearchIndex {
                 }
                 let mut weighed = Vec::with_capacity(options.len());
                 for (_, term, shift) in &options {
-                    weighed.push(all(term)? >> shift);
+                    weighed.push(self.count_within(searcher, &with_context, term)? >> shift);
                 }
                 let most = weighed.iter().copied().max().unwrap_or(0);
                 let tied: Vec<usize> = (0..options.len()).filter(|&o| weighed[o] == most).collect();
@@ -198,6 +196,47 @@ impl SearchIndex {
             .map(|token| Term::from_field_text(self.fields.text, &token.text))
     }
 
+    /// The live documents of each segment that have every one of the terms.
+    fn with_all(
+        &self,
+        searcher: &Searcher,
+        terms: &[&Term],
+    ) -> Result<Vec<super::doc_bits::DocBits>, IndexError> {
+        let err = tantivy_err(&self.path);
+        let facets = self.facet_indexes.for_searcher(searcher).map_err(&err)?;
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        for (ord, segment) in (0..).zip(searcher.segment_readers()) {
+            let mut set = facets.alive(ord).clone();
+            for term in terms {
+                if set.is_empty() {
+                    break;
+                }
+                set = super::match_set::term_bits(segment, term, &set).map_err(&err)?;
+            }
+            out.push(set);
+        }
+        Ok(out)
+    }
+
+    /// How many of `within` (per segment, from [`SearchIndex::with_all`]) have `term`.
+    fn count_within(
+        &self,
+        searcher: &Searcher,
+        within: &[super::doc_bits::DocBits],
+        term: &Term,
+    ) -> Result<u64, IndexError> {
+        let err = tantivy_err(&self.path);
+        let mut n = 0;
+        for (segment, set) in searcher.segment_readers().iter().zip(within) {
+            if !set.is_empty() {
+                n += super::match_set::term_bits(segment, term, set)
+                    .map_err(&err)?
+                    .len();
+            }
+        }
+        Ok(n)
+    }
+
     /// How many incidents have every one of the terms.
     fn incidents_with_all(&self, searcher: &Searcher, terms: &[&Term]) -> Result<u64, IndexError> {
         let clauses: Vec<Box<dyn Query>> = terms
@@ -239,14 +278,15 @@ impl SearchIndex {
                 edits,
                 true,
             );
-            // Incidents per word, over every segment.
+            // Incidents per word, over every segment; the automaton is built once (building
+            // it is most of the cost of a walk).
             let mut near: Vec<(String, u32)> = Vec::new();
+            let automaton = query.automaton().map_err(&err)?;
             for segment in searcher.segment_readers() {
                 let terms = segment.inverted_index(self.fields.words).map_err(&err)?;
-                let automaton = query.automaton().map_err(&err)?;
                 let mut stream = terms
                     .terms()
-                    .search(automaton)
+                    .search(&automaton)
                     .into_stream()
                     .map_err(|e| err(e.into()))?;
                 while stream.advance() {
