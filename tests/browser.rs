@@ -1,7 +1,8 @@
 //! End-to-end in real headless Chromium (Debian's chromium and chromium-driver): search for a
 //! symptom, click a facet, open an incident, follow a section anchor, log in, change a repair
-//! item's status, restart the server, and see the change on /repairs. Screenshots of the main
-//! pages are saved under target/screenshots/.
+//! item's status, restart the server, and see the change on /repairs; assign an item to another
+//! user with notes and a due day, and see it in that user's own session. Screenshots of the
+//! main pages are saved under target/screenshots/.
 
 mod common;
 
@@ -246,13 +247,187 @@ async fn an_engineer_searches_reads_logs_in_and_tracks_a_repair_item() {
     );
     screenshot(&c, "repairs.png").await;
     c.goto(&format!("{base}/repairs/{item_id}")).await.unwrap();
-    let history = text(&c, "table.history").await;
+    let history = text(&c, "ul.history").await;
     assert!(
-        history.contains("alice") && history.contains("completed"),
+        history.contains("alice changed the status from Open to Completed"),
         "{history}"
     );
     c.close().await.unwrap();
     drop(server);
+}
+
+/// Log in through the form as `user`, landing on `next`.
+async fn log_in(c: &Client, base: &str, user: &str, next: &str) {
+    c.goto(&format!("{base}/login?next={next}")).await.unwrap();
+    c.find(Locator::Id("user"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("nav form.inline"))
+        .await
+        .unwrap();
+}
+
+/// The follow-up workflow in two browsers: alice assigns an item to bob, adds two notes and a
+/// due day in the past; the item is overdue on /repairs; bob, in a session of his own, finds
+/// it under "Mine" with both notes. The listing fits a laptop and a phone.
+#[actix_web::test]
+async fn one_user_assigns_dates_and_notes_an_item_and_another_sees_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    prepare(dir, PASSWORD, "unused-token");
+    let port = free_port();
+    let _server = serve(dir, port);
+    let (_driver, driver_port) = chromedriver();
+    let base = format!("http://127.0.0.1:{port}");
+    let (_, json) = http_get(
+        port,
+        "/api/v1/repairs?incident=2024-07-13-azure-openai&status=open",
+    )
+    .unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let id = items[0]["id"].as_str().unwrap().to_string();
+    let text_of_item = items[0]["text"].as_str().unwrap().to_string();
+
+    let alice = browser(driver_port, &dir.join("profile-alice")).await;
+    log_in(&alice, &base, "alice", &format!("/repairs/{id}")).await;
+    alice
+        .find(Locator::Id("assignee-select"))
+        .await
+        .unwrap()
+        .select_by_value("bob")
+        .await
+        .unwrap();
+    // A date input takes the day as typed in the browser's format; set it as a page would.
+    alice
+        .execute(
+            "document.getElementById('due-date-input').value = '2020-03-31';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    alice
+        .find(Locator::Id("note-input"))
+        .await
+        .unwrap()
+        .send_keys("Owner found: **bob** will take it, see OPS-41")
+        .await
+        .unwrap();
+    alice
+        .find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&alice, "p.saved").await, "Saved.");
+    // The item afresh (without the "Saved." of the first change), for the second note.
+    alice.goto(&format!("{base}/repairs/{id}")).await.unwrap();
+    alice
+        .find(Locator::Id("note-input"))
+        .await
+        .unwrap()
+        .send_keys("Second note: the rollout plan is ready")
+        .await
+        .unwrap();
+    alice
+        .find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&alice, "p.saved").await, "Saved.");
+    assert_eq!(text(&alice, "#assignee").await, "bob");
+    assert_eq!(text(&alice, "#due-date").await, "2020-03-31");
+    let notes = text(&alice, "#notes").await;
+    assert!(
+        notes.contains("bob will take it") && notes.contains("the rollout plan is ready"),
+        "{notes}"
+    );
+    let strong = alice
+        .find(Locator::Css("#notes .note-text strong"))
+        .await
+        .unwrap();
+    assert_eq!(strong.text().await.unwrap(), "bob", "Markdown rendered");
+    screenshot(&alice, "repair-assigned.png").await;
+    // Overdue by the day set.
+    alice
+        .goto(&format!("{base}/repairs?status=overdue&assignee=bob"))
+        .await
+        .unwrap();
+    let table = text(&alice, "table.repairs").await;
+    assert!(table.contains(&text_of_item), "overdue and bob's: {table}");
+
+    // Bob, in his own browser session, sees it under "Mine".
+    let bob = browser(driver_port, &dir.join("profile-bob")).await;
+    log_in(&bob, &base, "bob", "/").await;
+    bob.find(Locator::LinkText("Mine"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mine = text(&bob, "table.repairs").await;
+    assert!(mine.contains(&text_of_item), "{mine}");
+    assert!(mine.contains("Overdue"), "{mine}");
+    bob.find(Locator::LinkText(text_of_item.as_str()))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notes = text(&bob, "#notes").await;
+    assert!(
+        notes.contains("alice") && notes.contains("Second note"),
+        "{notes}"
+    );
+
+    // The listing fits a laptop and a phone.
+    for width in [1366u32, 412] {
+        bob.set_window_size(width, 900).await.unwrap();
+        bob.goto(&format!("{base}/repairs")).await.unwrap();
+        text(&bob, "h1").await;
+        let fit = bob
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let fit = fit.as_array().unwrap();
+        let (scroll, inner) = (fit[0].as_f64().unwrap(), fit[1].as_f64().unwrap());
+        let wide = bob
+            .execute(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 6).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join(', ');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            scroll <= inner + 1.0,
+            "/repairs scrolls sideways at {width} px: {scroll} > {inner} ({wide})"
+        );
+        screenshot(&bob, &format!("repairs-{width}.png")).await;
+    }
+    alice.close().await.unwrap();
+    bob.close().await.unwrap();
 }
 
 /// The pages across incidents render in Chromium at a laptop's and a phone's width: the charts

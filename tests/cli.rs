@@ -324,7 +324,7 @@ fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
             .map(|e| e["field"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(by("alice"), ["status", "note", "link"]);
+    assert_eq!(by("alice"), ["status", "link", "note"]);
     assert_eq!(by("bob"), ["owner"]);
     assert!(completed(), "the index's repair facets follow");
     // What the web refuses, the CLI refuses, and nothing changes.
@@ -356,6 +356,65 @@ fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("changed meanwhile"));
     assert_eq!(items(incident)[0]["status"], "completed");
+    // Assignee, due day and the note thread, and the listing's filters and orders for them.
+    let id = all[1]["id"].as_str().unwrap();
+    for args in [
+        &[
+            "repair",
+            id,
+            "--assignee",
+            "bob",
+            "--due-date",
+            "2020-01-31",
+            "--note",
+            "first",
+        ][..],
+        &["repair", id, "--note", "second"][..],
+    ] {
+        let o = ikb(&index, args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let listed = |args: &[&str]| -> Vec<serde_json::Value> {
+        let o = ikb(&index, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let bobs = listed(&["repairs", "--assignee", "bob", "--json"]);
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0]["id"], id);
+    assert_eq!(bobs[0]["due_by"], "2020-01-31");
+    let notes: Vec<&str> = bobs[0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field"] == "note")
+        .filter_map(|e| e["to"].as_str())
+        .collect();
+    assert!(
+        notes.ends_with(&["first", "second"]) && notes.len() == 3,
+        "notes are a thread, the earlier one kept: {notes:?}"
+    );
+    let window = listed(&[
+        "repairs",
+        "--due-from",
+        "2020-01",
+        "--due-to",
+        "2020-01-31",
+        "--json",
+    ]);
+    assert_eq!(window.len(), 1);
+    let by_due = listed(&["repairs", "--sort", "due", "--json"]);
+    assert_eq!(by_due[0]["id"], id, "the earliest due day first");
+    let o = ikb(&index, &["repairs", "--sort", "colour"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sort must be one of"));
+    let o = ikb(&index, &["repair", id, "--status", "wont_do"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs a reason"));
 }
 
 #[test]
@@ -556,4 +615,99 @@ fn insights_print_the_figures_of_the_page_as_text_and_json() {
     let o = ikb(&index, &["insights", "--year", "24"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--year"));
+}
+
+/// While `ikb serve` holds the tracking store, reads and backups go through it: `repairs`,
+/// `show` and `export` answer with what people set, `backup` is made by the server (the same
+/// bytes as one made after it stops, and it restores exactly), and `restore` refuses.
+#[test]
+fn reads_and_backups_work_while_the_server_holds_the_store() {
+    use common::server::{free_port, http_post_json, prepare, serve};
+    const TOKEN: &str = "cli-test-token-0123456789";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    prepare(dir, "cli-test-password", TOKEN);
+    let index = dir.join("index");
+    let port = free_port();
+    let server = serve(dir, port);
+    let noted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(index.join("server.json")).unwrap()).unwrap();
+    assert_eq!(noted["url"], format!("http://127.0.0.1:{port}"));
+    // A change through the server's API.
+    let o = ikb(
+        &index,
+        &["repairs", "--incident", "2024-07-13-azure-openai", "--json"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let id = items[0]["id"].as_str().unwrap().to_string();
+    let body = serde_json::json!({"status": "in_progress", "assignee": "alice", "note": "served"});
+    let (status, _) = http_post_json(
+        port,
+        &format!("/api/v1/repairs/{id}"),
+        TOKEN,
+        &body.to_string(),
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    // Reads see it.
+    let o = ikb(&index, &["repairs", "--assignee", "alice", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mine: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["status"], "in_progress");
+    let o = ikb(&index, &["show", "2024-07-13-azure-openai"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("[in_progress"),
+        "show has what people set: {}",
+        stdout(&o)
+    );
+    let o = ikb(&index, &["export"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("in_progress"));
+    let o = ikb(&index, &["search", "--json", "Azure OpenAI Sweden Central"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("\"in_progress\""),
+        "search hits have what people set"
+    );
+    // A backup needs a token; the server makes it.
+    let o = ikb(&index, &["backup"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs an API token"));
+    let online = dir.join("online.json");
+    let o = ikb(
+        &index,
+        &[
+            "backup",
+            "--token",
+            TOKEN,
+            "--out",
+            online.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ikb(&index, &["restore", online.to_str().unwrap(), "--replace"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "no restore under a running server"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ikb serve"));
+    drop(server);
+    // After the server stops: the same bytes from the store itself, and a restore into a
+    // fresh store gives them back.
+    let offline = ikb(&index, &["backup"]);
+    assert!(offline.status.success());
+    assert_eq!(
+        std::fs::read(&online).unwrap(),
+        offline.stdout,
+        "byte for byte"
+    );
+    let fresh = dir.join("fresh");
+    let o = ikb(&fresh, &["restore", online.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = ikb(&fresh, &["backup"]);
+    assert_eq!(again.stdout, offline.stdout, "restored exactly");
 }

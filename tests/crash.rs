@@ -133,6 +133,8 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
     drop(server);
 
     let mut acknowledged: Vec<(String, String)> = Vec::new();
+    // Per item, every write sent in order: (note, assignee, due day, acknowledged).
+    let mut sent_to: HashMap<String, Vec<(String, String, String, bool)>> = HashMap::new();
     let mut sent = 0usize;
     let kills = kills();
     for round in 0..kills {
@@ -148,19 +150,31 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
         let acked_this_round = std::thread::scope(|scope| {
             let writer = scope.spawn(|| {
                 let mut acked = Vec::new();
+                let mut writes = Vec::new();
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) && n < picks.len() {
                     let item = &items[picks[n]];
                     let note = format!("round {round} write {n}");
                     let status = ["open", "in_progress", "completed", "wont_do"][n % 4];
-                    let body = format!("{{\"note\": \"{note}\", \"status\": \"{status}\"}}");
+                    let assignee = ["alice", "bob"][n % 2];
+                    let due = format!("2025-{:02}-{:02}", 1 + n % 12, 1 + n % 28);
+                    let body = serde_json::json!({
+                        "note": note, "status": status, "reason": "crash test",
+                        "assignee": assignee, "due_date": due,
+                    })
+                    .to_string();
                     n += 1;
-                    match http_post_json(port, &format!("/api/v1/repairs/{item}"), TOKEN, &body) {
+                    let reply =
+                        http_post_json(port, &format!("/api/v1/repairs/{item}"), TOKEN, &body);
+                    let ok = matches!(reply, Some((200, _)));
+                    writes.push((item.clone(), (note.clone(), assignee.to_string(), due, ok)));
+                    match reply {
                         Some((200, _)) => acked.push((item.clone(), note)),
-                        _ => break,
+                        Some((status, body)) => panic!("a write was refused: {status} {body}"),
+                        None => break,
                     }
                 }
-                (acked, n)
+                (acked, n, writes)
             });
             std::thread::sleep(kill_after);
             server.0.kill().unwrap();
@@ -170,6 +184,9 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
         });
         sent += acked_this_round.1;
         acknowledged.extend(acked_this_round.0);
+        for (item, write) in acked_this_round.2 {
+            sent_to.entry(item).or_default().push(write);
+        }
         drop(server);
     }
     // Restart once more and check every acknowledged write through the API.
@@ -193,6 +210,25 @@ fn killing_serve_while_statuses_are_written_loses_no_acknowledged_write() {
         assert!(
             notes[item.as_str()].contains(&note.as_str()),
             "acknowledged write lost: {item} {note}"
+        );
+    }
+    // The assignee and due day an item has are those of its last acknowledged write, or of
+    // a later one that was stored but not acknowledged before the kill.
+    for r in &records {
+        let Some(writes) = sent_to.get(r["id"].as_str().unwrap()) else {
+            continue;
+        };
+        let last_acked = writes.iter().rposition(|w| w.3).unwrap_or(0);
+        let now = (
+            r["tracking"]["assignee"].as_str().unwrap_or(""),
+            r["tracking"]["due_date"].as_str().unwrap_or(""),
+        );
+        assert!(
+            writes[last_acked..]
+                .iter()
+                .any(|w| (w.1.as_str(), w.2.as_str()) == now),
+            "{}: {now:?} is not from its last acknowledged write or after",
+            r["id"]
         );
     }
     println!(

@@ -117,7 +117,13 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
         // What the web app does after a change: rewrite the incident's document.
         let index = SearchIndex::open(&e.data.search()).unwrap();
         let incident = index.get(item).unwrap();
-        let set = |id: &str| store.get(id).unwrap().and_then(|r| r.tracking.status);
+        let set = |id: &str| {
+            store
+                .get(id)
+                .unwrap()
+                .map(|r| r.set_on())
+                .unwrap_or_default()
+        };
         let facets =
             incident_kb::tracking::repair_facets(&incident, &set, incident_kb::tracking::today());
         index.refresh(&[(incident, facets)]).unwrap();

@@ -27,11 +27,26 @@ fn state_with(extra: &[(&str, &str)], private: bool) -> (tempfile::TempDir, web:
 
 /// The app state of the data and corpus under `dir`, as a server opens it.
 fn open_at(dir: &std::path::Path, private: bool) -> web::Data<AppState> {
+    open_with(dir, vec![dir.join("corpus")], private)
+}
+
+/// The app state of the data under `dir` and these corpus folders, as a server opens it.
+fn open_with(
+    dir: &std::path::Path,
+    corpus: Vec<std::path::PathBuf>,
+    private: bool,
+) -> web::Data<AppState> {
     let auth = Auth::new(UsersFile {
-        user: vec![UserEntry {
-            name: "alice".into(),
-            password_hash: hash_password(PASSWORD),
-        }],
+        user: vec![
+            UserEntry {
+                name: "alice".into(),
+                password_hash: hash_password(PASSWORD),
+            },
+            UserEntry {
+                name: "bob".into(),
+                password_hash: hash_password(PASSWORD),
+            },
+        ],
         token: vec![TokenEntry {
             name: "bot".into(),
             token_sha256: sha256_hex(TOKEN),
@@ -41,7 +56,7 @@ fn open_at(dir: &std::path::Path, private: bool) -> web::Data<AppState> {
     let (state, _) = open_state(ServeOptions {
         addr: String::new(),
         data: DataDir::new(dir.join("index")),
-        corpus: vec![dir.join("corpus")],
+        corpus,
         catalogue: Catalogue::bundled(),
         auth,
         secure_cookies: false,
@@ -86,6 +101,14 @@ fn cookie_value(resp: &ServiceResponse, name: &str) -> Option<String> {
 async fn login(
     app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 ) -> (String, String) {
+    login_as(app, "alice").await
+}
+
+/// Log in as one of the test users: (session cookie, session CSRF token).
+async fn login_as(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    user: &str,
+) -> (String, String) {
     let resp = test::call_service(app, test::TestRequest::get().uri("/login").to_request()).await;
     let csrf = cookie_value(&resp, "ikb_login_csrf").unwrap();
     let req = test::TestRequest::post()
@@ -95,7 +118,7 @@ async fn login(
             csrf.clone(),
         ))
         .set_form([
-            ("user", "alice"),
+            ("user", user),
             ("password", PASSWORD),
             ("csrf", &csrf),
             ("next", "/repairs"),
@@ -815,7 +838,10 @@ async fn tracking_needs_login_and_csrf_and_validates_input() {
         ("status", "in_progress".into()),
         ("owner", "arm-team".into()),
         ("link", "https://tracker.example/ARM-1".into()),
-        ("note", "<b>started</b>".into()),
+        (
+            "note",
+            "<b onclick=\"steal()\">started</b> <script>steal()</script>".into(),
+        ),
     ];
     let resp = test::call_service(&app, post(Some(&session), form.clone())).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -824,9 +850,10 @@ async fn tracking_needs_login_and_csrf_and_validates_input() {
     assert_eq!(saved.tracking.owner.as_deref(), Some("arm-team"));
     assert_eq!(saved.history.iter().filter(|e| e.who == "alice").count(), 4);
     let (_, page) = get(&app, &uri).await;
+    assert!(page.contains("started"), "the note is shown");
     assert!(
-        page.contains("&#60;b&#62;started&#60;/b&#62;") && !page.contains("<b>started"),
-        "notes are escaped"
+        !page.contains("onclick") && !page.contains("<script>steal"),
+        "notes are sanitized"
     );
     // The same form again, made against the old version, is refused.
     let resp = test::call_service(&app, post(Some(&session), form)).await;
@@ -1252,7 +1279,10 @@ async fn a_write_is_acknowledged_once_stored_even_when_the_index_cannot_be_writt
             .unwrap();
         let resp = test::call_service(
             &app,
-            write(&dns.id, serde_json::json!({"status": "wont_do"})),
+            write(
+                &dns.id,
+                serde_json::json!({"status": "wont_do", "reason": "moved to DNS v2"}),
+            ),
         )
         .await;
         assert_eq!(resp.status(), StatusCode::OK, "{}", body(resp).await);
@@ -1595,4 +1625,393 @@ async fn every_facet_value_is_a_link_away_and_can_be_filtered_without_javascript
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = get(&app, "/search/facets/year?year=24").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "the search's own rules apply");
+}
+
+/// A POST of a form to `uri` as the session's user.
+fn form_post(uri: &str, session: &str, form: Vec<(&str, String)>) -> actix_http::Request {
+    test::TestRequest::post()
+        .uri(uri)
+        .cookie(actix_web::cookie::Cookie::new(
+            "ikb_session",
+            session.to_string(),
+        ))
+        .set_form(form)
+        .to_request()
+}
+
+/// A GET as the session's user.
+async fn get_as(
+    app: &impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    uri: &str,
+    session: &str,
+) -> (StatusCode, String) {
+    let req = test::TestRequest::get()
+        .uri(uri)
+        .cookie(actix_web::cookie::Cookie::new(
+            "ikb_session",
+            session.to_string(),
+        ))
+        .to_request();
+    let resp = test::call_service(app, req).await;
+    let status = resp.status();
+    (status, body(resp).await)
+}
+
+#[actix_web::test]
+async fn items_are_assigned_dated_and_noted_in_a_thread_and_their_history_is_in_words() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let item = first_item(&state, "2024-01-21-azure-resource-manager");
+    let uri = format!("/repairs/{}", item.id);
+    let (alice, csrf) = login(&app).await;
+    let send = |form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("csrf", csrf.clone()));
+        form_post(&uri, &alice, form)
+    };
+    // Only the server's users can be assigned; a team goes in Owner.
+    let resp = test::call_service(&app, send(vec![("assignee", "mallory".into())])).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(resp).await.contains("is not a user of this server"));
+    // Won't do needs a reason; a day that is not one is named.
+    let resp = test::call_service(&app, send(vec![("status", "wont_do".into())])).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(resp).await.contains("needs a reason"));
+    let resp = test::call_service(&app, send(vec![("due_date", "2024-02-30".into())])).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(resp).await.contains("is not a day like"));
+    let resp = test::call_service(
+        &app,
+        send(vec![
+            ("assignee", "bob".into()),
+            ("due_date", "2020-01-31".into()),
+            ("note", "First **check** in OPS-12".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = test::call_service(
+        &app,
+        send(vec![(
+            "note",
+            "Then https://github.com/acme/arm/issues/7".into(),
+        )]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let saved = state.store.get(&item.id).unwrap().unwrap();
+    assert_eq!(saved.tracking.assignee.as_deref(), Some("bob"));
+    assert_eq!(
+        saved.notes().map(|n| n.text).collect::<Vec<_>>(),
+        [
+            "First **check** in OPS-12",
+            "Then https://github.com/acme/arm/issues/7"
+        ],
+        "a note is added, not written over"
+    );
+    assert!(saved.overdue(incident_kb::tracking::today()), "due in 2020");
+    let (_, page) = get(&app, &uri).await;
+    assert!(page.contains("<strong>check</strong>"), "Markdown rendered");
+    assert!(page.contains(">OPS-12</span>"), "a Jira key as a chip");
+    assert!(
+        page.contains(r#"href="https://github.com/acme/arm/issues/7" title="GitHub""#),
+        "a GitHub issue as a chip"
+    );
+    for words in [
+        "assigned it to bob",
+        "set the due date to 2020-01-31",
+        "added a note",
+    ] {
+        assert!(page.contains(words), "history says {words:?}");
+    }
+    assert!(page.contains("badge overdue"), "overdue by the day set");
+    // Listings: by assignee, "mine", unassigned, and the due window.
+    let (_, bobs) = get(&app, "/repairs?assignee=bob").await;
+    assert!(bobs.contains("id=\"item-count\">1 item<"), "bob has one");
+    let (bob, _) = login_as(&app, "bob").await;
+    let (_, mine) = get_as(&app, "/repairs?assignee=me", &bob).await;
+    assert!(mine.contains("id=\"item-count\">1 item<"), "mine, for bob");
+    let (_, mine) = get_as(&app, "/repairs?assignee=me", &alice).await;
+    assert!(
+        mine.contains("id=\"item-count\">0 items<"),
+        "none for alice"
+    );
+    let (s, page) = get(&app, "/repairs?assignee=me").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "`me` needs a login");
+    assert!(page.contains("logged-in user"));
+    let (_, window) = get(&app, "/repairs?due_from=2020-01&due_to=2020-01").await;
+    assert!(
+        window.contains("id=\"item-count\">1 item<"),
+        "the due window"
+    );
+    let (_, overdue) = get(&app, "/repairs?status=overdue&assignee=bob").await;
+    assert!(overdue.contains("id=\"item-count\">1 item<"));
+    // The incident's repair facet follows the day set.
+    let (_, search) = get(&app, "/search?status=overdue&q=retry+storm").await;
+    assert!(search.contains("/incidents/2024-01-21-azure-resource-manager"));
+    // Won't do, with its reason; the reason is an event.
+    let resp = test::call_service(
+        &app,
+        send(vec![
+            ("status", "wont_do".into()),
+            ("reason", "Superseded by the new retry policy".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = get(&app, &uri).await;
+    assert!(page.contains("gave the reason: Superseded by the new retry policy"));
+    assert!(
+        page.contains("to Won&#39;t do"),
+        "the status change in words"
+    );
+}
+
+#[actix_web::test]
+async fn a_conflict_shows_what_the_other_person_changed_and_the_way_back() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let item = first_item(&state, "2024-01-21-azure-resource-manager");
+    let uri = format!("/repairs/{}", item.id);
+    let (alice, csrf) = login(&app).await;
+    let (_, page) = get_as(&app, &uri, &alice).await;
+    let field = |name: &str| {
+        let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+        page[at..].split('"').next().unwrap().to_string()
+    };
+    let (version, loaded) = (field("version"), field("loaded"));
+    // Someone else saves first, through the API.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/repairs/{}", item.id))
+            .insert_header(("Authorization", format!("Bearer {TOKEN}")))
+            .set_json(serde_json::json!({"owner": "storage-team"}))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = test::call_service(
+        &app,
+        form_post(
+            &uri,
+            &alice,
+            vec![
+                ("csrf", csrf),
+                ("version", version),
+                ("loaded", loaded),
+                ("owner", "arm-team".into()),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let page = body(resp).await;
+    assert!(page.contains("Changed meanwhile"));
+    let conflict = &page[page.find("id=\"conflict\"").unwrap()..];
+    assert!(
+        conflict[..conflict.find("</ul>").unwrap()].contains("set the owner to storage-team"),
+        "{}",
+        &conflict[..300.min(conflict.len())]
+    );
+    assert!(page.contains(&format!(
+        "<a href=\"/repairs/{}\">Back to the item</a>",
+        item.id
+    )));
+    let saved = state.store.get(&item.id).unwrap().unwrap();
+    assert_eq!(saved.tracking.owner.as_deref(), Some("storage-team"));
+}
+
+#[actix_web::test]
+async fn a_bulk_change_applies_to_each_selected_item_with_its_own_event() {
+    let (_tmp, state) = state(&[]);
+    let app = app!(state);
+    let ids: Vec<String> = state
+        .store
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status().as_str() == "open")
+        .take(3)
+        .map(|r| r.id)
+        .collect();
+    let (alice, csrf) = login(&app).await;
+    let mut form: Vec<(&str, String)> = ids.iter().map(|id| ("id", id.clone())).collect();
+    form.push(("status", "in_progress".into()));
+    form.push(("assignee", "bob".into()));
+    form.push(("back", "/repairs?status=open".into()));
+    let resp = test::call_service(&app, form_post("/repairs/bulk", &alice, form.clone())).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/repairs/bulk")
+            .set_form(form.clone())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let mut wont: Vec<(&str, String)> = form.clone();
+    wont.retain(|(k, _)| *k != "status");
+    wont.push(("status", "wont_do".into()));
+    wont.push(("csrf", csrf.clone()));
+    let resp = test::call_service(&app, form_post("/repairs/bulk", &alice, wont)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::BAD_REQUEST,
+        "won't do needs a reason"
+    );
+    form.push(("csrf", csrf));
+    let resp = test::call_service(&app, form_post("/repairs/bulk", &alice, form)).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        resp.headers().get("location").unwrap(),
+        "/repairs?status=open&changed=3"
+    );
+    for id in &ids {
+        let r = state.store.get(id).unwrap().unwrap();
+        assert_eq!(r.status().as_str(), "in_progress");
+        assert_eq!(r.tracking.assignee.as_deref(), Some("bob"));
+        let by_alice: Vec<&str> = r
+            .history
+            .iter()
+            .filter(|e| e.who == "alice")
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(by_alice, ["status", "assignee"], "one event per field");
+    }
+    let (_, page) = get_as(&app, "/repairs?status=open&changed=3", &alice).await;
+    assert!(page.contains("Changed 3 items."));
+    // The audit page lists the changes, filtered by who and what, and exports them.
+    let (_, audit) = get(&app, "/audit?who=alice").await;
+    assert!(
+        audit.contains("id=\"change-count\">6 changes<"),
+        "3 items × 2 fields"
+    );
+    assert!(audit.contains("assigned it to bob"));
+    let (_, audit) = get(&app, "/audit?who=alice&field=assignee").await;
+    assert!(audit.contains("id=\"change-count\">3 changes<"));
+    let (_, reviews) = get(&app, "/audit?who=reviews").await;
+    assert!(
+        !reviews.contains("id=\"change-count\">0 changes<"),
+        "what reviews reported"
+    );
+    let (s, _) = get(&app, "/audit?field=colour").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (_, csv) = get(&app, "/audit.csv?who=people").await;
+    assert_eq!(csv.lines().count(), 1 + 6);
+    assert!(csv.starts_with("at,who,item_id,incident_id,field,from,to,what\n"));
+}
+
+#[actix_web::test]
+async fn the_repair_listing_pages_sorts_and_exports_every_item_of_the_shared_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = open_with(
+        tmp.path(),
+        vec![common::seeds_dir(), common::shared_corpus()],
+        false,
+    );
+    let app = app!(state);
+    let all = state.store.all().unwrap();
+    let listed = all.iter().filter(|r| !r.retired).count();
+    assert!(listed > 1000, "{listed} items");
+    let (s, first) = get(&app, "/repairs").await;
+    assert_eq!(s, StatusCode::OK);
+    println!(
+        "/repairs over {listed} items: first page {} bytes",
+        first.len()
+    );
+    assert!(first.len() < 100_000, "first page {} bytes", first.len());
+    assert!(first.contains(&format!("id=\"item-count\">{listed} items · showing 1–50<")));
+    assert!(first.contains("href=\"/repairs?page=2\" rel=\"next\""));
+    assert_eq!(
+        first.matches("name=\"id\"").count(),
+        0,
+        "no selection without a login"
+    );
+    assert_eq!(
+        first.matches("<tr>").count(),
+        1 + 50,
+        "a head row and 50 items"
+    );
+    let (_, second) = get(&app, "/repairs?page=2").await;
+    assert!(second.contains("showing 51–100"));
+    let (_, past) = get(&app, "/repairs?page=100000").await;
+    assert!(
+        past.contains("rel=\"prev\""),
+        "a page past the end is the last"
+    );
+    // The exports hold every filtered item, not a page.
+    let (_, csv) = get(&app, "/repairs.csv").await;
+    // Records, not lines: a quoted cell may hold a line break.
+    let mut quoted = false;
+    let records = csv
+        .chars()
+        .filter(|&c| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == '\n' && !quoted
+        })
+        .count();
+    assert_eq!(records, 1 + listed);
+    assert!(csv.starts_with(
+        "id,incident_id,incident_title,incident_date,services,regions,text,status,overdue,reported_status,due_months,due_date,assignee,owner,link,note\n"
+    ));
+    let (_, json) = get(&app, "/repairs.json?page=3").await;
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(items.len(), listed);
+    // Sorted by due day: soonest first, undated last.
+    let (_, json) = get(&app, "/repairs.json?sort=due").await;
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let due: Vec<Option<String>> = items
+        .iter()
+        .map(|i| {
+            i["due"]
+                .as_array()
+                .and_then(|d| d.iter().filter_map(|m| m.as_str()).max())
+                .map(str::to_string)
+        })
+        .collect();
+    let dated = due.iter().take_while(|d| d.is_some()).count();
+    assert!(dated > 10, "{dated} dated items");
+    assert!(
+        due[..dated].windows(2).all(|w| w[0] <= w[1]),
+        "soonest first"
+    );
+    assert!(due[dated..].iter().all(Option::is_none), "undated last");
+    // Oldest incident first.
+    let (_, json) = get(&app, "/repairs.json?sort=age").await;
+    let items: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let starts: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["incident_start"].as_str())
+        .collect();
+    assert!(
+        starts.len() > 100 && starts.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first"
+    );
+    let (s, page) = get(&app, "/repairs?sort=colour").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("follow-up, due, age, service, incident"));
+    // The sidebar follows every filter, the status too.
+    let (_, done) = get(&app, "/repairs?status=completed").await;
+    let sidebar = &done[done.find("Per incident").unwrap()..];
+    let lines: Vec<&str> = sidebar.split("<li>").skip(1).collect();
+    assert!(!lines.is_empty());
+    for l in lines {
+        let counts = l.split("</meter> ").nth(1).unwrap();
+        let (done, rest) = counts.split_once(" of ").unwrap();
+        assert_eq!(
+            done,
+            rest.split(' ').next().unwrap(),
+            "only completed items: {l}"
+        );
+    }
+    // Services read through aliases, as in search.
+    let (_, afd) = get(&app, "/repairs?service=AFD").await;
+    assert!(
+        !afd.contains("id=\"item-count\">0 items<"),
+        "AFD is Azure Front Door"
+    );
 }

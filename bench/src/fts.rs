@@ -62,7 +62,11 @@ impl Fts {
                 }
                 // The repair facet as the reviews report it (nobody has set anything here).
                 let today = incident_kb::tracking::today();
-                for f in incident_kb::tracking::RepairFacet::of_incident(i, &|_| None, today) {
+                for f in incident_kb::tracking::RepairFacet::of_incident(
+                    i,
+                    &|_| Default::default(),
+                    today,
+                ) {
                     if f != incident_kb::tracking::RepairFacet::Overdue {
                         facet.execute(rusqlite::params![rowid, "status", f.as_str()])?;
                     }

@@ -9,7 +9,7 @@ use incident_kb::incident::format_minutes;
 use incident_kb::index::SearchRequest;
 use incident_kb::ingest::DataDir;
 
-use super::{Cli, catalogue, flag_error, named, open_index, open_store};
+use super::{Cli, catalogue, flag_error, named, open_index};
 
 #[derive(Debug, Args)]
 pub struct InsightsArgs {
@@ -34,9 +34,9 @@ pub struct InsightsArgs {
 pub fn run_insights(cli: &Cli, data: &DataDir, args: &InsightsArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let catalogue = catalogue(cli)?;
-    let Some(store) = open_store(data) else {
+    let super::remote::Records::Store(store) = super::remote::Records::open(cli, data)? else {
         anyhow::bail!(
-            "the tracking store is in use (a running `ikb serve`?): ask the server, GET /api/v1/insights"
+            "the tracking store is held by a running `ikb serve`: ask it, GET /api/v1/insights"
         );
     };
     let mut params = Vec::new();

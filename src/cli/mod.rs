@@ -5,6 +5,7 @@ mod admin;
 mod ingest;
 mod insights;
 mod related;
+mod remote;
 mod repairs;
 mod search;
 mod serve;
@@ -20,7 +21,6 @@ use incident_kb::catalog::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::request::RequestError;
 use incident_kb::ingest::DataDir;
-use incident_kb::tracking::{self, TrackingStore};
 
 /// incident-kb: search past incidents by symptom, and track what every review promised to fix.
 #[derive(Debug, Parser)]
@@ -32,6 +32,13 @@ pub struct Cli {
     /// Folder with services.toml, regions.toml and causes.toml (the bundled ones otherwise).
     #[arg(long, global = true, env = "IKB_CATALOG")]
     pub catalog: Option<PathBuf>,
+    /// The running server to ask while it holds the tracking store (default: the one the
+    /// index folder notes in server.json).
+    #[arg(long, global = true, env = "IKB_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// An API token, for `ikb backup` through a running server.
+    #[arg(long, global = true, env = "IKB_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Log more (-v: debug, -vv: trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -146,9 +153,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Ingest(args) => ingest::run_ingest(&cli, &data, args),
         Command::Search(args) => search::run_search(&cli, &data, args),
-        Command::Show(args) => show::run_show(&data, args),
+        Command::Show(args) => show::run_show(&cli, &data, args),
         Command::Related(args) => related::run_related(&cli, &data, args),
-        Command::Export => show::run_export(&data),
+        Command::Export => show::run_export(&cli, &data),
         Command::Repairs(args) => repairs::run_repairs(&cli, &data, args),
         Command::Insights(args) => insights::run_insights(&cli, &data, args),
         Command::Repair(args) => repairs::run_repair(&data, args),
@@ -160,7 +167,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             from,
         } => admin::run_gen(&cli, *count, *seed, out, from),
         Command::Warnings(args) => warnings::run_warnings(&data, args),
-        Command::Backup { out } => store::run_backup(&data, out),
+        Command::Backup { out } => store::run_backup(&cli, &data, out),
         Command::Restore {
             file,
             replace,
@@ -175,12 +182,6 @@ fn open_index(data: &DataDir) -> anyhow::Result<SearchIndex> {
     Ok(SearchIndex::open(&data.search())?)
 }
 
-/// Tracking records are read without the store's lock when a server holds it: the index alone
-/// then gives reported statuses.
-fn open_store(data: &DataDir) -> Option<Box<dyn TrackingStore>> {
-    tracking::open(&data.tracking()).ok()
-}
-
 /// Flags as the named parameters the library's parsers read (the web's query string names).
 fn named(
     name: &str,
@@ -192,5 +193,5 @@ fn named(
 
 /// A parameter the parser refused, said as the flag it came from.
 fn flag_error(e: RequestError) -> anyhow::Error {
-    anyhow::anyhow!("--{} {}", e.param, e.rule)
+    anyhow::anyhow!("--{} {}", e.param.replace('_', "-"), e.rule)
 }

@@ -12,6 +12,7 @@ use incident_kb::tracking;
 use incident_kb::tracking::list::RepairFilter;
 use incident_kb::web::json;
 
+use super::remote::Records;
 use super::{Cli, catalogue, flag_error, named};
 
 #[derive(Debug, Args)]
@@ -32,6 +33,21 @@ pub struct RepairsArgs {
     /// Only items due in this month (2024-09).
     #[arg(long)]
     pub due: Option<String>,
+    /// Only items due by a day on or after this one (2024-09-01, or a month).
+    #[arg(long = "due-from", value_name = "DAY")]
+    pub due_from: Option<String>,
+    /// Only items due by a day on or before this one (2024-09-30, or a month).
+    #[arg(long = "due-to", value_name = "DAY")]
+    pub due_to: Option<String>,
+    /// Only items assigned to this user (`none`: unassigned; repeat for any of several).
+    #[arg(long)]
+    pub assignee: Vec<String>,
+    /// Only items of this owner team (repeat for any of several).
+    #[arg(long)]
+    pub owner: Vec<String>,
+    /// follow-up (overdue first, the default), due, age, service or incident.
+    #[arg(long)]
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -44,12 +60,21 @@ pub struct RepairArgs {
     /// Who owns it (a person or team); "" clears it.
     #[arg(long)]
     pub owner: Option<String>,
-    /// A note; "" clears it.
+    /// A note to add to the item's thread.
     #[arg(long)]
     pub note: Option<String>,
     /// A ticket link (http:// or https://); "" clears it.
     #[arg(long)]
     pub link: Option<String>,
+    /// Assign it to this person (a user of the server); "" unassigns it.
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// The day it is due by (2024-09-30); "" clears it.
+    #[arg(long = "due-date", value_name = "DAY")]
+    pub due_date: Option<String>,
+    /// Why it won't be done (required with --status wont_do).
+    #[arg(long)]
+    pub reason: Option<String>,
     /// Only if the item is still at this version (as `ikb repairs --json` shows it).
     #[arg(long)]
     pub version: Option<u64>,
@@ -61,21 +86,39 @@ pub struct RepairArgs {
 }
 
 pub fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Result<ExitCode> {
-    let store = tracking::open(&data.tracking()).context("opening the tracking store")?;
     let catalogue = catalogue(cli)?;
     let mut params = Vec::new();
     for (name, values) in [
         ("status", &args.status),
         ("service", &args.service),
         ("region", &args.region),
+        ("assignee", &args.assignee),
+        ("owner", &args.owner),
     ] {
         params.extend(named(name, values.iter().cloned()));
     }
-    params.extend(named("incident", args.incident.clone()));
-    params.extend(named("due", args.due.clone()));
-    let filter = RepairFilter::parse(&params, &catalogue).map_err(flag_error)?;
+    for (name, value) in [
+        ("incident", &args.incident),
+        ("due", &args.due),
+        ("due_from", &args.due_from),
+        ("due_to", &args.due_to),
+        ("sort", &args.sort),
+    ] {
+        params.extend(named(name, value.clone()));
+    }
+    let filter = RepairFilter::parse(&params, &catalogue, None).map_err(flag_error)?;
     let today = tracking::today();
-    let items = store.list(&filter, today)?;
+    // From the store, or from the server that holds it (the same filters, read there).
+    let items = match Records::open(cli, data)? {
+        Records::Store(store) => store.list(&filter, today)?,
+        Records::Server(remote) => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &params {
+                query.append_pair(name, value);
+            }
+            remote.records(&query.finish())?
+        }
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         let json: Vec<_> = items.iter().map(|r| json::repair_json(r, today)).collect();
@@ -100,15 +143,22 @@ pub fn run_repairs(cli: &Cli, data: &DataDir, args: &RepairsArgs) -> anyhow::Res
 }
 
 pub fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode> {
-    let change = incident_kb::tracking::Change::validate(
-        args.status.as_deref(),
-        args.owner.as_deref(),
-        args.note.as_deref(),
-        args.link.as_deref(),
-    )
-    .map_err(|errors| anyhow::anyhow!("the change was not made:\n  {}", errors.join("\n  ")))?;
+    let input = incident_kb::tracking::ChangeInput {
+        status: args.status.as_deref(),
+        owner: args.owner.as_deref(),
+        note: args.note.as_deref(),
+        link: args.link.as_deref(),
+        assignee: args.assignee.as_deref(),
+        due_date: args.due_date.as_deref(),
+        reason: args.reason.as_deref(),
+    };
+    // The command line is the machine's operator: any name may be assigned.
+    let change = incident_kb::tracking::Change::validate(&input, &|_| true)
+        .map_err(|errors| anyhow::anyhow!("the change was not made:\n  {}", errors.join("\n  ")))?;
     if change == incident_kb::tracking::Change::default() {
-        bail!("say what to change: --status, --owner, --note or --link");
+        bail!(
+            "say what to change: --status, --owner, --note, --link, --assignee, --due-date or --reason"
+        );
     }
     let store = tracking::open(&data.tracking()).context("opening the tracking store")?;
     let who = args.who.clone().unwrap_or_else(|| {

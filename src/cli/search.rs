@@ -10,7 +10,8 @@ use incident_kb::ingest::DataDir;
 use incident_kb::tracking;
 use incident_kb::web::json;
 
-use super::{Cli, catalogue, flag_error, named, open_index, open_store};
+use super::remote::Records;
+use super::{Cli, catalogue, flag_error, named, open_index};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -73,8 +74,14 @@ pub fn run_search(cli: &Cli, data: &DataDir, args: &SearchArgs) -> anyhow::Resul
     let (req, _) = SearchRequest::parse(&params, &catalogue, args.limit).map_err(flag_error)?;
     let query = req.query.clone();
     let results = index.search(&req)?;
-    let store = open_store(data);
-    let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
+    let records = Records::open(cli, data)?;
+    let shown: Vec<&str> = results
+        .hits
+        .iter()
+        .chain(&results.more)
+        .map(|h| h.incident.id.as_str())
+        .collect();
+    let record = records.lookup(Some(&shown))?;
     let today = tracking::today();
     let mut out = std::io::stdout().lock();
     if args.json {

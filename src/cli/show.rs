@@ -9,7 +9,8 @@ use incident_kb::ingest::DataDir;
 use incident_kb::tracking;
 use incident_kb::web::json;
 
-use super::{open_index, open_store};
+use super::remote::Records;
+use super::{Cli, open_index};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -19,11 +20,12 @@ pub struct ShowArgs {
     pub id: String,
 }
 
-pub fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+pub fn run_show(cli: &Cli, data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
     let incident = index.get(&args.id)?;
-    let store = open_store(data);
-    let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
+    // What people set, from the store or the server that holds it.
+    let records = Records::open(cli, data)?;
+    let record = records.lookup(Some(&[incident.id.as_str()]))?;
     let today = tracking::today();
     let r = incident.current();
     let mut out = std::io::stdout().lock();
@@ -123,10 +125,10 @@ pub fn run_show(data: &DataDir, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_export(data: &DataDir) -> anyhow::Result<ExitCode> {
+pub fn run_export(cli: &Cli, data: &DataDir) -> anyhow::Result<ExitCode> {
     let index = open_index(data)?;
-    let store = open_store(data);
-    let record = |id: &str| store.as_ref().and_then(|s| s.get(id).ok().flatten());
+    let records = Records::open(cli, data)?;
+    let record = records.lookup(None)?;
     let today = tracking::today();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for incident in index.all()? {

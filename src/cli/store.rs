@@ -9,10 +9,23 @@ use incident_kb::index::SearchIndex;
 use incident_kb::ingest::{self, DataDir};
 use incident_kb::tracking;
 
-pub fn run_backup(data: &DataDir, out: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let store = tracking::open(&data.tracking())?;
-    let backup = store.backup()?;
-    let json = serde_json::to_vec_pretty(&backup)?;
+use super::Cli;
+use super::remote::Records;
+
+pub fn run_backup(cli: &Cli, data: &DataDir, out: &Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    // While a server holds the store, it makes the backup (the same bytes).
+    let (json, records) = match Records::open(cli, data)? {
+        Records::Store(store) => {
+            let backup = store.backup()?;
+            (serde_json::to_vec_pretty(&backup)?, backup.records.len())
+        }
+        Records::Server(remote) => {
+            let json = remote.post("/api/v1/backup", cli.token.as_deref())?;
+            let backup: incident_kb::tracking::Backup = serde_json::from_slice(&json)
+                .context("the server's backup is not one `ikb restore` reads")?;
+            (json, backup.records.len())
+        }
+    };
     match out {
         Some(path) => {
             let tmp = path.with_extension("tmp");
@@ -21,11 +34,7 @@ pub fn run_backup(data: &DataDir, out: &Option<PathBuf>) -> anyhow::Result<ExitC
             f.write_all(&json)?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;
-            eprintln!(
-                "backed up {} repair items to {}",
-                backup.records.len(),
-                path.display()
-            );
+            eprintln!("backed up {records} repair items to {}", path.display());
         }
         None => std::io::stdout().lock().write_all(&json)?,
     }

@@ -196,6 +196,13 @@ impl DueMonth {
     pub fn has_passed(self, today: jiff::civil::Date) -> bool {
         (today.year(), today.month()) > (self.year, self.month)
     }
+
+    /// The month's last day (`None` for a month no calendar has).
+    pub fn last_day(self) -> Option<jiff::civil::Date> {
+        jiff::civil::Date::new(self.year, self.month, 1)
+            .ok()
+            .map(|d| d.last_of_month())
+    }
 }
 
 impl fmt::Display for DueMonth {

@@ -71,7 +71,7 @@ pub fn apply(
     incidents: &[Incident],
 ) -> Result<(SyncStats, SyncReport), IngestError> {
     let started = std::time::Instant::now();
-    let set = store.set_statuses()?;
+    let set = store.set_on_items()?;
     let today = tracking::today();
     std::thread::scope(|scope| {
         let store_sync = scope.spawn(|| {
@@ -80,7 +80,7 @@ pub fn apply(
             stats
         });
         let report = index.sync(incidents, &|i| {
-            tracking::repair_facets(i, &|id| set.get(id).copied(), today)
+            tracking::repair_facets(i, &|id| set.get(id).copied().unwrap_or_default(), today)
         });
         let stats = store_sync.join().expect("the store sync does not panic")?;
         Ok((stats, report?))
@@ -160,10 +160,10 @@ pub fn refresh_repair_facets(
     index: &SearchIndex,
 ) -> Result<SyncReport, IngestError> {
     let incidents = index.all()?;
-    let set = store.set_statuses()?;
+    let set = store.set_on_items()?;
     let today = tracking::today();
     let report = index.sync(&incidents, &|i| {
-        tracking::repair_facets(i, &|id| set.get(id).copied(), today)
+        tracking::repair_facets(i, &|id| set.get(id).copied().unwrap_or_default(), today)
     })?;
     match std::fs::remove_file(index.path.join(MANIFEST_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(IndexError::Io {

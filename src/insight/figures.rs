@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::recurrence::narrowed;
 use super::spread::Spread;
 use crate::catalog::Catalogue;
-use crate::incident::DueMonth;
 use crate::index::search::SearchResults;
 use crate::index::{Facet, IndexError, SearchIndex, SearchRequest};
 use crate::tracking::{RepairRecord, Status, today};
@@ -28,7 +27,16 @@ pub struct RepairFact {
     pub opened: Option<i64>,
     pub closed: Option<i64>,
     pub status: Status,
-    pub due: Vec<DueMonth>,
+    /// The day it is due by (a person's date, else its review's month; see
+    /// [`RepairRecord::due_by`]).
+    pub due_by: Option<jiff::civil::Date>,
+}
+
+impl RepairFact {
+    /// Late: due by a day that has passed, and not closed.
+    pub fn overdue(&self, today: jiff::civil::Date) -> bool {
+        self.status.is_late(self.due_by, today)
+    }
 }
 
 impl RepairFact {
@@ -55,7 +63,7 @@ impl RepairFact {
             opened,
             closed: closed.flatten(),
             status,
-            due: r.due.clone(),
+            due_by: r.due_by(),
         })
     }
 }
@@ -305,7 +313,7 @@ fn burn_down(items: &[&RepairFact]) -> Vec<BurnMonth> {
         .collect()
 }
 
-/// Overdue items by the months since their last due month ended.
+/// Overdue items by the months since the month they were due by ended.
 fn overdue_by_age(items: &[&RepairFact]) -> Vec<AgeBucket> {
     let today = today();
     let now = month_index(today.year(), today.month());
@@ -316,11 +324,11 @@ fn overdue_by_age(items: &[&RepairFact]) -> Vec<AgeBucket> {
         ("1 to 2 years", 0),
         ("2 years or more", 0),
     ];
-    for f in items.iter().filter(|f| f.status.is_overdue(&f.due, today)) {
-        let Some(due) = f.due.iter().max() else {
+    for f in items.iter().filter(|f| f.overdue(today)) {
+        let Some(due) = f.due_by else {
             continue;
         };
-        let late = now - month_index(due.year, due.month) - 1;
+        let late = now - month_index(due.year(), due.month()) - 1;
         let i = match late {
             ..3 => 0,
             3..6 => 1,

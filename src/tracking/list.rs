@@ -1,11 +1,67 @@
-//! Listing repair items: filters (status, service, region, incident, due month) and the order a
-//! follow-up review wants (overdue first, then by due month).
+//! Listing repair items: filters (status, service, region, incident, due month or window,
+//! assignee, owner) and orders (the one a follow-up review wants: overdue first, then by the
+//! day due; or by due day, age, service, incident).
 
 use super::record::RepairRecord;
 pub use super::status::StatusFilter;
 use crate::catalog::Catalogue;
 use crate::incident::DueMonth;
 use crate::index::request::RequestError;
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RepairOrder {
+    /// What a follow-up review wants: overdue first, then open before closed, then by the day
+    /// due and the incident (newest first).
+    #[default]
+    FollowUp,
+    /// The soonest due first; items without a due day last.
+    Due,
+    /// The oldest incident first (the items that have waited longest).
+    Age,
+    /// By the incident's first service, then the follow-up order.
+    Service,
+    /// By incident (newest first), its items together.
+    Incident,
+}
+
+impl RepairOrder {
+    pub const ALL: [RepairOrder; 5] = [
+        RepairOrder::FollowUp,
+        RepairOrder::Due,
+        RepairOrder::Age,
+        RepairOrder::Service,
+        RepairOrder::Incident,
+    ];
+
+    /// How it is written in a URL (`sort=due`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairOrder::FollowUp => "follow-up",
+            RepairOrder::Due => "due",
+            RepairOrder::Age => "age",
+            RepairOrder::Service => "service",
+            RepairOrder::Incident => "incident",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RepairOrder::FollowUp => "Overdue first",
+            RepairOrder::Due => "Due soonest",
+            RepairOrder::Age => "Oldest incident",
+            RepairOrder::Service => "Service",
+            RepairOrder::Incident => "Incident",
+        }
+    }
+}
+
+/// Who an item is assigned to, as a listing asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assigned {
+    To(String),
+    Nobody,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RepairFilter {
@@ -14,41 +70,97 @@ pub struct RepairFilter {
     pub regions: Vec<String>,
     pub incident: Option<String>,
     pub due: Option<DueMonth>,
+    /// Due by a day within these (inclusive).
+    pub due_from: Option<jiff::civil::Date>,
+    pub due_to: Option<jiff::civil::Date>,
+    /// Any of these assignees (`assignee=me` is the caller's name; `none`, nobody).
+    pub assignees: Vec<Assigned>,
+    /// Any of these owner teams (as written, any case).
+    pub owners: Vec<String>,
     /// Include items no longer in their incident's current review.
     pub include_retired: bool,
+    pub order: RepairOrder,
 }
 
 impl RepairFilter {
     /// Read a listing's filters from named parameters, as a query string or the CLI's flags
     /// give them: `status` (repeatable; a status or "overdue"), `service` and `region`
     /// (repeatable, read through the catalogue's aliases as search reads them), `incident`,
-    /// `due` (a month like 2024-09). Other names are not this listing's and are left alone.
+    /// `due` (a month like 2024-09), `due_from` and `due_to` (a day, or a month: its first or
+    /// last day), `assignee` (repeatable; `me` is `me`, the caller's name, and `none`
+    /// nobody), `owner` (repeatable) and `sort` (see [`RepairOrder`]). Other names are not
+    /// this listing's and are left alone.
     pub fn parse(
         params: &[(String, String)],
         catalogue: &Catalogue,
+        me: Option<&str>,
     ) -> Result<RepairFilter, RequestError> {
         let mut f = RepairFilter::default();
         for (key, value) in params.iter().filter(|(_, v)| !v.trim().is_empty()) {
             let value = value.trim();
             let clip = |n: usize| value.chars().take(n).collect::<String>();
+            let bad = |param: &str, rule: String| RequestError {
+                param: param.into(),
+                rule,
+            };
             match key.as_str() {
                 "status" => f.statuses.push(StatusFilter::parse(value).ok_or_else(|| {
-                    RequestError {
-                        param: "status".into(),
-                        rule: format!(
+                    bad(
+                        "status",
+                        format!(
                             "must be one of open, in_progress, overdue, completed, wont_do (unknown status `{}`)",
                             clip(30)
                         ),
-                    }
+                    )
                 })?),
                 "service" => f.services.push(catalogue.canonical_service(value)),
                 "region" => f.regions.push(catalogue.canonical_region(value)),
                 "incident" => f.incident = Some(value.to_string()),
                 "due" => {
-                    f.due = Some(value.parse::<DueMonth>().map_err(|e| RequestError {
-                        param: "due".into(),
-                        rule: format!("must be a month like 2024-09: {e}"),
-                    })?)
+                    f.due = Some(
+                        value
+                            .parse::<DueMonth>()
+                            .map_err(|e| bad("due", format!("must be a month like 2024-09: {e}")))?,
+                    )
+                }
+                "due_from" | "due_to" => {
+                    let day = day_or_month(value, key == "due_to").ok_or_else(|| {
+                        bad(
+                            key,
+                            format!("must be a day like 2024-09-30 or a month like 2024-09, not `{}`", clip(30)),
+                        )
+                    })?;
+                    if key == "due_from" {
+                        f.due_from = Some(day);
+                    } else {
+                        f.due_to = Some(day);
+                    }
+                }
+                "assignee" => f.assignees.push(match value {
+                    "none" => Assigned::Nobody,
+                    "me" => Assigned::To(
+                        me.ok_or_else(|| {
+                            bad("assignee", "`me` needs a logged-in user: log in, or name the user".into())
+                        })?
+                        .to_string(),
+                    ),
+                    name => Assigned::To(name.to_string()),
+                }),
+                "owner" => f.owners.push(value.to_string()),
+                "sort" => {
+                    f.order = RepairOrder::ALL
+                        .into_iter()
+                        .find(|o| o.as_str() == value)
+                        .ok_or_else(|| {
+                            bad(
+                                "sort",
+                                format!(
+                                    "must be one of {} (not `{}`)",
+                                    RepairOrder::ALL.map(RepairOrder::as_str).join(", "),
+                                    clip(30)
+                                ),
+                            )
+                        })?
                 }
                 _ => {}
             }
@@ -68,17 +180,42 @@ impl RepairFilter {
                     .iter()
                     .any(|w| have.iter().any(|h| h.eq_ignore_ascii_case(w)))
         };
+        let due_by = r.due_by();
+        let within = |bound: Option<jiff::civil::Date>,
+                      ok: fn(&jiff::civil::Date, &jiff::civil::Date) -> bool| {
+            bound.is_none_or(|b| due_by.is_some_and(|d| ok(&d, &b)))
+        };
+        let assigned_ok = self.assignees.is_empty()
+            || self.assignees.iter().any(|a| match a {
+                Assigned::Nobody => r.tracking.assignee.is_none(),
+                Assigned::To(name) => r.tracking.assignee.as_deref() == Some(name.as_str()),
+            });
+        let owner = r.tracking.owner.as_slice();
         (self.include_retired || !r.retired || r.tracking != Default::default())
             && status_ok
             && any(&self.services, &r.services)
             && any(&self.regions, &r.regions)
             && self.incident.as_ref().is_none_or(|i| &r.incident_id == i)
             && self.due.is_none_or(|d| r.due.contains(&d))
+            && within(self.due_from, |d, b| d >= b)
+            && within(self.due_to, |d, b| d <= b)
+            && assigned_ok
+            && any(&self.owners, owner)
     }
 }
 
-/// The records that pass the filter: overdue first, then open before closed, then by due month
-/// and incident date (newest first).
+/// A day, or a month read as its first day (or, for the end of a window, its last).
+fn day_or_month(s: &str, end: bool) -> Option<jiff::civil::Date> {
+    if let Ok(day) = s.parse::<jiff::civil::Date>() {
+        return Some(day);
+    }
+    let month: DueMonth = s.parse().ok()?;
+    let first = jiff::civil::Date::new(month.year, month.month, 1).ok()?;
+    Some(if end { first.last_of_month() } else { first })
+}
+
+/// The records that pass the filter, in the filter's order (by default overdue first, then
+/// open before closed, then by the day due and incident date, newest first).
 pub fn list(
     records: Vec<RepairRecord>,
     filter: &RepairFilter,
@@ -88,13 +225,43 @@ pub fn list(
         .into_iter()
         .filter(|r| filter.matches(r, today))
         .collect();
-    out.sort_by(|a, b| {
+    let follow_up = |a: &RepairRecord, b: &RepairRecord| {
         b.overdue(today)
             .cmp(&a.overdue(today))
             .then(a.status().is_closed().cmp(&b.status().is_closed()))
-            .then(a.due.iter().min().cmp(&b.due.iter().min()))
+            .then(due_key(a).cmp(&due_key(b)))
             .then(b.incident_start.cmp(&a.incident_start))
             .then(a.id.cmp(&b.id))
-    });
+    };
+    match filter.order {
+        RepairOrder::FollowUp => out.sort_by(follow_up),
+        RepairOrder::Due => {
+            out.sort_by(|a, b| due_key(a).cmp(&due_key(b)).then_with(|| follow_up(a, b)))
+        }
+        RepairOrder::Age => out.sort_by(|a, b| {
+            (a.incident_start.is_none(), a.incident_start)
+                .cmp(&(b.incident_start.is_none(), b.incident_start))
+                .then_with(|| a.incident_id.cmp(&b.incident_id))
+                .then_with(|| follow_up(a, b))
+        }),
+        RepairOrder::Service => out.sort_by(|a, b| {
+            let first = |r: &RepairRecord| r.services.first().map(|s| s.to_lowercase());
+            (first(a).is_none(), first(a))
+                .cmp(&(first(b).is_none(), first(b)))
+                .then_with(|| follow_up(a, b))
+        }),
+        RepairOrder::Incident => out.sort_by(|a, b| {
+            b.incident_start
+                .cmp(&a.incident_start)
+                .then_with(|| a.incident_id.cmp(&b.incident_id))
+                .then_with(|| follow_up(a, b))
+        }),
+    }
     out
+}
+
+/// The day due as a sort key: soonest first, none last.
+fn due_key(r: &RepairRecord) -> (bool, Option<jiff::civil::Date>) {
+    let d = r.due_by();
+    (d.is_none(), d)
 }

@@ -1,23 +1,27 @@
 //! Tracking repair items: the status rules ([`status`]), the record people change
-//! ([`record`]), the checks every write passes ([`validate`]), listings ([`list`]), the store
-//! boundary ([`TrackingStore`]) with its sled adapter ([`sled`]), and the use cases the web
-//! form, the JSON API and `ikb repair` call alike: check a change, apply it (with its history
-//! events, durably), and bring the search index's repair facets in step with the store. It
-//! renders nothing and parses no report.
+//! ([`record`]), the checks every write passes ([`validate`]), the tickets people name on it
+//! ([`ticket`]), listings ([`list`]) and the audit log ([`audit`]), the store boundary
+//! ([`TrackingStore`]) with its sled adapter ([`sled`]), and the use cases the web form, the
+//! JSON API and `ikb repair` call alike: check a change, apply it (with its history events,
+//! durably), and bring the search index's repair facets in step with the store. It renders
+//! nothing and parses no report.
 
+pub mod audit;
 pub mod list;
 pub mod record;
 pub mod sled;
 pub mod status;
 pub mod store;
+pub mod ticket;
 pub mod validate;
 
 use std::collections::BTreeSet;
 
-pub use record::{BACKUP_FORMAT, Backup, Change, Event, RepairRecord, SyncStats, Tracking};
+pub use record::{BACKUP_FORMAT, Backup, Change, Event, Note, RepairRecord, SyncStats, Tracking};
 pub use sled::SledStore;
-pub use status::{RepairFacet, Status, StatusFilter};
+pub use status::{RepairFacet, SetOn, Status, StatusFilter};
 pub use store::{StoreError, TrackingStore};
+pub use validate::ChangeInput;
 
 use crate::incident::Incident;
 use crate::index::write::RepairFacets;
@@ -39,7 +43,7 @@ pub fn item_status(
 ) -> (Status, bool) {
     match record {
         Some(r) => (r.status(), r.overdue(today)),
-        None => status::status_of(item, None, today),
+        None => status::status_of(item, SetOn::default(), today),
     }
 }
 
@@ -62,11 +66,11 @@ pub fn apply(
     store.update(id, change, who, expected_version, jiff::Timestamp::now())
 }
 
-/// The repair facets of an incident for the search index: each item's status is what a
-/// person set (`set`, by item id), else what its review reports.
+/// The repair facets of an incident for the search index: each item's status and due date are
+/// what a person set (`set`, by item id), else what its review reports.
 pub fn repair_facets(
     incident: &Incident,
-    set: &dyn Fn(&str) -> Option<Status>,
+    set: &dyn Fn(&str) -> SetOn,
     today: jiff::civil::Date,
 ) -> RepairFacets {
     RepairFacets::new(
@@ -93,7 +97,7 @@ pub fn refresh_facets<'a>(
         // Only this incident's items, not the whole store.
         let lookup = |item: &str| {
             let record = store.get(item).ok().flatten();
-            record.and_then(|r| r.tracking.status)
+            record.map_or_else(SetOn::default, |r| r.set_on())
         };
         let facets = repair_facets(&incident, &lookup, today);
         updates.push((incident, facets));

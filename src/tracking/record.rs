@@ -12,9 +12,21 @@ use crate::incident::{DueMonth, Incident, RepairItem, ReportedStatus};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tracking {
     pub status: Option<Status>,
+    /// The team that owns it, as people write it.
     pub owner: Option<String>,
+    /// The latest note of the item's thread (the thread is its history's note events: see
+    /// [`RepairRecord::notes`]).
     pub note: Option<String>,
     pub link: Option<String>,
+    /// The person it is assigned to: one of the server's users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// The day a person set it due by; it counts over the month its review reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<jiff::civil::Date>,
+    /// Why it will not be done (required with that status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One change in an item's history.
@@ -26,6 +38,77 @@ pub struct Event {
     pub field: String,
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+impl Event {
+    /// What the event did, in words, without who: "changed the status from Open to In
+    /// progress", "assigned it to bob", "added a note".
+    pub fn describe(&self) -> String {
+        let from = self.from.as_deref();
+        let to = self.to.as_deref();
+        let status = |s: Option<&str>| {
+            s.map_or("nothing".to_string(), |s| {
+                Status::parse(s).map_or_else(|| s.replace('_', " "), |st| st.label().to_string())
+            })
+        };
+        let reported = |s: Option<&str>| match s.unwrap_or("none") {
+            "completed" => "completed",
+            "estimated" => "planned, with a due date",
+            "tbd" => "planned, date to be decided",
+            _ => "without a status",
+        };
+        let clip = |s: &str| {
+            let short: String = s.chars().take(80).collect();
+            if short.len() < s.len() {
+                format!("{}…", short.trim_end())
+            } else {
+                short
+            }
+        };
+        let set = |what: &str| match (from, to) {
+            (Some(f), Some(t)) => format!("changed the {what} from {} to {}", clip(f), clip(t)),
+            (None, Some(t)) => format!("set the {what} to {}", clip(t)),
+            (Some(f), None) => format!("cleared the {what} (was {})", clip(f)),
+            (None, None) => format!("left the {what} empty"),
+        };
+        match self.field.as_str() {
+            "status" => format!("changed the status from {} to {}", status(from), status(to)),
+            "reported_status" if from.is_none() => {
+                format!("reported the item {}", reported(to))
+            }
+            "reported_status" => format!(
+                "now reports the item {} (was {})",
+                reported(to),
+                reported(from)
+            ),
+            "assignee" => match (from, to) {
+                (Some(f), Some(t)) => format!("reassigned it from {f} to {t}"),
+                (None, Some(t)) => format!("assigned it to {t}"),
+                (Some(f), None) => format!("unassigned it (was {f})"),
+                (None, None) => "left it unassigned".to_string(),
+            },
+            "note" => match to {
+                Some(_) => "added a note".to_string(),
+                None => "cleared the note".to_string(),
+            },
+            "reason" => match to {
+                Some(t) => format!("gave the reason: {}", clip(t)),
+                None => "cleared the reason".to_string(),
+            },
+            "due_date" => set("due date"),
+            "link" => set("ticket link"),
+            "owner" => set("owner"),
+            other => set(&other.replace('_', " ")),
+        }
+    }
+}
+
+/// One note of an item's thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Note<'a> {
+    pub at: Timestamp,
+    pub who: &'a str,
+    pub text: &'a str,
 }
 
 /// A repair item with its tracking state and history.
@@ -55,9 +138,38 @@ impl RepairRecord {
         Status::counting(self.tracking.status, self.reported_status)
     }
 
-    /// Late: its last due month has passed and it is not closed.
+    /// Late: the day it is due by has passed and it is not closed.
     pub fn overdue(&self, today: jiff::civil::Date) -> bool {
-        self.status().is_overdue(&self.due, today)
+        self.status().is_late(self.due_by(), today)
+    }
+
+    /// What people set that its status and lateness depend on.
+    pub fn set_on(&self) -> super::status::SetOn {
+        super::status::SetOn {
+            status: self.tracking.status,
+            due_date: self.tracking.due_date,
+        }
+    }
+
+    /// The last day it is due by: the date a person set, else the last day of the latest
+    /// month its review reported; `None` when neither says.
+    pub fn due_by(&self) -> Option<jiff::civil::Date> {
+        super::status::due_by(self.tracking.due_date, &self.due)
+    }
+
+    /// The item's note thread, oldest first: every note a person added (and, for records
+    /// from before notes were a thread, every text the single note was set to).
+    pub fn notes(&self) -> impl Iterator<Item = Note<'_>> {
+        self.history
+            .iter()
+            .filter(|e| e.field == "note")
+            .filter_map(|e| {
+                e.to.as_deref().map(|text| Note {
+                    at: e.at,
+                    who: &e.who,
+                    text,
+                })
+            })
     }
 
     /// The record of `item` as its incident's current review reports it, built on `existing`
@@ -144,8 +256,9 @@ impl RepairRecord {
         }
         for (field, new, slot) in [
             ("owner", &change.owner, &mut self.tracking.owner),
-            ("note", &change.note, &mut self.tracking.note),
             ("link", &change.link, &mut self.tracking.link),
+            ("assignee", &change.assignee, &mut self.tracking.assignee),
+            ("reason", &change.reason, &mut self.tracking.reason),
         ] {
             let Some(new) = new else { continue };
             let new = Some(new.trim().to_string()).filter(|s| !s.is_empty());
@@ -153,6 +266,23 @@ impl RepairRecord {
                 events.push((field, slot.clone(), new.clone()));
                 *slot = new;
             }
+        }
+        if let Some(due) = change.due_date
+            && due != self.tracking.due_date
+        {
+            let day = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
+            events.push(("due_date", day(self.tracking.due_date), day(due)));
+            self.tracking.due_date = due;
+        }
+        // A note is added to the thread, never written over.
+        if let Some(note) = change
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            events.push(("note", None, Some(note.to_string())));
+            self.tracking.note = Some(note.to_string());
         }
         if events.is_empty() {
             return false;
@@ -171,13 +301,17 @@ impl RepairRecord {
     }
 }
 
-/// A change a person asks for; `None` fields stay as they are, `Some("")` clears a text field.
+/// A change a person asks for; `None` fields stay as they are, `Some("")` clears a text field
+/// (`Some(None)` the due date). A note is added to the item's thread.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Change {
     pub status: Option<Status>,
     pub owner: Option<String>,
     pub note: Option<String>,
     pub link: Option<String>,
+    pub assignee: Option<String>,
+    pub due_date: Option<Option<jiff::civil::Date>>,
+    pub reason: Option<String>,
 }
 
 /// What syncing reported items did.
@@ -206,6 +340,108 @@ impl Backup {
             format: BACKUP_FORMAT.to_string(),
             version: 1,
             records,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> RepairRecord {
+        RepairRecord {
+            id: "i-1".into(),
+            incident_id: "i".into(),
+            incident_title: "An incident".into(),
+            incident_start: None,
+            text: "Add a canary stage".into(),
+            reported_status: ReportedStatus::Estimated,
+            due: vec!["2024-09".parse().unwrap()],
+            services: Vec::new(),
+            regions: Vec::new(),
+            retired: false,
+            tracking: Tracking::default(),
+            version: 0,
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn notes_are_added_to_a_thread_and_a_due_day_counts_over_the_reported_month() {
+        let mut r = record();
+        let now = Timestamp::now();
+        let note = |text: &str| Change {
+            note: Some(text.into()),
+            ..Change::default()
+        };
+        assert!(r.apply(&note("first"), "alice", now));
+        assert!(r.apply(&note("second"), "bob", now));
+        assert!(
+            !r.apply(&note("  "), "bob", now),
+            "an empty note adds nothing"
+        );
+        let thread: Vec<(&str, &str)> = r.notes().map(|n| (n.who, n.text)).collect();
+        assert_eq!(thread, [("alice", "first"), ("bob", "second")]);
+        assert_eq!(r.tracking.note.as_deref(), Some("second"));
+        let october = jiff::civil::date(2024, 10, 1);
+        assert!(r.overdue(october), "the reported month has passed");
+        let later = Change {
+            due_date: Some(Some(jiff::civil::date(2024, 12, 31))),
+            assignee: Some("bob".into()),
+            ..Change::default()
+        };
+        assert!(r.apply(&later, "alice", now));
+        assert!(!r.overdue(october), "the day a person set counts");
+        assert_eq!(r.version, 3);
+        let said: Vec<String> = r.history.iter().map(Event::describe).collect();
+        assert_eq!(
+            said,
+            [
+                "added a note",
+                "added a note",
+                "assigned it to bob",
+                "set the due date to 2024-12-31"
+            ]
+        );
+    }
+
+    #[test]
+    fn events_read_as_words() {
+        let event = |field: &str, from: Option<&str>, to: Option<&str>| Event {
+            at: Timestamp::UNIX_EPOCH,
+            who: "alice".into(),
+            field: field.into(),
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+        };
+        let cases = [
+            (
+                event("status", Some("open"), Some("in_progress")),
+                "changed the status from Open to In progress",
+            ),
+            (
+                event("reported_status", None, Some("estimated")),
+                "reported the item planned, with a due date",
+            ),
+            (
+                event("reported_status", Some("estimated"), Some("completed")),
+                "now reports the item completed (was planned, with a due date)",
+            ),
+            (
+                event("assignee", Some("bob"), None),
+                "unassigned it (was bob)",
+            ),
+            (
+                event("owner", Some("a-team"), Some("b-team")),
+                "changed the owner from a-team to b-team",
+            ),
+            (
+                event("link", Some("https://t/1"), None),
+                "cleared the ticket link (was https://t/1)",
+            ),
+        ];
+        for (e, words) in cases {
+            assert_eq!(e.describe(), words);
         }
     }
 }

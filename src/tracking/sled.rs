@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::record::{Change, RepairRecord, SyncStats};
-use super::status::Status;
+use super::status::SetOn;
 use super::store::{StoreError, TrackingStore};
 use crate::incident::Incident;
 
@@ -115,8 +115,8 @@ impl TrackingStore for SledStore {
 
     /// The statuses people set, by item id: all of a record that the search index's repair
     /// facets take from the store (the rest comes from the reviews). Reads only that field.
-    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError> {
-        self.with(Inner::set_statuses)
+    fn set_on_items(&self) -> Result<HashMap<String, SetOn>, StoreError> {
+        self.with(Inner::set_on_items)
     }
 
     /// Bring the reported side of the store in line with the incidents' current reviews. What
@@ -284,16 +284,12 @@ impl Inner {
             .collect()
     }
 
-    /// The statuses people set, by item id: all of a record that the search index's repair
-    /// facets take from the store (the rest comes from the reviews). Reads only that field.
-    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError> {
+    /// What people set that the search index's repair facets take from the store, by item
+    /// id (the rest comes from the reviews). Reads only those fields.
+    fn set_on_items(&self) -> Result<HashMap<String, SetOn>, StoreError> {
         #[derive(Deserialize)]
         struct OnlyTracking {
-            tracking: OnlyStatus,
-        }
-        #[derive(Deserialize)]
-        struct OnlyStatus {
-            status: Option<Status>,
+            tracking: SetOn,
         }
         let mut out = HashMap::new();
         for kv in self.items.iter() {
@@ -303,8 +299,8 @@ impl Inner {
                     key: String::from_utf8_lossy(&k).into_owned(),
                     message: e.to_string(),
                 })?;
-            if let Some(status) = record.tracking.status {
-                out.insert(String::from_utf8_lossy(&k).into_owned(), status);
+            if !record.tracking.is_empty() {
+                out.insert(String::from_utf8_lossy(&k).into_owned(), record.tracking);
             }
         }
         Ok(out)
@@ -523,7 +519,7 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::Backup;
+    use crate::tracking::{Backup, Status};
 
     fn store() -> (tempfile::TempDir, SledStore) {
         let tmp = tempfile::tempdir().unwrap();

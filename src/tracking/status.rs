@@ -70,21 +70,40 @@ impl Status {
         })
     }
 
-    /// Late: the last due month has passed and the item is not closed.
-    pub fn is_overdue(self, due: &[DueMonth], today: jiff::civil::Date) -> bool {
-        !self.is_closed() && due.iter().max().is_some_and(|d| d.has_passed(today))
+    /// Late: the day it is due by has passed and the item is not closed.
+    pub fn is_late(self, due_by: Option<jiff::civil::Date>, today: jiff::civil::Date) -> bool {
+        !self.is_closed() && due_by.is_some_and(|d| d < today)
+    }
+}
+
+/// The last day an item is due by: the date a person set, else the last day of the latest
+/// month its review reported.
+pub fn due_by(set: Option<jiff::civil::Date>, reported: &[DueMonth]) -> Option<jiff::civil::Date> {
+    set.or_else(|| reported.iter().max().and_then(|m| m.last_day()))
+}
+
+/// What people set on an item that its status, its lateness and its incident's repair facets
+/// depend on (the rest comes from the review).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetOn {
+    pub status: Option<Status>,
+    pub due_date: Option<jiff::civil::Date>,
+}
+
+impl SetOn {
+    pub fn is_empty(self) -> bool {
+        self == SetOn::default()
     }
 }
 
 /// The status that counts for a review's item and whether it is overdue, given what a person
 /// set on it (if anything).
-pub fn status_of(
-    item: &RepairItem,
-    set: Option<Status>,
-    today: jiff::civil::Date,
-) -> (Status, bool) {
-    let status = Status::counting(set, item.reported_status);
-    (status, status.is_overdue(&item.due, today))
+pub fn status_of(item: &RepairItem, set: SetOn, today: jiff::civil::Date) -> (Status, bool) {
+    let status = Status::counting(set.status, item.reported_status);
+    (
+        status,
+        status.is_late(due_by(set.due_date, &item.due), today),
+    )
 }
 
 /// A listing's status filter: a tracked status, or "overdue".
@@ -130,11 +149,11 @@ impl RepairFacet {
         values
     }
 
-    /// An incident's facet values: each item's status is what a person set (`set`, by item
-    /// id), else what its review reports.
+    /// An incident's facet values: each item's status and due date are what a person set
+    /// (`set`, by item id), else what its review reports.
     pub fn of_incident(
         incident: &Incident,
-        set: &dyn Fn(&str) -> Option<Status>,
+        set: &dyn Fn(&str) -> SetOn,
         today: jiff::civil::Date,
     ) -> BTreeSet<RepairFacet> {
         let items: Vec<_> = incident
@@ -166,10 +185,14 @@ mod tests {
         let july = jiff::civil::date(2024, 7, 1);
         let s = Status::counting(None, ReportedStatus::Estimated);
         assert_eq!(s, Status::Open);
-        assert!(s.is_overdue(&due, july));
-        assert!(!s.is_overdue(&due, jiff::civil::date(2024, 6, 30)));
+        assert!(s.is_late(due_by(None, &due), july));
+        assert!(!s.is_late(due_by(None, &due), jiff::civil::date(2024, 6, 30)));
+        // A day a person set counts over the month the review reported.
+        let day = Some(jiff::civil::date(2024, 8, 15));
+        assert!(!s.is_late(due_by(day, &due), july));
+        assert!(s.is_late(due_by(day, &due), jiff::civil::date(2024, 8, 16)));
         let s = Status::counting(Some(Status::WontDo), ReportedStatus::Estimated);
-        assert!(!s.is_overdue(&due, july));
+        assert!(!s.is_late(due_by(None, &due), july));
         assert_eq!(
             Status::counting(None, ReportedStatus::Completed),
             Status::Completed

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::list::RepairFilter;
 use super::record::{BACKUP_FORMAT, Backup, Change, RepairRecord, SyncStats};
-use super::status::Status;
+use super::status::SetOn;
 use crate::incident::Incident;
 
 /// Where repair records live. Every write is durable before it returns, and an error never
@@ -31,9 +31,10 @@ pub trait TrackingStore: Send + Sync {
         Ok(super::list::list(self.all()?, filter, today))
     }
 
-    /// The statuses people set, by item id: all that the search index's repair facets take
-    /// from the store (the rest comes from the reviews).
-    fn set_statuses(&self) -> Result<HashMap<String, Status>, StoreError>;
+    /// The statuses and due dates people set, by item id (items with neither are left out):
+    /// all that the search index's repair facets take from the store (the rest comes from the
+    /// reviews).
+    fn set_on_items(&self) -> Result<HashMap<String, SetOn>, StoreError>;
 
     /// Bring the reported side of the store in line with the incidents' current reviews
     /// ([`RepairRecord::reported`]); items that left their review are retired, not deleted.

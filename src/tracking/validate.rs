@@ -15,44 +15,49 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 /// Events one item's history may hold in a backup.
 pub const MAX_HISTORY_EVENTS: usize = 10_000;
 
+/// A change as a form, the JSON API or the command line gives it: text, not yet checked.
+/// `None` leaves a field as it is; `Some("")` clears it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangeInput<'a> {
+    pub status: Option<&'a str>,
+    pub owner: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub link: Option<&'a str>,
+    pub assignee: Option<&'a str>,
+    /// A day, `2024-09-30`.
+    pub due_date: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
 impl Change {
-    /// Check a change; each problem is one clear message.
+    /// Check a change; each problem is one clear message. `is_user` says whether a name may be
+    /// assigned (the server's users).
     pub fn validate(
-        status: Option<&str>,
-        owner: Option<&str>,
-        note: Option<&str>,
-        link: Option<&str>,
+        input: &ChangeInput<'_>,
+        is_user: &dyn Fn(&str) -> bool,
     ) -> Result<Change, Vec<String>> {
         let mut errors = Vec::new();
-        let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        let status = match input.status.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => match Status::parse(s) {
                 Some(st) => Some(st),
                 None => {
                     errors.push(format!(
                         "Unknown status `{}`: choose open, in progress, completed or won't do.",
-                        s.chars().take(30).collect::<String>()
+                        clip(s, 30)
                     ));
                     None
                 }
             },
         };
-        if let Some(o) = owner
-            && o.chars().count() > MAX_OWNER_CHARS
-        {
-            errors.push(format!(
-                "The owner is longer than {MAX_OWNER_CHARS} characters."
-            ));
-        }
-        if let Some(n) = note
-            && n.chars().count() > MAX_NOTE_CHARS
-        {
-            errors.push(format!(
-                "The note is {} characters; the limit is {MAX_NOTE_CHARS}.",
-                n.chars().count()
-            ));
-        }
-        if let Some(l) = link.map(str::trim).filter(|l| !l.is_empty())
+        let too_long = |what: &str, text: Option<&str>, limit: usize| {
+            let n = text.map_or(0, |t| t.chars().count());
+            (n > limit).then(|| format!("The {what} is {n} characters; the limit is {limit}."))
+        };
+        errors.extend(too_long("owner", input.owner, MAX_OWNER_CHARS));
+        errors.extend(too_long("note", input.note, MAX_NOTE_CHARS));
+        errors.extend(too_long("reason", input.reason, MAX_NOTE_CHARS));
+        if let Some(l) = input.link.map(str::trim).filter(|l| !l.is_empty())
             && !link_ok(l)
         {
             errors.push(
@@ -60,17 +65,50 @@ impl Change {
                     .into(),
             );
         }
+        if let Some(a) = input.assignee.map(str::trim).filter(|a| !a.is_empty())
+            && !is_user(a)
+        {
+            errors.push(format!(
+                "`{}` is not a user of this server: assign the item to one of its users (a team goes in Owner).",
+                clip(a, 60)
+            ));
+        }
+        let due_date = match input.due_date.map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(d) => match d.parse::<jiff::civil::Date>() {
+                Ok(day) if (2000..=2100).contains(&day.year()) => Some(Some(day)),
+                _ => {
+                    errors.push(format!(
+                        "The due date `{}` is not a day like 2024-09-30.",
+                        clip(d, 30)
+                    ));
+                    None
+                }
+            },
+        };
+        let reason = input.reason.map(str::trim).filter(|r| !r.is_empty());
+        if status == Some(Status::WontDo) && reason.is_none() {
+            errors.push("Say why it won't be done: \"won't do\" needs a reason.".into());
+        }
         if errors.is_empty() {
             Ok(Change {
                 status,
-                owner: owner.map(str::to_string),
-                note: note.map(str::to_string),
-                link: link.map(str::to_string),
+                owner: input.owner.map(str::to_string),
+                note: input.note.map(str::to_string),
+                link: input.link.map(str::to_string),
+                assignee: input.assignee.map(str::to_string),
+                due_date,
+                reason: input.reason.map(str::to_string),
             })
         } else {
             Err(errors)
         }
     }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
 }
 
 /// Whether `link` is an http(s) address with a host, without white space, within the limit.
@@ -124,12 +162,16 @@ fn record_problems(r: &RepairRecord) -> Vec<String> {
         errors.push(format!("the text is over {MAX_TEXT_CHARS} characters"));
     }
     let t = &r.tracking;
-    if let Err(mut e) = Change::validate(
-        None,
-        t.owner.as_deref(),
-        t.note.as_deref(),
-        t.link.as_deref(),
-    ) {
+    let input = ChangeInput {
+        owner: t.owner.as_deref(),
+        note: t.note.as_deref(),
+        link: t.link.as_deref(),
+        assignee: t.assignee.as_deref(),
+        reason: t.reason.as_deref(),
+        ..ChangeInput::default()
+    };
+    // A backup names whoever was assigned then; the users of this server may differ.
+    if let Err(mut e) = Change::validate(&input, &|name| name.chars().count() <= MAX_OWNER_CHARS) {
         errors.append(&mut e);
     }
     if r.history.len() > MAX_HISTORY_EVENTS {

@@ -334,6 +334,18 @@ impl Auth {
     }
 
     /// Whether anyone can write at all.
+    /// Whether `name` is one of the configured users (who items can be assigned to).
+    pub fn is_user(&self, name: &str) -> bool {
+        self.users.contains_key(name)
+    }
+
+    /// The configured users' names, sorted.
+    pub fn user_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.users.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     pub fn has_writers(&self) -> bool {
         !self.users.is_empty() || !self.tokens.is_empty()
     }

@@ -151,11 +151,19 @@ pub fn search_request(
     SearchRequest::parse(params.pairs(), catalogue, PAGE_SIZE).map_err(WebError::BadParameter)
 }
 
-/// Read the listing filters (shared with the API): status, service, region, incident, due.
-/// Services and regions are read as in search: an alias or a short form (`VM`, `VMs`, `AFD`)
-/// is the catalogue's name.
-pub fn filter_from(params: &Params, catalogue: &Catalogue) -> Result<RepairFilter, WebError> {
-    RepairFilter::parse(params.pairs(), catalogue).map_err(WebError::BadParameter)
+/// Read the listing filters (shared with the API): status, service, region, incident, due,
+/// assignee (`me`: the logged-in user), owner, sort. Services and regions are read as in
+/// search: an alias or a short form (`VM`, `VMs`, `AFD`) is the catalogue's name.
+pub fn filter_from(
+    req: &HttpRequest,
+    state: &AppState,
+    params: &Params,
+) -> Result<RepairFilter, WebError> {
+    let me = viewer(req, state)
+        .map(|s| s.user)
+        .or_else(|| bearer(req, state));
+    RepairFilter::parse(params.pairs(), &state.catalogue, me.as_deref())
+        .map_err(WebError::BadParameter)
 }
 
 /// Every record, read on the blocking pool (exports of thousands of items take a while).

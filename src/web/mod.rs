@@ -9,9 +9,11 @@ pub mod error;
 mod facet_refresh;
 mod handlers;
 pub mod json;
+mod markdown;
 pub mod metrics;
 mod params;
 mod routes;
+pub mod running;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -354,6 +356,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Serve until stopped.
 pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    let data = options.data.clone();
     let (state, addr) = open_state(options)?;
     let state = web::Data::from(Arc::new(state));
     let checked = state.clone();
@@ -391,9 +394,17 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
             source,
         })?;
         tracing::info!("serving on http://{addr}");
-        server
+        // Commands run beside the server find it here.
+        if let Some(bound) = server.addrs().first()
+            && let Err(e) = running::note(&data, *bound)
+        {
+            tracing::warn!(error = %e, "could not note the server's address in the data folder; commands beside it need --server");
+        }
+        let outcome = server
             .run()
             .await
-            .map_err(|source| ServeError::Bind { addr, source })
+            .map_err(|source| ServeError::Bind { addr, source });
+        running::forget(&data);
+        outcome
     })
 }

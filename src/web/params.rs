@@ -64,10 +64,15 @@ impl Params {
 
     /// These parameters without `key` (and without empty values).
     pub fn without(&self, key: &str) -> String {
+        self.without_any(&[key])
+    }
+
+    /// These parameters without any of `keys` (and without empty values).
+    pub fn without_any(&self, keys: &[&str]) -> String {
         let pairs: Vec<(&str, &str)> = self
             .pairs
             .iter()
-            .filter(|(k, v)| k != key && !v.is_empty())
+            .filter(|(k, v)| !keys.contains(&k.as_str()) && !v.is_empty())
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         encode(&pairs)

@@ -5,7 +5,9 @@ use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{guard, web};
 
 use super::error::{ApiError, Missing, WebError};
-use super::handlers::{api, incident, insight, insights, login, ops, repairs, search, warnings};
+use super::handlers::{
+    api, audit, incident, insight, insights, login, ops, repairs, search, warnings,
+};
 
 /// The largest form body accepted (a note is at most 4,000 characters).
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -61,6 +63,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/repairs", read().to(repairs::list_page))
     .route("/repairs.csv", read().to(repairs::export_csv))
     .route("/repairs.json", read().to(repairs::export_json))
+    .route("/repairs/bulk", web::post().to(repairs::bulk_update))
+    .route("/audit", read().to(audit::page))
+    .route("/audit.csv", read().to(audit::export_csv))
     .route("/repairs/{id}", read().to(repairs::item_page))
     .route("/repairs/{id}", web::post().to(repairs::update))
     .route("/login", read().to(login::page))
@@ -74,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/api/v1/related", read().to(api::related_get))
     .route("/api/v1/related", web::post().to(api::related_post))
     .route("/api/v1/ingest", web::post().to(api::ingest))
+    .route("/api/v1/backup", web::post().to(api::backup))
     .route("/api/v1/alerts", web::post().to(api::alerts))
     .route("/insights", read().to(insights::insights_page))
     .route("/api/v1/insights", read().to(insights::insights_api))

@@ -72,7 +72,7 @@ pub fn prepare(dir: &Path, password: &str, token: &str) {
     let sha = incident_kb::web::auth::sha256_hex(token);
     std::fs::write(
         dir.join("users.toml"),
-        format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\n\n[[token]]\nname = \"bot\"\ntoken_sha256 = \"{sha}\"\n"),
+        format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\n\n[[user]]\nname = \"bob\"\npassword_hash = \"{hash}\"\n\n[[token]]\nname = \"bot\"\ntoken_sha256 = \"{sha}\"\n"),
     )
     .unwrap();
 }

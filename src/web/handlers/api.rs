@@ -93,8 +93,7 @@ pub async fn repairs(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let filter =
-        crate::web::common::filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
+    let filter = crate::web::common::filter_from(&req, &state, &Params::parse(req.query_string()))?;
     let today = today();
     let items = crate::tracking::list::list(
         crate::web::common::all_records(&state).await?,
@@ -129,6 +128,12 @@ pub struct RepairChange {
     pub owner: Option<String>,
     pub note: Option<String>,
     pub link: Option<String>,
+    /// One of the server's users, or "" to unassign.
+    pub assignee: Option<String>,
+    /// A day (2024-09-30), or "" to clear.
+    pub due_date: Option<String>,
+    /// Why it won't be done (required with that status).
+    pub reason: Option<String>,
     /// The version the change was made against; a newer one in the store refuses it.
     pub version: Option<u64>,
 }
@@ -141,13 +146,17 @@ pub async fn update_repair(
 ) -> Result<HttpResponse, ApiError> {
     let who = writer(&req, &state)?;
     let body = body.into_inner();
-    let change = crate::tracking::Change::validate(
-        body.status.as_deref(),
-        body.owner.as_deref(),
-        body.note.as_deref(),
-        body.link.as_deref(),
-    )
-    .map_err(|errors| ApiError(WebError::BadRequest(errors.join(" "))))?;
+    let input = crate::tracking::ChangeInput {
+        status: body.status.as_deref(),
+        owner: body.owner.as_deref(),
+        note: body.note.as_deref(),
+        link: body.link.as_deref(),
+        assignee: body.assignee.as_deref(),
+        due_date: body.due_date.as_deref(),
+        reason: body.reason.as_deref(),
+    };
+    let change = crate::tracking::Change::validate(&input, &|name| state.auth.is_user(name))
+        .map_err(|errors| ApiError(WebError::BadRequest(errors.join(" "))))?;
     let st = state.clone();
     let id = id.into_inner();
     let record =
@@ -244,6 +253,25 @@ pub async fn alerts(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "alerts": answers })))
+}
+
+/// `POST /api/v1/backup`: the tracking state as `ikb backup` writes it (the same bytes), read
+/// from the running server's store; for tokens, as every write is.
+pub async fn backup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = writer(&req, &state)?;
+    let st = state.clone();
+    let json = blocking(move || {
+        let backup = st.store.backup().map_err(WebError::from)?;
+        serde_json::to_vec_pretty(&backup).map_err(WebError::internal)
+    })
+    .await?;
+    tracing::info!(user = %who, bytes = json.len(), "online backup");
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json))
 }
 
 /// Re-read the corpus (the server holds the index and store, so ingest runs here).

@@ -259,10 +259,7 @@ async fn profile(
             let items = crate::insight::figures::repair_items(&s.index, facts, &base)?;
             Ok::<_, crate::index::IndexError>((
                 items.iter().filter(|f| !f.status.is_closed()).count(),
-                items
-                    .iter()
-                    .filter(|f| f.status.is_overdue(&f.due, today))
-                    .count(),
+                items.iter().filter(|f| f.overdue(today)).count(),
             ))
         })??;
         let (bars, chart_width) = year_bars(&years);

@@ -2,6 +2,7 @@
 //! library through `web::common`, fill a page struct that a template renders (or a JSON view).
 
 pub mod api;
+pub mod audit;
 pub mod incident;
 pub mod insight;
 pub mod insights;

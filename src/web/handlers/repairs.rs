@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::tracking::list::{RepairFilter, StatusFilter, list};
 use crate::tracking::today;
-use crate::tracking::{Change, RepairRecord, Status};
+use crate::tracking::{Change, ChangeInput, RepairRecord, Status};
 use crate::web::common::{all_records, apply_change, blocking, filter_from, html, layout, viewer};
 use crate::web::error::{Missing, WebError};
 use crate::web::params::Params;
@@ -26,6 +26,7 @@ pub struct RowView {
     pub incident_url: String,
     pub incident_title: String,
     pub owner: String,
+    pub assignee: String,
 }
 
 pub struct CountView {
@@ -43,6 +44,18 @@ pub struct ProgressView {
     pub percent: usize,
 }
 
+/// A choice of a select in the filter form.
+pub struct ChoiceView {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Items per page of `/repairs`.
+pub const ITEMS_PER_PAGE: usize = 50;
+/// Incidents the sidebar lists (the least complete first).
+const SIDEBAR_INCIDENTS: usize = 12;
+
 #[derive(Template)]
 #[template(path = "repairs.html")]
 pub struct RepairsPage {
@@ -50,14 +63,37 @@ pub struct RepairsPage {
     pub counts: Vec<CountView>,
     pub rows: Vec<RowView>,
     pub progress: Vec<ProgressView>,
+    /// Incidents with items that the sidebar leaves out.
+    pub progress_more: usize,
     pub total: usize,
+    /// Which items this page shows (1-based, inclusive), and the pages' links.
+    pub first: usize,
+    pub last: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub prev_url: String,
+    pub next_url: String,
     pub csv_url: String,
     pub json_url: String,
     pub service: String,
     pub region: String,
     pub incident: String,
     pub due: String,
+    pub due_from: String,
+    pub due_to: String,
+    pub owner: String,
+    pub assignees: Vec<ChoiceView>,
+    pub sorts: Vec<ChoiceView>,
+    /// The filters as hidden fields, for the bulk form's way back.
+    pub back: String,
     pub filtered: bool,
+    /// The status filters, kept when the form is sent.
+    pub kept_statuses: Vec<String>,
+    /// How many items a bulk change just changed, and skipped (gone meanwhile).
+    pub changed: usize,
+    pub skipped: usize,
+    pub can_edit: bool,
+    pub statuses: Vec<OptionView>,
 }
 
 fn row(r: &RepairRecord, today: jiff::civil::Date) -> RowView {
@@ -68,16 +104,60 @@ fn row(r: &RepairRecord, today: jiff::civil::Date) -> RowView {
         status: r.status().as_str(),
         status_label: r.status().label(),
         overdue: r.overdue(today),
-        due: r
-            .due
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        // The day a person set, else the months the review reported.
+        due: match r.tracking.due_date {
+            Some(day) => day.to_string(),
+            None => r
+                .due
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
         incident_url: format!("/incidents/{}", r.incident_id),
         incident_title: r.incident_title.clone(),
         owner: r.tracking.owner.clone().unwrap_or_default(),
+        assignee: r.tracking.assignee.clone().unwrap_or_default(),
     }
+}
+
+/// A `/repairs` URL with these parameters.
+fn repairs_url(qs: &str) -> String {
+    if qs.is_empty() {
+        "/repairs".to_string()
+    } else {
+        format!("/repairs?{qs}")
+    }
+}
+
+/// Per incident, how many of the listed items are completed: the least complete first (then
+/// the most items), at most `limit`, and how many incidents are left out.
+fn progress_of(items: &[RepairRecord], limit: usize) -> (Vec<ProgressView>, usize) {
+    let mut per_incident: BTreeMap<&str, (&str, usize, usize)> = BTreeMap::new();
+    for r in items {
+        let e =
+            per_incident
+                .entry(r.incident_id.as_str())
+                .or_insert((r.incident_title.as_str(), 0, 0));
+        e.2 += 1;
+        if r.status() == Status::Completed {
+            e.1 += 1;
+        }
+    }
+    let mut progress: Vec<ProgressView> = per_incident
+        .into_iter()
+        .map(|(id, (title, done, total))| ProgressView {
+            url: repairs_url(&crate::web::params::encode(&[("incident", id)])),
+            title: title.to_string(),
+            done,
+            total,
+            percent: done * 100 / total.max(1),
+        })
+        .collect();
+    progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(b.total.cmp(&a.total)));
+    let more = progress.len().saturating_sub(limit);
+    progress.truncate(limit);
+    (progress, more)
 }
 
 pub async fn list_page(
@@ -86,7 +166,7 @@ pub async fn list_page(
 ) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
     let params = Params::parse(req.query_string());
-    let filter = filter_from(&params, &state.catalogue)?;
+    let filter = filter_from(&req, &state, &params)?;
     let today = today();
     let records = all_records(&state).await?;
     // Counts per status for everything else the filter asks.
@@ -98,80 +178,143 @@ pub async fn list_page(
         .iter()
         .filter(|r| without_status.matches(r, today))
         .collect();
-    let base = |qs: String| {
-        if qs.is_empty() {
-            "/repairs".to_string()
-        } else {
-            format!("/repairs?{qs}")
-        }
-    };
     let mut counts: Vec<CountView> = vec![CountView {
         label: "Overdue",
         count: scope.iter().filter(|r| r.overdue(today)).count(),
-        url: base(params.toggled("status", StatusFilter::Overdue.as_str())),
+        url: repairs_url(&params.toggled("status", StatusFilter::Overdue.as_str())),
         active: params.has("status", StatusFilter::Overdue.as_str()),
     }];
     for s in Status::ALL {
         counts.push(CountView {
             label: s.label(),
             count: scope.iter().filter(|r| r.status() == s).count(),
-            url: base(params.toggled("status", s.as_str())),
+            url: repairs_url(&params.toggled("status", s.as_str())),
             active: params.has("status", s.as_str()),
         });
     }
-    let mut per_incident: BTreeMap<String, (String, usize, usize)> = BTreeMap::new();
-    for r in &scope {
-        let e =
-            per_incident
-                .entry(r.incident_id.clone())
-                .or_insert((r.incident_title.clone(), 0, 0));
-        e.2 += 1;
-        if r.status() == Status::Completed {
-            e.1 += 1;
+    let items = list(records, &filter, today);
+    let (progress, progress_more) = progress_of(&items, SIDEBAR_INCIDENTS);
+    let total = items.len();
+    let pages = total.div_ceil(ITEMS_PER_PAGE).max(1);
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let from = (page - 1) * ITEMS_PER_PAGE;
+    let rows: Vec<RowView> = items
+        .iter()
+        .skip(from)
+        .take(ITEMS_PER_PAGE)
+        .map(|r| row(r, today))
+        .collect();
+    let page_url = |n: usize| {
+        if n == 1 {
+            repairs_url(&params.without("page"))
+        } else {
+            repairs_url(&params.with("page", &n.to_string()))
         }
+    };
+    let export = |path: &str| {
+        let qs = params.without("page");
+        if qs.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{qs}")
+        }
+    };
+    let me = layout.user.clone();
+    let picked = params.all("assignee");
+    let mut assignees = vec![ChoiceView {
+        value: String::new(),
+        label: "anyone".into(),
+        selected: picked.is_empty(),
+    }];
+    if me.is_some() {
+        assignees.push(ChoiceView {
+            value: "me".into(),
+            label: "me".into(),
+            selected: picked.iter().any(|p| p == "me"),
+        });
     }
-    let mut progress: Vec<ProgressView> = per_incident
+    assignees.push(ChoiceView {
+        value: "none".into(),
+        label: "nobody".into(),
+        selected: picked.iter().any(|p| p == "none"),
+    });
+    for user in state.auth.user_names() {
+        assignees.push(ChoiceView {
+            selected: picked.contains(&user),
+            label: user.clone(),
+            value: user,
+        });
+    }
+    let sorts = crate::tracking::list::RepairOrder::ALL
         .into_iter()
-        .map(|(id, (title, done, total))| ProgressView {
-            url: format!(
-                "/repairs?incident={}",
-                crate::web::params::encode(&[("", &id)]).trim_start_matches('=')
-            ),
-            title,
-            done,
-            total,
-            percent: done * 100 / total.max(1),
+        .map(|o| ChoiceView {
+            value: o.as_str().to_string(),
+            label: o.label().to_string(),
+            selected: o == filter.order,
         })
         .collect();
-    progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(b.total.cmp(&a.total)));
-    let items = list(records, &filter, today);
-    let qs = req.query_string();
+    let text = |key: &str| params.get(key).unwrap_or("").to_string();
     html(&RepairsPage {
+        can_edit: layout.user.is_some(),
         layout,
         counts,
-        total: items.len(),
-        rows: items.iter().map(|r| row(r, today)).collect(),
+        total,
+        first: if total == 0 { 0 } else { from + 1 },
+        last: from + rows.len(),
+        rows,
+        page,
+        pages,
+        prev_url: if page > 1 {
+            page_url(page - 1)
+        } else {
+            String::new()
+        },
+        next_url: if page < pages {
+            page_url(page + 1)
+        } else {
+            String::new()
+        },
         progress,
-        csv_url: if qs.is_empty() {
-            "/repairs.csv".into()
-        } else {
-            format!("/repairs.csv?{qs}")
-        },
-        json_url: if qs.is_empty() {
-            "/repairs.json".into()
-        } else {
-            format!("/repairs.json?{qs}")
-        },
-        service: params.get("service").unwrap_or("").into(),
-        region: params.get("region").unwrap_or("").into(),
-        incident: params.get("incident").unwrap_or("").into(),
-        due: params.get("due").unwrap_or("").into(),
-        filtered: !params.pairs().is_empty(),
+        progress_more,
+        csv_url: export("/repairs.csv"),
+        json_url: export("/repairs.json"),
+        service: text("service"),
+        region: text("region"),
+        incident: text("incident"),
+        due: text("due"),
+        due_from: text("due_from"),
+        due_to: text("due_to"),
+        owner: text("owner"),
+        assignees,
+        sorts,
+        back: repairs_url(&params.without_any(&["changed", "skipped"])),
+        filtered: !params.without("page").is_empty(),
+        kept_statuses: params.all("status"),
+        changed: params
+            .get("changed")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        skipped: params
+            .get("skipped")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        statuses: Status::ALL
+            .into_iter()
+            .map(|s| OptionView {
+                value: s.as_str(),
+                label: s.label(),
+                selected: false,
+            })
+            .collect(),
     })
 }
 
 /// A CSV cell: quoted, and never read as a formula by a spreadsheet.
-fn csv_cell(s: &str) -> String {
+pub(super) fn csv_cell(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -180,69 +323,162 @@ fn csv_cell(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// The CSV export's columns.
+const CSV_HEADER: &str = "id,incident_id,incident_title,incident_date,services,regions,text,status,overdue,reported_status,due_months,due_date,assignee,owner,link,note\n";
+
+fn csv_row(r: &RepairRecord, today: jiff::civil::Date) -> String {
+    let join = |v: &[String]| v.join("; ");
+    let due = r
+        .due
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let date = r
+        .incident_start
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let due_date = r
+        .tracking
+        .due_date
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let t = &r.tracking;
+    let cells = [
+        r.id.as_str(),
+        &r.incident_id,
+        &r.incident_title,
+        &date,
+        &join(&r.services),
+        &join(&r.regions),
+        &r.text,
+        r.status().as_str(),
+        if r.overdue(today) { "true" } else { "false" },
+        r.reported_status.as_str(),
+        &due,
+        &due_date,
+        t.assignee.as_deref().unwrap_or(""),
+        t.owner.as_deref().unwrap_or(""),
+        t.link.as_deref().unwrap_or(""),
+        t.note.as_deref().unwrap_or(""),
+    ];
+    let mut line = cells.map(csv_cell).join(",");
+    line.push('\n');
+    line
+}
+
+/// Rows per chunk of a streamed export.
+const EXPORT_CHUNK: usize = 500;
+
+/// An export body sent in chunks as it is written (every filtered item, no page).
+fn streamed(
+    items: Vec<RepairRecord>,
+    head: &'static str,
+    tail: &'static str,
+    each: impl Fn(usize, &RepairRecord) -> String + 'static,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::convert::Infallible>> {
+    let n = items.len().div_ceil(EXPORT_CHUNK);
+    let items = std::rc::Rc::new(items);
+    let body = (0..n).map(move |c| {
+        let mut out = String::new();
+        for (i, r) in items
+            .iter()
+            .enumerate()
+            .skip(c * EXPORT_CHUNK)
+            .take(EXPORT_CHUNK)
+        {
+            out.push_str(&each(i, r));
+        }
+        Ok(web::Bytes::from(out))
+    });
+    futures_util::stream::iter(
+        std::iter::once(Ok(web::Bytes::from_static(head.as_bytes())))
+            .chain(body)
+            .chain(std::iter::once(Ok(web::Bytes::from_static(
+                tail.as_bytes(),
+            )))),
+    )
+}
+
 pub async fn export_csv(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
-    let filter = filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
+    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
     let today = today();
-    let mut out = String::from(
-        "id,incident_id,incident_title,text,status,overdue,reported_status,due,owner,link,note\n",
-    );
-    for r in list(all_records(&state).await?, &filter, today) {
-        let due = r
-            .due
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let cells = [
-            r.id.as_str(),
-            &r.incident_id,
-            &r.incident_title,
-            &r.text,
-            r.status().as_str(),
-            if r.overdue(today) { "true" } else { "false" },
-            r.reported_status.as_str(),
-            &due,
-            r.tracking.owner.as_deref().unwrap_or(""),
-            r.tracking.link.as_deref().unwrap_or(""),
-            r.tracking.note.as_deref().unwrap_or(""),
-        ];
-        out.push_str(&cells.map(csv_cell).join(","));
-        out.push('\n');
-    }
+    let items = list(all_records(&state).await?, &filter, today);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
             "attachment; filename=\"repair-items.csv\"",
         ))
-        .body(out))
+        .streaming(streamed(items, CSV_HEADER, "", move |_, r| {
+            csv_row(r, today)
+        })))
 }
 
+/// The JSON export: an array of every filtered item, streamed.
 pub async fn export_json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
     layout(&req, &state)?;
-    let filter = filter_from(&Params::parse(req.query_string()), &state.catalogue)?;
+    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
     let today = today();
     let items = list(all_records(&state).await?, &filter, today);
-    let json: Vec<_> = items
-        .iter()
-        .map(|r| crate::web::json::repair_json(r, today))
-        .collect();
-    Ok(HttpResponse::Ok().json(json))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(streamed(items, "[", "]", move |i, r| {
+            let json = serde_json::to_string(&crate::web::json::repair_json(r, today))
+                .unwrap_or_else(|_| "null".into());
+            if i == 0 { json } else { format!(",{json}") }
+        })))
 }
 
 pub struct EventView {
     pub at: String,
     pub who: String,
-    pub field: String,
-    pub from: String,
-    pub to: String,
+    /// What it did, in words.
+    pub what: String,
+}
+
+/// One note of an item's thread, its Markdown rendered and sanitized.
+pub struct NoteView {
+    pub at: String,
+    pub who: String,
+    pub html: String,
+}
+
+/// A ticket named on an item, as a chip.
+pub struct TicketView {
+    pub tracker: &'static str,
+    pub label: String,
+    pub url: String,
+}
+
+impl TicketView {
+    fn of(t: crate::tracking::ticket::Ticket) -> TicketView {
+        TicketView {
+            tracker: t.tracker.label(),
+            label: t.label,
+            url: t.url.unwrap_or_default(),
+        }
+    }
+}
+
+/// The tickets of an item: its link's, then its notes', each once.
+fn ticket_views(r: &RepairRecord) -> Vec<TicketView> {
+    let mut text = r.tracking.link.clone().unwrap_or_default();
+    for n in r.notes() {
+        text.push('\n');
+        text.push_str(n.text);
+    }
+    crate::tracking::ticket::tickets(&text)
+        .into_iter()
+        .map(TicketView::of)
+        .collect()
 }
 
 pub struct OptionView {
@@ -257,11 +493,19 @@ pub struct RepairPage {
     pub layout: Layout,
     pub item: RowView,
     pub reported: &'static str,
+    /// The months the review reported it due in.
+    pub reported_due: String,
     pub retired: bool,
     pub link: String,
-    pub note: String,
     pub version: u64,
     pub history: Vec<EventView>,
+    pub notes: Vec<NoteView>,
+    pub tickets: Vec<TicketView>,
+    pub assignee: String,
+    /// The users an item can be assigned to, the current one selected.
+    pub assignees: Vec<(String, bool)>,
+    pub due_date: String,
+    pub reason: String,
     pub options: Vec<OptionView>,
     pub errors: Vec<String>,
     pub can_edit: bool,
@@ -269,6 +513,10 @@ pub struct RepairPage {
     pub saved: bool,
     /// The same promised in earlier incidents.
     pub before: Vec<super::insight::PromisedBefore>,
+    /// When the page was made (the form sends it back).
+    pub loaded: String,
+    /// On a conflict: what others changed since the form was loaded.
+    pub conflict: Vec<EventView>,
 }
 
 fn item_page_for(
@@ -285,9 +533,14 @@ fn item_page_for(
         layout,
         item: row(r, today),
         reported: r.reported_status.as_str(),
+        reported_due: r
+            .due
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         retired: r.retired,
         link: r.tracking.link.clone().unwrap_or_default(),
-        note: r.tracking.note.clone().unwrap_or_default(),
         version: r.version,
         history: r
             .history
@@ -296,11 +549,34 @@ fn item_page_for(
             .map(|e| EventView {
                 at: crate::web::common::utc(e.at),
                 who: e.who.clone(),
-                field: e.field.replace('_', " "),
-                from: e.from.clone().unwrap_or_else(|| "—".into()),
-                to: e.to.clone().unwrap_or_else(|| "—".into()),
+                what: e.describe(),
             })
             .collect(),
+        notes: r
+            .notes()
+            .map(|n| NoteView {
+                at: crate::web::common::utc(n.at),
+                who: n.who.to_string(),
+                html: crate::web::markdown::to_safe_html(n.text),
+            })
+            .collect(),
+        tickets: ticket_views(r),
+        assignee: r.tracking.assignee.clone().unwrap_or_default(),
+        assignees: state
+            .auth
+            .user_names()
+            .into_iter()
+            .map(|u| {
+                let current = r.tracking.assignee.as_deref() == Some(u.as_str());
+                (u, current)
+            })
+            .collect(),
+        due_date: r
+            .tracking
+            .due_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        reason: r.tracking.reason.clone().unwrap_or_default(),
         options: Status::ALL
             .into_iter()
             .map(|s| OptionView {
@@ -312,6 +588,8 @@ fn item_page_for(
         errors,
         saved,
         before: Vec::new(),
+        loaded: jiff::Timestamp::now().to_string(),
+        conflict: Vec::new(),
     }
 }
 
@@ -342,10 +620,29 @@ pub async fn item_page(
 pub struct UpdateForm {
     pub csrf: String,
     pub version: Option<u64>,
+    /// When the form was loaded: what others changed since is shown on a conflict.
+    pub loaded: Option<String>,
     pub status: Option<String>,
     pub owner: Option<String>,
     pub note: Option<String>,
     pub link: Option<String>,
+    pub assignee: Option<String>,
+    pub due_date: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl UpdateForm {
+    fn input(&self) -> ChangeInput<'_> {
+        ChangeInput {
+            status: self.status.as_deref(),
+            owner: self.owner.as_deref(),
+            note: self.note.as_deref(),
+            link: self.link.as_deref(),
+            assignee: self.assignee.as_deref(),
+            due_date: self.due_date.as_deref(),
+            reason: self.reason.as_deref(),
+        }
+    }
 }
 
 pub async fn update(
@@ -365,12 +662,7 @@ pub async fn update(
     }
     let record = get_record(&state, &id)?;
     let layout = layout(&req, &state)?;
-    let change = match Change::validate(
-        form.status.as_deref(),
-        form.owner.as_deref(),
-        form.note.as_deref(),
-        form.link.as_deref(),
-    ) {
+    let change = match Change::validate(&form.input(), &|name| state.auth.is_user(name)) {
         Ok(c) => c,
         Err(errors) => {
             let page = item_page_for(layout, &state, &record, errors, false);
@@ -384,8 +676,133 @@ pub async fn update(
     let st = state.clone();
     let version = form.version;
     let item = id.clone();
-    blocking(move || apply_change(&st, &item, &change, &session.user, version)).await?;
+    let user = session.user.clone();
+    match blocking(move || apply_change(&st, &item, &change, &user, version)).await {
+        Err(WebError::Conflict { .. }) => {
+            // Someone saved first: show what they changed since this form was loaded, and
+            // the item as it is now (the form, at the new version, keeps nothing typed).
+            let now = get_record(&state, &id)?;
+            let loaded = form
+                .loaded
+                .as_deref()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            let mut page = item_page_for(
+                layout,
+                &state,
+                &now,
+                vec!["Someone saved this item after you opened it, so your change was not saved. Their change is below; make yours again on the item as it is now.".into()],
+                false,
+            );
+            page.conflict = now
+                .history
+                .iter()
+                .filter(|e| {
+                    loaded.is_none_or(|t| e.at > t) && !crate::tracking::audit::by_review(e)
+                })
+                .rev()
+                .take(20)
+                .map(|e| EventView {
+                    at: crate::web::common::utc(e.at),
+                    who: e.who.clone(),
+                    what: e.describe(),
+                })
+                .collect();
+            let body = page.render().map_err(WebError::internal)?;
+            return Ok(HttpResponse::Conflict()
+                .content_type("text/html; charset=utf-8")
+                .body(body));
+        }
+        other => {
+            other?;
+        }
+    }
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", format!("/repairs/{id}?saved=1")))
+        .finish())
+}
+
+/// The most items one bulk change may name.
+pub const MAX_BULK_ITEMS: usize = 500;
+
+/// `POST /repairs/bulk`: one status or assignee change for the selected items, each applied
+/// as its own change (one history event per item and field), then back to the listing.
+pub async fn bulk_update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let Some(session) = viewer(&req, &state) else {
+        return Err(WebError::Unauthorized(
+            "Log in to change repair items.".into(),
+        ));
+    };
+    crate::web::common::same_origin(&req)?;
+    let form = Params::parse(&String::from_utf8_lossy(&body));
+    if !crate::web::auth::constant_time_eq(form.get("csrf").unwrap_or(""), &session.csrf) {
+        return Err(WebError::Forbidden("The form has expired or did not come from this site (CSRF check failed). Reload the page and try again.".into()));
+    }
+    let ids = form.all("id");
+    if ids.is_empty() {
+        return Err(WebError::BadRequest(
+            "Select at least one item (the boxes in the first column).".into(),
+        ));
+    }
+    if ids.len() > MAX_BULK_ITEMS {
+        return Err(WebError::BadRequest(format!(
+            "{} items were selected; one change may name at most {MAX_BULK_ITEMS}.",
+            ids.len()
+        )));
+    }
+    // "none" unassigns: the form's way to say it, as `""` means "keep".
+    let assignee = form
+        .get("assignee")
+        .map(|a| if a == "none" { "" } else { a });
+    let input = ChangeInput {
+        status: form.get("status"),
+        assignee,
+        reason: form.get("reason"),
+        ..ChangeInput::default()
+    };
+    let change = Change::validate(&input, &|name| state.auth.is_user(name))
+        .map_err(|errors| WebError::BadRequest(errors.join(" ")))?;
+    if change.status.is_none() && change.assignee.is_none() {
+        return Err(WebError::BadRequest(
+            "Choose a status or an assignee to set on the selected items.".into(),
+        ));
+    }
+    let st = state.clone();
+    let user = session.user.clone();
+    // Items gone meanwhile are skipped; a store that fails stops the change, and the error
+    // says how many items were changed before it.
+    let (changed, skipped) = blocking(move || {
+        let (mut changed, mut skipped) = (0, 0);
+        for id in &ids {
+            match apply_change(&st, id, &change, &user, None) {
+                Ok(_) => changed += 1,
+                Err(WebError::NotFound(_)) => skipped += 1,
+                Err(e) if changed == 0 => return Err(e),
+                Err(e) => {
+                    return Err(WebError::Unavailable(format!(
+                        "{changed} of the {} selected items were changed; then: {e}",
+                        ids.len()
+                    )));
+                }
+            }
+        }
+        Ok((changed, skipped))
+    })
+    .await?;
+    // Back to the listing it came from (only a listing: never another site).
+    let back = form
+        .get("back")
+        .filter(|b| *b == "/repairs" || b.starts_with("/repairs?"))
+        .unwrap_or("/repairs");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    let mut location = format!("{back}{sep}changed={changed}");
+    if skipped > 0 {
+        location.push_str(&format!("&skipped={skipped}"));
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", location))
         .finish())
 }
