@@ -285,8 +285,8 @@ async fn log_in(c: &Client, base: &str, user: &str, next: &str) {
 }
 
 /// The follow-up workflow in two browsers: alice assigns an item to bob, adds two notes and a
-/// due day in the past; the item is overdue on /repairs; bob, in a session of his own, finds
-/// it under "Mine" with both notes. The listing fits a laptop and a phone.
+/// due day in the past; the item is overdue on /repairs and in the digest; bob, in a session
+/// of his own, finds it under "Mine" with both notes. The listing fits a laptop and a phone.
 #[actix_web::test]
 async fn one_user_assigns_dates_and_notes_an_item_and_another_sees_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -398,6 +398,22 @@ async fn one_user_assigns_dates_and_notes_an_item_and_another_sees_it() {
         notes.contains("alice") && notes.contains("Second note"),
         "{notes}"
     );
+    // The week's digest (read through the running server) has it: bob's, overdue by the day
+    // alice set, with alice's changes.
+    let o = common::ikb(
+        &dir.join("index"),
+        &["digest", "--format", "markdown", "--base-url", &base],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = String::from_utf8_lossy(&o.stdout);
+    let bobs = &md[md.find("**bob**").expect("bob's group")..];
+    assert!(
+        bobs.contains(&format!(
+            "({base}/repairs/{id}) (became overdue, changed, due 2020-03-31)"
+        )),
+        "{md}"
+    );
+    assert!(bobs.contains("alice assigned it to bob"), "{md}");
 
     // The listing fits a laptop and a phone.
     for width in [1366u32, 412] {

@@ -415,6 +415,34 @@ fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
     let o = ikb(&index, &["repair", id, "--status", "wont_do"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs a reason"));
+    // The digest has the item: bob's, changed.
+    let o = ikb(&index, &["digest", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let digest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let bob = digest["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["assignee"] == "bob")
+        .expect("bob's group");
+    let item = &bob["services"][0][1][0];
+    assert_eq!(item["id"], id);
+    // (Completed earlier in this test, so not overdue.)
+    assert_eq!(item["why"], serde_json::json!(["changed"]));
+    let o = ikb(
+        &index,
+        &[
+            "digest",
+            "--format",
+            "markdown",
+            "--base-url",
+            "https://kb.example",
+        ],
+    );
+    assert!(stdout(&o).contains(&format!("(https://kb.example/repairs/{id})")));
+    let o = ikb(&index, &["digest", "--since", "seven days"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--since must be like 7d"));
 }
 
 #[test]
@@ -694,7 +722,9 @@ fn reads_and_backups_work_while_the_server_holds_the_store() {
         Some(1),
         "no restore under a running server"
     );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("ikb serve"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("stop the server, run `ikb restore` again")
+    );
     drop(server);
     // After the server stops: the same bytes from the store itself, and a restore into a
     // fresh store gives them back.

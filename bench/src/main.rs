@@ -123,14 +123,17 @@ fn main() {
                 Some(path) => incident_kb::web::Auth::load(&path).expect("users file"),
                 None => incident_kb::web::Auth::new(Default::default()),
             };
-            incident_kb::web::serve(incident_kb::web::ServeOptions {
-                addr,
-                data: DataDir::new(index),
-                corpus: vec![corpus],
-                catalogue: Catalogue::bundled(),
-                auth,
-                secure_cookies: false,
-            })
+            incident_kb::web::serve(
+                incident_kb::web::ServeOptions {
+                    addr,
+                    data: DataDir::new(index),
+                    corpus: vec![corpus],
+                    catalogue: Catalogue::bundled(),
+                    auth,
+                    secure_cookies: false,
+                },
+                None,
+            )
             .expect("serve");
         }
         Cmd::Profile {

@@ -60,6 +60,9 @@ pub enum Command {
     Export,
     /// List repair items across incidents.
     Repairs(repairs::RepairsArgs),
+    /// The follow-up digest: repair items that became overdue, are due soon, or changed,
+    /// grouped by assignee and service.
+    Digest(repairs::DigestArgs),
     /// Figures across incidents: per quarter by cause, time to mitigate by service, the repair
     /// burn-down, overdue items by age.
     Insights(insights::InsightsArgs),
@@ -157,6 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Related(args) => related::run_related(&cli, &data, args),
         Command::Export => show::run_export(&cli, &data),
         Command::Repairs(args) => repairs::run_repairs(&cli, &data, args),
+        Command::Digest(args) => repairs::run_digest(&cli, &data, args),
         Command::Insights(args) => insights::run_insights(&cli, &data, args),
         Command::Repair(args) => repairs::run_repair(&data, args),
         Command::Serve(args) => serve::run_serve(&cli, data, args),

@@ -1,5 +1,5 @@
 //! `ikb repairs` lists repair items with the web's filters; `ikb repair` changes one as the
-//! web form does.
+//! web form does; `ikb digest` prints the follow-up digest.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -193,6 +193,58 @@ pub fn run_repair(data: &DataDir, args: &RepairArgs) -> anyhow::Result<ExitCode>
             record.version,
             record.history.len()
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The window: items that became overdue or changed in it (7d, 2w, 24h).
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// markdown (for chat), text or json.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// The server's public address, for the links.
+    #[arg(long, env = "IKB_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+}
+
+pub fn run_digest(cli: &Cli, data: &DataDir, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+    let window = incident_kb::tracking::digest::parse_window(&args.since).ok_or_else(|| {
+        anyhow::anyhow!("--since must be like 7d, 2w or 24h, not `{}`", args.since)
+    })?;
+    if !matches!(args.format.as_str(), "markdown" | "text" | "json") {
+        bail!(
+            "--format must be markdown, text or json, not `{}`",
+            args.format
+        );
+    }
+    let records = match Records::open(cli, data)? {
+        Records::Store(store) => store.all()?,
+        Records::Server(remote) => remote.records("")?,
+    };
+    let now = jiff::Timestamp::now();
+    let since = now
+        .checked_sub(window)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let digest = incident_kb::tracking::digest::digest(&records, since, now);
+    let mut out = std::io::stdout().lock();
+    match args.format.as_str() {
+        "json" => {
+            serde_json::to_writer_pretty(&mut out, &digest)?;
+            writeln!(out)?;
+        }
+        "markdown" => write!(
+            out,
+            "{}",
+            incident_kb::web::digest::markdown(&digest, &args.base_url)
+        )?,
+        _ => write!(
+            out,
+            "{}",
+            incident_kb::web::digest::text(&digest, &args.base_url)
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

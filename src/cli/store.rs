@@ -50,7 +50,12 @@ pub fn run_restore(
     let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let backup: incident_kb::tracking::Backup = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a backup made by `ikb backup`", file.display()))?;
-    let store = tracking::open(&data.tracking())?;
+    let store = match tracking::open(&data.tracking()) {
+        Err(tracking::StoreError::Locked { path }) => bail!(
+            "the tracking store at {path} is held by a running `ikb serve`: a restore replaces what it holds, so stop the server, run `ikb restore` again, then start the server (take a fresh backup first with `ikb backup --token …`)"
+        ),
+        opened => opened?,
+    };
     if !store.is_empty() && !replace {
         bail!(
             "the tracking store at {} is not empty; pass --replace to replace it with the backup",

@@ -1,12 +1,13 @@
 //! Tracking repair items: the status rules ([`status`]), the record people change
 //! ([`record`]), the checks every write passes ([`validate`]), the tickets people name on it
-//! ([`ticket`]), listings ([`list`]) and the audit log ([`audit`]), the store boundary
-//! ([`TrackingStore`]) with its sled adapter ([`sled`]), and the use cases the web form, the
-//! JSON API and `ikb repair` call alike: check a change, apply it (with its history events,
-//! durably), and bring the search index's repair facets in step with the store. It renders
-//! nothing and parses no report.
+//! ([`ticket`]), listings ([`list`]), the audit log ([`audit`]) and the weekly digest
+//! ([`digest`]), the store boundary ([`TrackingStore`]) with its sled adapter ([`sled`]), and
+//! the use cases the web form, the JSON API and `ikb repair` call alike: check a change, apply
+//! it (with its history events, durably), and bring the search index's repair facets in step
+//! with the store. It renders nothing and parses no report.
 
 pub mod audit;
+pub mod digest;
 pub mod list;
 pub mod record;
 pub mod sled;

@@ -406,7 +406,7 @@ pub fn alert_json(
 }
 
 /// Text safe inside Markdown link text and emphasis: its markup characters escaped, one line.
-fn markdown_text(text: &str) -> String {
+pub(crate) fn markdown_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

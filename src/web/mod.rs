@@ -5,6 +5,7 @@
 mod assets;
 pub mod auth;
 pub mod common;
+pub mod digest;
 pub mod error;
 mod facet_refresh;
 mod handlers;
@@ -354,13 +355,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::configure(cfg);
 }
 
-/// Serve until stopped.
-pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
+/// Post the digest every `delivery.every`, each covering the time since the last one that was
+/// delivered (a failed one's window goes into the next). Runs for the life of the server.
+fn post_digests(state: &AppState, delivery: &digest::Delivery) {
+    let every = jiff::SignedDuration::try_from(delivery.every).unwrap_or(jiff::SignedDuration::MAX);
+    let mut since = jiff::Timestamp::now()
+        .checked_sub(every)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    loop {
+        std::thread::sleep(delivery.every);
+        let now = jiff::Timestamp::now();
+        match state.store.all() {
+            Ok(records) => {
+                let d = crate::tracking::digest::digest(&records, since, now);
+                if digest::post(delivery, &d) {
+                    since = now;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "digest not made: the tracking store could not be read")
+            }
+        }
+    }
+}
+
+/// Serve until stopped; post the follow-up digest on its schedule when `digest` says where.
+pub fn serve(options: ServeOptions, digest: Option<digest::Delivery>) -> Result<(), ServeError> {
     let data = options.data.clone();
     let (state, addr) = open_state(options)?;
     let state = web::Data::from(Arc::new(state));
     let checked = state.clone();
     std::thread::spawn(move || checked.catch_up());
+    if let Some(delivery) = digest {
+        let state = state.clone();
+        std::thread::spawn(move || post_digests(&state, &delivery));
+    }
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             App::new()

@@ -84,6 +84,11 @@ pub fn spawn_serve(dir: &Path, port: u16) -> Proc {
 
 /// The same, logging to `log` at level `rust_log` (a log outside a filesystem a test fills).
 pub fn spawn_serve_logging(dir: &Path, port: u16, log: &Path, rust_log: &str) -> Proc {
+    spawn_serve_with(dir, port, log, rust_log, &[])
+}
+
+/// The same, with more `ikb serve` arguments.
+pub fn spawn_serve_with(dir: &Path, port: u16, log: &Path, rust_log: &str, extra: &[&str]) -> Proc {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -96,6 +101,7 @@ pub fn spawn_serve_logging(dir: &Path, port: u16, log: &Path, rust_log: &str) ->
         .arg(dir.join("corpus"))
         .arg("--users")
         .arg(dir.join("users.toml"))
+        .args(extra)
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::null())
         .stderr(log)
