@@ -376,3 +376,50 @@ fn a_catalogue_whose_search_vocabulary_changed_rebuilds_the_index() {
     assert!(!found.is_empty());
     assert_eq!(found, search(&e, "configuration"));
 }
+
+#[test]
+fn a_bulk_ingest_leaves_one_segment_and_a_small_one_does_not_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let pools =
+        incident_kb::ingest::synthetic::Pools::from_incidents(&common::read_seeds().incidents);
+    incident_kb::ingest::synthetic::write_corpus(&pools, 7, 1_200, &corpus).unwrap();
+    let data = incident_kb::ingest::DataDir::new(tmp.path().join("index"));
+    let catalogue = incident_kb::catalog::Catalogue::bundled();
+    let ingest = || {
+        incident_kb::ingest::ingest(
+            &data,
+            std::slice::from_ref(&corpus),
+            &catalogue,
+            |_, _, _| {},
+        )
+        .unwrap()
+    };
+    let first = ingest();
+    assert!(first.index.added >= 1_000, "{} added", first.index.added);
+    let index = SearchIndex::open(&data.search()).unwrap();
+    assert_eq!(
+        index.index.searchable_segment_ids().unwrap().len(),
+        1,
+        "merged after a bulk write"
+    );
+    assert_eq!(index.reader.searcher().num_docs() as usize, first.incidents);
+    drop(index);
+    // A few changed reports are written as a segment of their own: no merge for them.
+    let first_file = walkdir::WalkDir::new(&corpus)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file())
+        .unwrap()
+        .into_path();
+    let text = std::fs::read_to_string(&first_file).unwrap();
+    std::fs::write(&first_file, text.replace("the", "THE")).unwrap();
+    let second = ingest();
+    assert!(second.index.replaced >= 1 && second.index.replaced < 1_000);
+    let index = SearchIndex::open(&data.search()).unwrap();
+    assert_eq!(
+        index.reader.searcher().num_docs() as usize,
+        second.incidents,
+        "no duplicates"
+    );
+}

@@ -84,6 +84,10 @@ enum Cmd {
         /// Also list the 25 slowest queries.
         #[arg(long)]
         slowest: bool,
+        /// Also print every query's median time over the rounds, in the file's order (to
+        /// compare two builds query by query).
+        #[arg(long)]
+        each: bool,
         /// Then run the queries on every core for this many seconds and print the QPS.
         #[arg(long, default_value_t = 0)]
         qps_seconds: u64,
@@ -141,12 +145,13 @@ fn main() {
             queries,
             rounds,
             slowest,
+            each,
             qps_seconds,
         } => profile(
             &index,
             &read_queries(&queries),
             rounds,
-            slowest,
+            (slowest, each),
             Duration::from_secs(qps_seconds),
         ),
         Cmd::Soak {
@@ -317,7 +322,13 @@ fn search_request(q: &Query) -> SearchRequest {
     }
 }
 
-fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool, qps_for: Duration) {
+fn profile(
+    index: &Path,
+    queries: &[Query],
+    rounds: usize,
+    (slowest, each): (bool, bool),
+    qps_for: Duration,
+) {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -329,13 +340,20 @@ fn profile(index: &Path, queries: &[Query], rounds: usize, slowest: bool, qps_fo
     }
     let mut times = Vec::new();
     let mut worst = vec![(Duration::ZERO, 0usize); queries.len()];
+    let mut per_query: Vec<Vec<Duration>> = vec![Vec::new(); queries.len()];
     for _ in 0..rounds {
-        for (q, worst) in queries.iter().zip(&mut worst) {
+        for ((q, worst), mine) in queries.iter().zip(&mut worst).zip(&mut per_query) {
             let started = Instant::now();
             let results = std::hint::black_box(index.search(&search_request(q)).expect("search"));
             let took = started.elapsed();
             times.push(took);
+            mine.push(took);
             *worst = (worst.0.max(took), results.total);
+        }
+    }
+    if each {
+        for (q, mine) in queries.iter().zip(&mut per_query) {
+            println!("each\t{:.3}\t{:?}\t{:?}", percentile(mine, 0.5), q.0, q.1);
         }
     }
     if slowest {

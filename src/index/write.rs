@@ -115,6 +115,9 @@ pub fn document(
     doc
 }
 
+/// A sync that writes at least this many incidents merges the index into one segment.
+const MERGE_AFTER: usize = 1000;
+
 impl SearchIndex {
     /// Make the index hold exactly these incidents. `repair` gives each incident's repair
     /// facets. Unchanged incidents are not rewritten; nothing is committed when nothing changed.
@@ -194,6 +197,17 @@ impl SearchIndex {
             report.removed += 1;
         }
         writer.commit().map_err(tantivy_err(path))?;
+        // After a bulk write, one segment: every search (its matching, facet counts and a
+        // spelling walk of the term dictionaries) pays per segment (BENCHMARKS.md).
+        if report.added + report.replaced >= MERGE_AFTER {
+            let segments = self
+                .index
+                .searchable_segment_ids()
+                .map_err(tantivy_err(path))?;
+            if segments.len() > 1 {
+                writer.merge(&segments).wait().map_err(tantivy_err(path))?;
+            }
+        }
         writer.wait_merging_threads().map_err(tantivy_err(path))?;
         write_sidecar(&path.join(HASHES_FILE), &next).map_err(|source| IndexError::Io {
             path: path.display().to_string(),
