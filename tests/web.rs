@@ -1934,8 +1934,25 @@ async fn the_repair_listing_pages_sorts_and_exports_every_item_of_the_shared_cor
         1 + 50,
         "a head row and 50 items"
     );
-    let (_, second) = get(&app, "/repairs?page=2").await;
+    let (_, second) = get(&app, "/repairs?page=2&sort=due").await;
     assert!(second.contains("showing 51–100"));
+    // A page sorts only what it shows; its items are those of the whole list, in order.
+    let (_, json) = get(&app, "/repairs.json?sort=due").await;
+    let all_due: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let table = &second[second.find("<tbody>").unwrap()..second.find("</tbody>").unwrap()];
+    let shown: Vec<&str> = table
+        .split("<a href=\"/repairs/")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    let expected: Vec<&str> = all_due[50..100]
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shown, expected,
+        "page 2 is items 51 to 100 of the sorted list"
+    );
     let (_, past) = get(&app, "/repairs?page=100000").await;
     assert!(
         past.contains("rel=\"prev\""),

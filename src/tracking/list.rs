@@ -2,6 +2,8 @@
 //! assignee, owner) and orders (the one a follow-up review wants: overdue first, then by the
 //! day due; or by due day, age, service, incident).
 
+use std::borrow::Borrow;
+
 use super::record::RepairRecord;
 pub use super::status::StatusFilter;
 use crate::catalog::Catalogue;
@@ -215,49 +217,93 @@ fn day_or_month(s: &str, end: bool) -> Option<jiff::civil::Date> {
 }
 
 /// The records that pass the filter, in the filter's order (by default overdue first, then
-/// open before closed, then by the day due and incident date, newest first).
-pub fn list(
-    records: Vec<RepairRecord>,
+/// open before closed, then by the day due and incident date, newest first). Records or
+/// references to them alike: a listing of kept records sorts references.
+pub fn list<R: Borrow<RepairRecord>>(
+    records: impl IntoIterator<Item = R>,
     filter: &RepairFilter,
     today: jiff::civil::Date,
-) -> Vec<RepairRecord> {
-    let mut out: Vec<RepairRecord> = records
-        .into_iter()
-        .filter(|r| filter.matches(r, today))
-        .collect();
-    let follow_up = |a: &RepairRecord, b: &RepairRecord| {
-        b.overdue(today)
-            .cmp(&a.overdue(today))
-            .then(a.status().is_closed().cmp(&b.status().is_closed()))
-            .then(due_key(a).cmp(&due_key(b)))
-            .then(b.incident_start.cmp(&a.incident_start))
-            .then(a.id.cmp(&b.id))
-    };
-    match filter.order {
-        RepairOrder::FollowUp => out.sort_by(follow_up),
-        RepairOrder::Due => {
-            out.sort_by(|a, b| due_key(a).cmp(&due_key(b)).then_with(|| follow_up(a, b)))
-        }
-        RepairOrder::Age => out.sort_by(|a, b| {
-            (a.incident_start.is_none(), a.incident_start)
-                .cmp(&(b.incident_start.is_none(), b.incident_start))
-                .then_with(|| a.incident_id.cmp(&b.incident_id))
-                .then_with(|| follow_up(a, b))
-        }),
-        RepairOrder::Service => out.sort_by(|a, b| {
-            let first = |r: &RepairRecord| r.services.first().map(|s| s.to_lowercase());
-            (first(a).is_none(), first(a))
-                .cmp(&(first(b).is_none(), first(b)))
-                .then_with(|| follow_up(a, b))
-        }),
-        RepairOrder::Incident => out.sort_by(|a, b| {
-            b.incident_start
-                .cmp(&a.incident_start)
-                .then_with(|| a.incident_id.cmp(&b.incident_id))
-                .then_with(|| follow_up(a, b))
-        }),
+) -> Vec<R> {
+    list_first(records, filter, today, usize::MAX).1
+}
+
+/// How many records pass the filter, and the first `first` of them in the filter's order:
+/// a page needs only those sorted (the rest are set aside in linear time, not sorted).
+pub fn list_first<R: Borrow<RepairRecord>>(
+    records: impl IntoIterator<Item = R>,
+    filter: &RepairFilter,
+    today: jiff::civil::Date,
+    first: usize,
+) -> (usize, Vec<R>) {
+    // Each record's sort keys, computed once (not at every comparison).
+    struct Keyed<R> {
+        overdue: bool,
+        closed: bool,
+        due: (bool, Option<jiff::civil::Date>),
+        service: (bool, String),
+        record: R,
     }
-    out
+    let mut out: Vec<Keyed<R>> = records
+        .into_iter()
+        .filter(|r| filter.matches(r.borrow(), today))
+        .map(|record| {
+            let r = record.borrow();
+            Keyed {
+                overdue: r.overdue(today),
+                closed: r.status().is_closed(),
+                due: due_key(r),
+                service: match (filter.order, r.services.first()) {
+                    (RepairOrder::Service, Some(s)) => (false, s.to_lowercase()),
+                    _ => (true, String::new()),
+                },
+                record,
+            }
+        })
+        .collect();
+    let follow_up = |a: &Keyed<R>, b: &Keyed<R>| {
+        let (ra, rb) = (a.record.borrow(), b.record.borrow());
+        b.overdue
+            .cmp(&a.overdue)
+            .then(a.closed.cmp(&b.closed))
+            .then(a.due.cmp(&b.due))
+            .then(rb.incident_start.cmp(&ra.incident_start))
+            .then_with(|| ra.id.cmp(&rb.id))
+    };
+    let started = |k: &Keyed<R>| {
+        let r = k.record.borrow();
+        (r.incident_start.is_none(), r.incident_start)
+    };
+    let order = |a: &Keyed<R>, b: &Keyed<R>| -> std::cmp::Ordering {
+        match filter.order {
+            RepairOrder::FollowUp => follow_up(a, b),
+            RepairOrder::Due => a.due.cmp(&b.due).then_with(|| follow_up(a, b)),
+            RepairOrder::Age => started(a)
+                .cmp(&started(b))
+                .then_with(|| {
+                    a.record
+                        .borrow()
+                        .incident_id
+                        .cmp(&b.record.borrow().incident_id)
+                })
+                .then_with(|| follow_up(a, b)),
+            RepairOrder::Service => a.service.cmp(&b.service).then_with(|| follow_up(a, b)),
+            RepairOrder::Incident => {
+                let (ra, rb) = (a.record.borrow(), b.record.borrow());
+                rb.incident_start
+                    .cmp(&ra.incident_start)
+                    .then_with(|| ra.incident_id.cmp(&rb.incident_id))
+                    .then_with(|| follow_up(a, b))
+            }
+        }
+    };
+    let total = out.len();
+    if first < total {
+        // Every comparison ends on the id, so the first `first` are the same as a full sort's.
+        out.select_nth_unstable_by(first, order);
+        out.truncate(first);
+    }
+    out.sort_by(order);
+    (total, out.into_iter().map(|k| k.record).collect())
 }
 
 /// The day due as a sort key: soonest first, none last.

@@ -1,6 +1,7 @@
 //! Markdown that people write on the site (repair item notes) as HTML safe to put in a page:
 //! rendered by pulldown-cmark, then cleaned by ammonia (no script, style, event handler or
-//! `javascript:` link survives; links open without the page as referrer).
+//! `javascript:` link survives; links open without the page as referrer; images are dropped,
+//! so that a note cannot make every reader's browser call another site).
 
 use pulldown_cmark::{Options, Parser, html};
 
@@ -12,6 +13,7 @@ pub fn to_safe_html(markdown: &str) -> String {
     ammonia::Builder::default()
         .url_schemes(["http", "https", "mailto"].into())
         .link_rel(Some("noopener noreferrer nofollow"))
+        .rm_tags(["img"])
         .clean(&rendered)
         .to_string()
 }
@@ -25,14 +27,14 @@ mod tests {
         let html = to_safe_html(
             "**Rolled back** in [OPS-1](https://jira.example/browse/OPS-1)\n\n\
              <script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3)) \
-             <a href=\"javascript:alert(4)\">y</a>",
+             <a href=\"javascript:alert(4)\">y</a> ![pixel](https://tracker.example/p.png)",
         );
         assert!(html.contains("<strong>Rolled back</strong>"), "{html}");
         assert!(
             html.contains(r#"<a href="https://jira.example/browse/OPS-1" rel="noopener noreferrer nofollow">OPS-1</a>"#),
             "{html}"
         );
-        for bad in ["<script", "onerror", "href=\"javascript"] {
+        for bad in ["<script", "onerror", "href=\"javascript", "<img"] {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
     }

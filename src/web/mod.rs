@@ -64,6 +64,21 @@ pub struct AppState {
     /// item: read from the store once, then kept in step with each tracking write, and read
     /// again after a re-ingest.
     repair_facts: std::sync::RwLock<Option<crate::insight::RepairFacts>>,
+    /// Every repair record without its history, for `/repairs`: read with the facts, kept in
+    /// step the same way, so that a listing page sorts kept records instead of reading the
+    /// whole store (its exports and `/audit`, which need histories, still read it).
+    listing: std::sync::RwLock<Option<Listing>>,
+}
+
+/// The kept records of the listing, by item id.
+pub type Listing = std::collections::HashMap<String, crate::tracking::RepairRecord>;
+
+/// A record as the listing keeps it: without its history.
+fn for_listing(r: &crate::tracking::RepairRecord) -> crate::tracking::RepairRecord {
+    crate::tracking::RepairRecord {
+        history: Vec::new(),
+        ..r.clone()
+    }
 }
 
 pub struct ServeOptions {
@@ -145,6 +160,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         metrics,
         promises: Mutex::new(None),
         repair_facts: Default::default(),
+        listing: Default::default(),
     };
     Ok((state, options.addr))
 }
@@ -251,6 +267,10 @@ impl AppState {
             .repair_facts
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         summary
     }
 
@@ -266,6 +286,14 @@ impl AppState {
             }
         };
         let facts = crate::insight::repair_facts(&records);
+        let listing: Listing = records
+            .iter()
+            .map(|r| (r.id.clone(), for_listing(r)))
+            .collect();
+        self.listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert(listing);
         let promises = Arc::new(crate::insight::promise::Promises::build(
             &self.index,
             &records,
@@ -304,8 +332,45 @@ impl AppState {
         Ok(f(facts.as_ref().expect("just read")))
     }
 
-    /// A tracking write was stored: keep the item's fact in step (if the facts are kept yet).
+    /// Run `f` on the kept records of the listing, reading them from the store first if need
+    /// be.
+    pub fn with_listing<T>(&self, f: impl FnOnce(&Listing) -> T) -> Result<T, error::WebError> {
+        {
+            let kept = self
+                .listing
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(kept) = kept.as_ref() {
+                return Ok(f(kept));
+            }
+        }
+        let mut kept = self
+            .listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.is_none() {
+            let records = self.store.all()?;
+            *kept = Some(
+                records
+                    .iter()
+                    .map(|r| (r.id.clone(), for_listing(r)))
+                    .collect(),
+            );
+        }
+        Ok(f(kept.as_ref().expect("just read")))
+    }
+
+    /// A tracking write was stored: keep the item's fact and listed record in step (if they
+    /// are kept yet).
     pub fn note_repair_change(&self, record: &crate::tracking::RepairRecord) {
+        if let Some(kept) = self
+            .listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut()
+        {
+            kept.insert(record.id.clone(), for_listing(record));
+        }
         let mut facts = self
             .repair_facts
             .write()

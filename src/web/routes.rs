@@ -6,7 +6,7 @@ use actix_web::{guard, web};
 
 use super::error::{ApiError, Missing, WebError};
 use super::handlers::{
-    api, audit, incident, insight, insights, login, ops, repairs, search, warnings,
+    api, audit, exports, incident, insight, insights, login, ops, repairs, search, warnings,
 };
 
 /// The largest form body accepted (a note is at most 4,000 characters).
@@ -61,8 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/related", web::post().to(api::related_post))
     .route("/incidents/{id}", read().to(incident::page))
     .route("/repairs", read().to(repairs::list_page))
-    .route("/repairs.csv", read().to(repairs::export_csv))
-    .route("/repairs.json", read().to(repairs::export_json))
+    .route("/repairs.csv", read().to(exports::export_csv))
+    .route("/repairs.json", read().to(exports::export_json))
     .route("/repairs/bulk", web::post().to(repairs::bulk_update))
     .route("/audit", read().to(audit::page))
     .route("/audit.csv", read().to(audit::export_csv))

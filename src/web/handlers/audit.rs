@@ -137,7 +137,7 @@ pub async fn export_csv(
             e.event.to.clone().unwrap_or_default(),
             e.event.describe(),
         ];
-        out.push_str(&cells.map(|c| super::repairs::csv_cell(&c)).join(","));
+        out.push_str(&cells.map(|c| super::exports::csv_cell(&c)).join(","));
         out.push('\n');
     }
     Ok(HttpResponse::Ok()

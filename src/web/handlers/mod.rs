@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod exports;
 pub mod incident;
 pub mod insight;
 pub mod insights;

@@ -1,5 +1,7 @@
-//! Follow-up status pages: every repair item across incidents (`/repairs`, with CSV and JSON
-//! export), one item with its history (`/repairs/ID`), and the tracking form that changes it.
+//! Follow-up status pages: repair items across incidents (`/repairs`, a page at a time from
+//! the records the server keeps, with a bulk change, and CSV and JSON exports of every
+//! filtered item), one item with its notes and history (`/repairs/ID`), and the tracking form
+//! that changes it.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::tracking::list::{RepairFilter, StatusFilter, list};
+use crate::tracking::list::{RepairFilter, StatusFilter, list_first};
 use crate::tracking::today;
 use crate::tracking::{Change, ChangeInput, RepairRecord, Status};
-use crate::web::common::{all_records, apply_change, blocking, filter_from, html, layout, viewer};
+use crate::web::common::{apply_change, blocking, filter_from, html, layout, viewer};
 use crate::web::error::{Missing, WebError};
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
@@ -121,6 +123,18 @@ fn row(r: &RepairRecord, today: jiff::civil::Date) -> RowView {
     }
 }
 
+/// One page of the listing, as computed from the kept records.
+struct Listed {
+    overdue: usize,
+    per_status: [usize; 4],
+    progress: Vec<ProgressView>,
+    more: usize,
+    total: usize,
+    pages: usize,
+    page: usize,
+    rows: Vec<RowView>,
+}
+
 /// A `/repairs` URL with these parameters.
 fn repairs_url(qs: &str) -> String {
     if qs.is_empty() {
@@ -132,7 +146,7 @@ fn repairs_url(qs: &str) -> String {
 
 /// Per incident, how many of the listed items are completed: the least complete first (then
 /// the most items), at most `limit`, and how many incidents are left out.
-fn progress_of(items: &[RepairRecord], limit: usize) -> (Vec<ProgressView>, usize) {
+fn progress_of(items: &[&RepairRecord], limit: usize) -> (Vec<ProgressView>, usize) {
     let mut per_incident: BTreeMap<&str, (&str, usize, usize)> = BTreeMap::new();
     for r in items {
         let e =
@@ -154,9 +168,19 @@ fn progress_of(items: &[RepairRecord], limit: usize) -> (Vec<ProgressView>, usiz
             percent: done * 100 / total.max(1),
         })
         .collect();
-    progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(b.total.cmp(&a.total)));
+    // The least complete first, then the most items; only the first `limit` are sorted.
+    let order = |a: &ProgressView, b: &ProgressView| {
+        a.percent
+            .cmp(&b.percent)
+            .then(b.total.cmp(&a.total))
+            .then_with(|| a.url.cmp(&b.url))
+    };
     let more = progress.len().saturating_sub(limit);
-    progress.truncate(limit);
+    if more > 0 {
+        progress.select_nth_unstable_by(limit, order);
+        progress.truncate(limit);
+    }
+    progress.sort_by(order);
     (progress, more)
 }
 
@@ -168,46 +192,79 @@ pub async fn list_page(
     let params = Params::parse(req.query_string());
     let filter = filter_from(&req, &state, &params)?;
     let today = today();
-    let records = all_records(&state).await?;
-    // Counts per status for everything else the filter asks.
-    let without_status = RepairFilter {
-        statuses: Vec::new(),
-        ..filter.clone()
-    };
-    let scope: Vec<&RepairRecord> = records
-        .iter()
-        .filter(|r| without_status.matches(r, today))
-        .collect();
+    let asked = params
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1);
+    let order = filter.order;
+    // From the records the server keeps (not a read of the whole store), on the blocking pool.
+    let st = state.clone();
+    let listed = blocking(move || {
+        st.with_listing(|kept| {
+            // Counts per status for everything else the filter asks.
+            let without_status = RepairFilter {
+                statuses: Vec::new(),
+                ..filter.clone()
+            };
+            let scope: Vec<&RepairRecord> = kept
+                .values()
+                .filter(|r| without_status.matches(r, today))
+                .collect();
+            let overdue = scope.iter().filter(|r| r.overdue(today)).count();
+            let per_status = Status::ALL.map(|s| scope.iter().filter(|r| r.status() == s).count());
+            let filtered: Vec<&RepairRecord> = scope
+                .into_iter()
+                .filter(|r| filter.matches(r, today))
+                .collect();
+            let (progress, more) = progress_of(&filtered, SIDEBAR_INCIDENTS);
+            let total = filtered.len();
+            let pages = total.div_ceil(ITEMS_PER_PAGE).max(1);
+            let page = asked.clamp(1, pages);
+            // Only the items up to this page's last are sorted.
+            let (_, items) = list_first(filtered, &filter, today, page * ITEMS_PER_PAGE);
+            let rows: Vec<RowView> = items
+                .iter()
+                .skip((page - 1) * ITEMS_PER_PAGE)
+                .map(|r| row(r, today))
+                .collect();
+            Listed {
+                overdue,
+                per_status,
+                progress,
+                more,
+                total,
+                pages,
+                page,
+                rows,
+            }
+        })
+    })
+    .await?;
+    let Listed {
+        overdue,
+        per_status,
+        progress,
+        more: progress_more,
+        total,
+        pages,
+        page,
+        rows,
+    } = listed;
     let mut counts: Vec<CountView> = vec![CountView {
         label: "Overdue",
-        count: scope.iter().filter(|r| r.overdue(today)).count(),
+        count: overdue,
         url: repairs_url(&params.toggled("status", StatusFilter::Overdue.as_str())),
         active: params.has("status", StatusFilter::Overdue.as_str()),
     }];
-    for s in Status::ALL {
+    for (s, count) in Status::ALL.into_iter().zip(per_status) {
         counts.push(CountView {
             label: s.label(),
-            count: scope.iter().filter(|r| r.status() == s).count(),
+            count,
             url: repairs_url(&params.toggled("status", s.as_str())),
             active: params.has("status", s.as_str()),
         });
     }
-    let items = list(records, &filter, today);
-    let (progress, progress_more) = progress_of(&items, SIDEBAR_INCIDENTS);
-    let total = items.len();
-    let pages = total.div_ceil(ITEMS_PER_PAGE).max(1);
-    let page = params
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
     let from = (page - 1) * ITEMS_PER_PAGE;
-    let rows: Vec<RowView> = items
-        .iter()
-        .skip(from)
-        .take(ITEMS_PER_PAGE)
-        .map(|r| row(r, today))
-        .collect();
     let page_url = |n: usize| {
         if n == 1 {
             repairs_url(&params.without("page"))
@@ -254,7 +311,7 @@ pub async fn list_page(
         .map(|o| ChoiceView {
             value: o.as_str().to_string(),
             label: o.label().to_string(),
-            selected: o == filter.order,
+            selected: o == order,
         })
         .collect();
     let text = |key: &str| params.get(key).unwrap_or("").to_string();
@@ -311,130 +368,6 @@ pub async fn list_page(
             })
             .collect(),
     })
-}
-
-/// A CSV cell: quoted, and never read as a formula by a spreadsheet.
-pub(super) fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// The CSV export's columns.
-const CSV_HEADER: &str = "id,incident_id,incident_title,incident_date,services,regions,text,status,overdue,reported_status,due_months,due_date,assignee,owner,link,note\n";
-
-fn csv_row(r: &RepairRecord, today: jiff::civil::Date) -> String {
-    let join = |v: &[String]| v.join("; ");
-    let due = r
-        .due
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let date = r
-        .incident_start
-        .map(|t| t.strftime("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let due_date = r
-        .tracking
-        .due_date
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    let t = &r.tracking;
-    let cells = [
-        r.id.as_str(),
-        &r.incident_id,
-        &r.incident_title,
-        &date,
-        &join(&r.services),
-        &join(&r.regions),
-        &r.text,
-        r.status().as_str(),
-        if r.overdue(today) { "true" } else { "false" },
-        r.reported_status.as_str(),
-        &due,
-        &due_date,
-        t.assignee.as_deref().unwrap_or(""),
-        t.owner.as_deref().unwrap_or(""),
-        t.link.as_deref().unwrap_or(""),
-        t.note.as_deref().unwrap_or(""),
-    ];
-    let mut line = cells.map(csv_cell).join(",");
-    line.push('\n');
-    line
-}
-
-/// Rows per chunk of a streamed export.
-const EXPORT_CHUNK: usize = 500;
-
-/// An export body sent in chunks as it is written (every filtered item, no page).
-fn streamed(
-    items: Vec<RepairRecord>,
-    head: &'static str,
-    tail: &'static str,
-    each: impl Fn(usize, &RepairRecord) -> String + 'static,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, std::convert::Infallible>> {
-    let n = items.len().div_ceil(EXPORT_CHUNK);
-    let items = std::rc::Rc::new(items);
-    let body = (0..n).map(move |c| {
-        let mut out = String::new();
-        for (i, r) in items
-            .iter()
-            .enumerate()
-            .skip(c * EXPORT_CHUNK)
-            .take(EXPORT_CHUNK)
-        {
-            out.push_str(&each(i, r));
-        }
-        Ok(web::Bytes::from(out))
-    });
-    futures_util::stream::iter(
-        std::iter::once(Ok(web::Bytes::from_static(head.as_bytes())))
-            .chain(body)
-            .chain(std::iter::once(Ok(web::Bytes::from_static(
-                tail.as_bytes(),
-            )))),
-    )
-}
-
-pub async fn export_csv(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, WebError> {
-    layout(&req, &state)?;
-    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
-    let today = today();
-    let items = list(all_records(&state).await?, &filter, today);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"repair-items.csv\"",
-        ))
-        .streaming(streamed(items, CSV_HEADER, "", move |_, r| {
-            csv_row(r, today)
-        })))
-}
-
-/// The JSON export: an array of every filtered item, streamed.
-pub async fn export_json(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, WebError> {
-    layout(&req, &state)?;
-    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
-    let today = today();
-    let items = list(all_records(&state).await?, &filter, today);
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .streaming(streamed(items, "[", "]", move |i, r| {
-            let json = serde_json::to_string(&crate::web::json::repair_json(r, today))
-                .unwrap_or_else(|_| "null".into());
-            if i == 0 { json } else { format!(",{json}") }
-        })))
 }
 
 pub struct EventView {
