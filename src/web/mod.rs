@@ -68,6 +68,9 @@ pub struct AppState {
     /// step the same way, so that a listing page sorts kept records instead of reading the
     /// whole store (its exports and `/audit`, which need histories, still read it).
     listing: std::sync::RwLock<Option<Listing>>,
+    /// Tracking writes noted so far: views made from a store read that a write overtook are
+    /// not kept (they are read again at first use).
+    tracking_writes: std::sync::atomic::AtomicU64,
 }
 
 /// The kept records of the listing, by item id.
@@ -161,6 +164,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
         promises: Mutex::new(None),
         repair_facts: Default::default(),
         listing: Default::default(),
+        tracking_writes: Default::default(),
     };
     Ok((state, options.addr))
 }
@@ -278,6 +282,8 @@ impl AppState {
     /// store, made now rather than by the first visitor of /insights or of an incident page
     /// (seconds for a large store). Each is made again on first use if this fails.
     fn warm_repair_views(&self) {
+        use std::sync::atomic::Ordering;
+        let writes = self.tracking_writes.load(Ordering::SeqCst);
         let records = match self.store.all() {
             Ok(records) => records,
             Err(e) => {
@@ -290,18 +296,26 @@ impl AppState {
             .iter()
             .map(|r| (r.id.clone(), for_listing(r)))
             .collect();
-        self.listing
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get_or_insert(listing);
+        {
+            // Kept only if no write came between the read and now (a write that comes after
+            // finds them kept and updates them).
+            let mut kept = self
+                .listing
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut kept_facts = self
+                .repair_facts
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if self.tracking_writes.load(Ordering::SeqCst) == writes {
+                kept.get_or_insert(listing);
+                kept_facts.get_or_insert(facts);
+            }
+        }
         let promises = Arc::new(crate::insight::promise::Promises::build(
             &self.index,
             &records,
         ));
-        self.repair_facts
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get_or_insert(facts);
         self.promises
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -363,6 +377,8 @@ impl AppState {
     /// A tracking write was stored: keep the item's fact and listed record in step (if they
     /// are kept yet).
     pub fn note_repair_change(&self, record: &crate::tracking::RepairRecord) {
+        self.tracking_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Some(kept) = self
             .listing
             .write()
