@@ -425,7 +425,7 @@ fn repair_changes_an_item_as_the_web_form_does_and_the_index_follows() {
         .iter()
         .find(|g| g["assignee"] == "bob")
         .expect("bob's group");
-    let item = &bob["services"][0][1][0];
+    let item = &bob["services"][0]["items"][0];
     assert_eq!(item["id"], id);
     // (Completed earlier in this test, so not overdue.)
     assert_eq!(item["why"], serde_json::json!(["changed"]));

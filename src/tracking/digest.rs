@@ -62,7 +62,14 @@ pub struct Digest {
 pub struct DigestGroup {
     /// The assignee, or `None` for unassigned items.
     pub assignee: Option<String>,
-    pub services: Vec<(String, Vec<DigestItem>)>,
+    pub services: Vec<ServiceItems>,
+}
+
+/// One assignee's items of one service (an incident's first service).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceItems {
+    pub service: String,
+    pub items: Vec<DigestItem>,
 }
 
 /// The digest of `records` for the window from `since` to `now`.
@@ -140,7 +147,7 @@ pub fn digest(records: &[RepairRecord], since: Timestamp, now: Timestamp) -> Dig
                 .into_iter()
                 .map(|(service, mut items)| {
                     items.sort_by(|a, b| a.why.cmp(&b.why).then(a.due_by.cmp(&b.due_by)));
-                    (service, items)
+                    ServiceItems { service, items }
                 })
                 .collect(),
         })
@@ -242,15 +249,19 @@ mod tests {
         assert_eq!((d.became_overdue, d.due_soon, d.changed), (2, 1, 2));
         let bob = &d.groups[0];
         assert_eq!(bob.assignee.as_deref(), Some("bob"));
-        let ids: Vec<&str> = bob.services[0].1.iter().map(|i| i.id.as_str()).collect();
+        let ids: Vec<&str> = bob.services[0]
+            .items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
         assert_eq!(ids, ["late", "soon2"]);
         assert_eq!(d.groups[1].assignee.as_deref(), Some("carol"));
         assert_eq!(
-            d.groups[1].services[0].1[0].why,
+            d.groups[1].services[0].items[0].why,
             [Why::BecameOverdue, Why::Changed]
         );
         assert_eq!(d.groups[2].assignee, None, "unassigned last");
-        let changed = &d.groups[2].services[0].1[0];
+        let changed = &d.groups[2].services[0].items[0];
         assert_eq!(
             changed.changes,
             ["alice changed the status from Open to In progress"]

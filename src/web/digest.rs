@@ -32,9 +32,9 @@ pub fn markdown(d: &Digest, base: &str) -> String {
     for g in &d.groups {
         let who = g.assignee.as_deref().unwrap_or("Unassigned");
         out.push_str(&format!("\n**{}**\n", markdown_text(who)));
-        for (service, items) in &g.services {
-            out.push_str(&format!("_{}_\n", markdown_text(service)));
-            for i in items {
+        for s in &g.services {
+            out.push_str(&format!("_{}_\n", markdown_text(&s.service)));
+            for i in &s.items {
                 let why: Vec<&str> = i.why.iter().map(|w| w.label()).collect();
                 let due = i.due_by.map(|d| format!(", due {d}")).unwrap_or_default();
                 let text: String = i.text.chars().take(160).collect();
@@ -64,9 +64,9 @@ pub fn text(d: &Digest, base: &str) -> String {
             "\n{}\n",
             g.assignee.as_deref().unwrap_or("Unassigned")
         ));
-        for (service, items) in &g.services {
-            out.push_str(&format!("  {service}\n"));
-            for i in items {
+        for s in &g.services {
+            out.push_str(&format!("  {}\n", s.service));
+            for i in &s.items {
                 let why: Vec<&str> = i.why.iter().map(|w| w.label()).collect();
                 let due = i.due_by.map(|d| format!(", due {d}")).unwrap_or_default();
                 let text: String = i.text.chars().take(160).collect();
@@ -137,7 +137,7 @@ pub fn post(delivery: &Delivery, digest: &Digest) -> bool {
             .send(body.as_bytes());
         match outcome {
             Ok(reply) if reply.status().is_success() => {
-                tracing::info!(webhook = %host, attempt, status = reply.status().as_u16(), items = digest.groups.iter().map(|g| g.services.iter().map(|s| s.1.len()).sum::<usize>()).sum::<usize>(), "digest delivered");
+                tracing::info!(webhook = %host, attempt, status = reply.status().as_u16(), items = digest.groups.iter().map(|g| g.services.iter().map(|s| s.items.len()).sum::<usize>()).sum::<usize>(), "digest delivered");
                 return true;
             }
             Ok(reply) => {
@@ -159,7 +159,7 @@ pub fn post(delivery: &Delivery, digest: &Digest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracking::digest::{DigestGroup, DigestItem, Why};
+    use crate::tracking::digest::{DigestGroup, DigestItem, ServiceItems, Why};
 
     #[test]
     fn markdown_links_every_item_and_escapes_what_people_wrote() {
@@ -171,9 +171,9 @@ mod tests {
             changed: 1,
             groups: vec![DigestGroup {
                 assignee: Some("bob".into()),
-                services: vec![(
-                    "Azure DNS".into(),
-                    vec![DigestItem {
+                services: vec![ServiceItems {
+                    service: "Azure DNS".into(),
+                    items: vec![DigestItem {
                         id: "inc-1".into(),
                         text: "Add [canary] *stage*".into(),
                         incident_id: "inc".into(),
@@ -183,7 +183,7 @@ mod tests {
                         why: vec![Why::BecameOverdue, Why::Changed],
                         changes: vec!["alice assigned it to bob".into()],
                     }],
-                )],
+                }],
             }],
         };
         let md = markdown(&d, "https://kb.example/");
