@@ -124,6 +124,18 @@ fn the_server_posts_the_digest_with_retries_and_keeps_serving() {
     );
     assert!(text.contains("assigned it to alice"), "{text}");
     assert!(body["digest"]["changed"].as_u64().unwrap() >= 1);
+    // The delivery is noted in the data folder (once the receiver's answer is read): a
+    // restarted server goes on from it.
+    wait_until("digest.json", || dir.join("index/digest.json").exists());
+    let noted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index/digest.json")).unwrap()).unwrap();
+    assert!(
+        noted["delivered"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .is_ok()
+    );
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.matches("digest delivery refused").count() >= 5, "{log}");
     assert!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::json::markdown_text;
+use crate::ingest::DataDir;
 use crate::tracking::digest::{DUE_SOON_DAYS, Digest};
 
 /// The digest's first line: its window and counts.
@@ -103,6 +104,30 @@ pub struct Delivery {
     pub base: String,
 }
 
+/// The data folder's note of when the last digest was delivered (`digest.json`), so that a
+/// restarted server's next digest covers the time since then, not only its own uptime.
+fn delivered_file(data: &DataDir) -> std::path::PathBuf {
+    data.root.join("digest.json")
+}
+
+/// When the last digest was delivered, if one was.
+pub fn last_delivered(data: &DataDir) -> Option<Timestamp> {
+    let text = std::fs::read(delivered_file(data)).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    v["delivered"].as_str()?.parse().ok()
+}
+
+/// Note that a digest was delivered at `at` (written atomically).
+pub fn note_delivered(data: &DataDir, at: Timestamp) -> std::io::Result<()> {
+    let path = delivered_file(data);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::json!({ "delivered": at.to_string() }).to_string(),
+    )?;
+    std::fs::rename(&tmp, &path)
+}
+
 /// How many times one digest is tried, and the first wait between tries (doubled each time).
 pub const ATTEMPTS: u32 = 4;
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -160,6 +185,16 @@ pub fn post(delivery: &Delivery, digest: &Digest) -> bool {
 mod tests {
     use super::*;
     use crate::tracking::digest::{DigestGroup, DigestItem, ServiceItems, Why};
+
+    #[test]
+    fn the_last_delivery_is_kept_in_the_data_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path());
+        assert_eq!(last_delivered(&data), None);
+        let at: Timestamp = "2024-10-03T12:00:00Z".parse().unwrap();
+        note_delivered(&data, at).unwrap();
+        assert_eq!(last_delivered(&data), Some(at));
+    }
 
     #[test]
     fn markdown_links_every_item_and_escapes_what_people_wrote() {

@@ -437,12 +437,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Post the digest every `delivery.every`, each covering the time since the last one that was
-/// delivered (a failed one's window goes into the next). Runs for the life of the server.
-fn post_digests(state: &AppState, delivery: &digest::Delivery) {
+/// delivered (a failed one's window goes into the next; the time is kept in the data folder,
+/// so a restart loses no window). Runs for the life of the server.
+fn post_digests(state: &AppState, delivery: &digest::Delivery, data: &DataDir) {
     let every = jiff::SignedDuration::try_from(delivery.every).unwrap_or(jiff::SignedDuration::MAX);
-    let mut since = jiff::Timestamp::now()
-        .checked_sub(every)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut since = digest::last_delivered(data).unwrap_or_else(|| {
+        jiff::Timestamp::now()
+            .checked_sub(every)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    });
     loop {
         std::thread::sleep(delivery.every);
         let now = jiff::Timestamp::now();
@@ -451,6 +454,9 @@ fn post_digests(state: &AppState, delivery: &digest::Delivery) {
                 let d = crate::tracking::digest::digest(&records, since, now);
                 if digest::post(delivery, &d) {
                     since = now;
+                    if let Err(e) = digest::note_delivered(data, now) {
+                        tracing::warn!(error = %e, "could not note the digest's delivery in the data folder; after a restart the next digest covers only the server's uptime");
+                    }
                 }
             }
             Err(e) => {
@@ -468,8 +474,8 @@ pub fn serve(options: ServeOptions, digest: Option<digest::Delivery>) -> Result<
     let checked = state.clone();
     std::thread::spawn(move || checked.catch_up());
     if let Some(delivery) = digest {
-        let state = state.clone();
-        std::thread::spawn(move || post_digests(&state, &delivery));
+        let (state, data) = (state.clone(), data.clone());
+        std::thread::spawn(move || post_digests(&state, &delivery, &data));
     }
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
