@@ -19,6 +19,54 @@ use crate::tracking::{Change, RepairRecord};
 /// Hits per page: ten, like the benchmark's "results page" and most search engines.
 pub const PAGE_SIZE: usize = 10;
 
+/// One page of a listing (`/repairs`, `/audit`): its number, the asked one within the pages
+/// there are (a page past the end is the last), and the links to the pages around it, which
+/// keep the other parameters.
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub prev_url: String,
+    pub next_url: String,
+}
+
+impl Pager {
+    pub fn new(path: &str, params: &Params, total: usize, per_page: usize) -> Pager {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = Self::asked(params).clamp(1, pages);
+        let url = |n: usize| {
+            let qs = if n == 1 {
+                params.without("page")
+            } else {
+                params.with("page", &n.to_string())
+            };
+            if qs.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{qs}")
+            }
+        };
+        Pager {
+            page,
+            pages,
+            prev_url: if page > 1 {
+                url(page - 1)
+            } else {
+                String::new()
+            },
+            next_url: if page < pages {
+                url(page + 1)
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// The page a request asks for (the first when it says none).
+    pub fn asked(params: &Params) -> usize {
+        params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1)
+    }
+}
+
 /// Refuse a form posted from another origin. Browsers say where a form came from (`Origin`,
 /// `Sec-Fetch-Site`); another port of the same host is another origin, though it shares the
 /// cookies, so this is what stops a form there from logging a visitor in or out. Requests that

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::tracking::audit::{self, AuditFilter};
-use crate::web::common::{all_records, html, layout};
+use crate::web::common::{Pager, all_records, html, layout};
 use crate::web::error::WebError;
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
@@ -61,22 +61,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let records = all_records(&state).await?;
     let entries = audit::entries(&records, &filter);
     let total = entries.len();
-    let pages = total.div_ceil(CHANGES_PER_PAGE).max(1);
-    let page = params
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let page_url = |n: usize| {
-        if n == 1 {
-            url("/audit", &params.without("page"))
-        } else {
-            url("/audit", &params.with("page", &n.to_string()))
-        }
-    };
+    let pager = Pager::new("/audit", &params, total, CHANGES_PER_PAGE);
     let changes = entries
         .iter()
-        .skip((page - 1) * CHANGES_PER_PAGE)
+        .skip((pager.page - 1) * CHANGES_PER_PAGE)
         .take(CHANGES_PER_PAGE)
         .map(|e| ChangeView {
             at: crate::web::common::utc(e.event.at),
@@ -93,18 +81,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         layout,
         changes,
         total,
-        page,
-        pages,
-        prev_url: if page > 1 {
-            page_url(page - 1)
-        } else {
-            String::new()
-        },
-        next_url: if page < pages {
-            page_url(page + 1)
-        } else {
-            String::new()
-        },
+        page: pager.page,
+        pages: pager.pages,
+        prev_url: pager.prev_url,
+        next_url: pager.next_url,
         csv_url: url("/audit.csv", &params.without("page")),
         who: text("who"),
         fields: audit::FIELDS

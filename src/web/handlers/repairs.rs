@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::tracking::list::{RepairFilter, StatusFilter, list_first};
 use crate::tracking::today;
 use crate::tracking::{Change, ChangeInput, RepairRecord, Status};
-use crate::web::common::{apply_change, blocking, filter_from, html, layout, viewer};
+use crate::web::common::{Pager, apply_change, blocking, filter_from, html, layout, viewer};
 use crate::web::error::{Missing, WebError};
 use crate::web::params::Params;
 use crate::web::{AppState, Layout};
@@ -192,10 +192,7 @@ pub async fn list_page(
     let params = Params::parse(req.query_string());
     let filter = filter_from(&req, &state, &params)?;
     let today = today();
-    let asked = params
-        .get("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1);
+    let asked = Pager::asked(&params);
     let order = filter.order;
     // From the records the server keeps (not a read of the whole store), on the blocking pool.
     let st = state.clone();
@@ -265,13 +262,7 @@ pub async fn list_page(
         });
     }
     let from = (page - 1) * ITEMS_PER_PAGE;
-    let page_url = |n: usize| {
-        if n == 1 {
-            repairs_url(&params.without("page"))
-        } else {
-            repairs_url(&params.with("page", &n.to_string()))
-        }
-    };
+    let pager = Pager::new("/repairs", &params, total, ITEMS_PER_PAGE);
     let export = |path: &str| {
         let qs = params.without("page");
         if qs.is_empty() {
@@ -325,16 +316,8 @@ pub async fn list_page(
         rows,
         page,
         pages,
-        prev_url: if page > 1 {
-            page_url(page - 1)
-        } else {
-            String::new()
-        },
-        next_url: if page < pages {
-            page_url(page + 1)
-        } else {
-            String::new()
-        },
+        prev_url: pager.prev_url,
+        next_url: pager.next_url,
         progress,
         progress_more,
         csv_url: export("/repairs.csv"),
