@@ -681,6 +681,7 @@ fn reads_and_backups_work_while_the_server_holds_the_store() {
     // Reads see it.
     let o = ikb(&index, &["repairs", "--assignee", "alice", "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let served_listing = o.stdout.clone();
     let mine: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0]["status"], "in_progress");
@@ -730,6 +731,11 @@ fn reads_and_backups_work_while_the_server_holds_the_store() {
     // fresh store gives them back.
     let offline = ikb(&index, &["backup"]);
     assert!(offline.status.success());
+    let listing = ikb(&index, &["repairs", "--assignee", "alice", "--json"]);
+    assert_eq!(
+        listing.stdout, served_listing,
+        "the same output with and without the server"
+    );
     assert_eq!(
         std::fs::read(&online).unwrap(),
         offline.stdout,

@@ -143,6 +143,25 @@ impl RepairRecord {
         self.status().is_late(self.due_by(), today)
     }
 
+    /// A copy without the history (which is not copied): what a listing keeps.
+    pub fn without_history(&self) -> RepairRecord {
+        RepairRecord {
+            id: self.id.clone(),
+            incident_id: self.incident_id.clone(),
+            incident_title: self.incident_title.clone(),
+            incident_start: self.incident_start,
+            text: self.text.clone(),
+            reported_status: self.reported_status,
+            due: self.due.clone(),
+            services: self.services.clone(),
+            regions: self.regions.clone(),
+            retired: self.retired,
+            tracking: self.tracking.clone(),
+            version: self.version,
+            history: Vec::new(),
+        }
+    }
+
     /// What people set that its status and lateness depend on.
     pub fn set_on(&self) -> super::status::SetOn {
         super::status::SetOn {

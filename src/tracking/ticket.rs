@@ -69,30 +69,24 @@ pub fn tickets(text: &str) -> Vec<Ticket> {
             found.push((at.start, ticket));
         }
     };
-    for c in GITHUB.captures_iter(text) {
-        let whole = c.get(0).expect("match");
-        add(
-            whole.range(),
-            Ticket {
-                tracker: Tracker::GitHub,
-                label: format!("{}#{}", &c[1], &c[3]),
-                url: Some(whole.as_str().to_string()),
-            },
-            &mut found,
-        );
-    }
-    for c in GITLAB.captures_iter(text) {
-        let sep = if &c[2] == "merge_requests" { "!" } else { "#" };
-        let whole = c.get(0).expect("match");
-        add(
-            whole.range(),
-            Ticket {
-                tracker: Tracker::GitLab,
-                label: format!("{}{sep}{}", &c[1], &c[3]),
-                url: Some(whole.as_str().to_string()),
-            },
-            &mut found,
-        );
+    // Repository issues and pull/merge requests: `owner/repo#45`, `group/project!7`.
+    for (re, tracker, request, request_sep) in [
+        (&*GITHUB, Tracker::GitHub, "pull", "#"),
+        (&*GITLAB, Tracker::GitLab, "merge_requests", "!"),
+    ] {
+        for c in re.captures_iter(text) {
+            let sep = if &c[2] == request { request_sep } else { "#" };
+            let whole = c.get(0).expect("match");
+            add(
+                whole.range(),
+                Ticket {
+                    tracker,
+                    label: format!("{}{sep}{}", &c[1], &c[3]),
+                    url: Some(whole.as_str().to_string()),
+                },
+                &mut found,
+            );
+        }
     }
     for (re, tracker) in [(&*LINEAR, Tracker::Linear), (&*JIRA_URL, Tracker::Jira)] {
         for c in re.captures_iter(text) {

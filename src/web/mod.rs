@@ -76,12 +76,12 @@ pub struct AppState {
 /// The kept records of the listing, by item id.
 pub type Listing = std::collections::HashMap<String, crate::tracking::RepairRecord>;
 
-/// A record as the listing keeps it: without its history.
-fn for_listing(r: &crate::tracking::RepairRecord) -> crate::tracking::RepairRecord {
-    crate::tracking::RepairRecord {
-        history: Vec::new(),
-        ..r.clone()
-    }
+/// The listing of every record.
+fn listing_of(records: &[crate::tracking::RepairRecord]) -> Listing {
+    records
+        .iter()
+        .map(|r| (r.id.clone(), r.without_history()))
+        .collect()
 }
 
 pub struct ServeOptions {
@@ -292,10 +292,7 @@ impl AppState {
             }
         };
         let facts = crate::insight::repair_facts(&records);
-        let listing: Listing = records
-            .iter()
-            .map(|r| (r.id.clone(), for_listing(r)))
-            .collect();
+        let listing = listing_of(&records);
         {
             // Kept only if no write came between the read and now (a write that comes after
             // finds them kept and updates them).
@@ -327,51 +324,38 @@ impl AppState {
         &self,
         f: impl FnOnce(&crate::insight::RepairFacts) -> T,
     ) -> Result<T, error::WebError> {
-        {
-            let facts = self
-                .repair_facts
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(facts) = facts.as_ref() {
-                return Ok(f(facts));
-            }
-        }
-        let mut facts = self
-            .repair_facts
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if facts.is_none() {
-            *facts = Some(crate::insight::repair_facts(&self.store.all()?));
-        }
-        Ok(f(facts.as_ref().expect("just read")))
+        self.with_kept(&self.repair_facts, crate::insight::repair_facts, f)
     }
 
     /// Run `f` on the kept records of the listing, reading them from the store first if need
     /// be.
     pub fn with_listing<T>(&self, f: impl FnOnce(&Listing) -> T) -> Result<T, error::WebError> {
+        self.with_kept(&self.listing, listing_of, f)
+    }
+
+    /// Run `f` on a view of the store kept in `kept`, made from every record first if it is
+    /// not kept yet (the write lock held meanwhile, so no write's update is lost).
+    fn with_kept<V, T>(
+        &self,
+        kept: &std::sync::RwLock<Option<V>>,
+        make: impl FnOnce(&[crate::tracking::RepairRecord]) -> V,
+        f: impl FnOnce(&V) -> T,
+    ) -> Result<T, error::WebError> {
         {
-            let kept = self
-                .listing
+            let view = kept
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(kept) = kept.as_ref() {
-                return Ok(f(kept));
+            if let Some(view) = view.as_ref() {
+                return Ok(f(view));
             }
         }
-        let mut kept = self
-            .listing
+        let mut view = kept
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if kept.is_none() {
-            let records = self.store.all()?;
-            *kept = Some(
-                records
-                    .iter()
-                    .map(|r| (r.id.clone(), for_listing(r)))
-                    .collect(),
-            );
+        if view.is_none() {
+            *view = Some(make(&self.store.all()?));
         }
-        Ok(f(kept.as_ref().expect("just read")))
+        Ok(f(view.as_ref().expect("just read")))
     }
 
     /// A tracking write was stored: keep the item's fact and listed record in step (if they
@@ -385,7 +369,7 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_mut()
         {
-            kept.insert(record.id.clone(), for_listing(record));
+            kept.insert(record.id.clone(), record.without_history());
         }
         let mut facts = self
             .repair_facts

@@ -99,14 +99,23 @@ fn streamed(
     )
 }
 
+/// Every record the request's filters select, in the listing's order (read from the store:
+/// an export holds histories), and the day it was judged against.
+async fn filtered(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<(Vec<RepairRecord>, jiff::civil::Date), WebError> {
+    layout(req, state)?;
+    let filter = filter_from(req, state, &Params::parse(req.query_string()))?;
+    let today = today();
+    Ok((list(all_records(state).await?, &filter, today), today))
+}
+
 pub async fn export_csv(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
-    layout(&req, &state)?;
-    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
-    let today = today();
-    let items = list(all_records(&state).await?, &filter, today);
+    let (items, today) = filtered(&req, &state).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -123,10 +132,7 @@ pub async fn export_json(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
-    layout(&req, &state)?;
-    let filter = filter_from(&req, &state, &Params::parse(req.query_string()))?;
-    let today = today();
-    let items = list(all_records(&state).await?, &filter, today);
+    let (items, today) = filtered(&req, &state).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .streaming(streamed(items, "[", "]", move |i, r| {
