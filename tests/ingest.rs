@@ -10,7 +10,7 @@ use std::path::Path;
 
 use incident_kb::index::SearchIndex;
 use incident_kb::index::request::{Facet as IkbFacet, SearchRequest};
-use incident_kb::tracking::{Change, SledStore, Status, TrackingStore};
+use incident_kb::tracking::{Change, Status};
 
 #[test]
 fn re_ingest_is_idempotent() {
@@ -95,7 +95,7 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     };
     assert!(with_status("open") && !with_status("completed"));
     let open: Vec<String> = {
-        let store = SledStore::open(&e.data.tracking()).unwrap();
+        let store = incident_kb::tracking::open(&e.data.tracking()).unwrap();
         let open: Vec<String> = store
             .all()
             .unwrap()
@@ -147,7 +147,7 @@ fn a_status_a_person_set_survives_re_ingest_and_a_full_index_rebuild() {
     assert!(rebuilt.rebuilt && rebuilt.index.added == 10);
     // The rebuilt index counts what people set: every item is closed now.
     assert!(with_status("completed") && !with_status("open"));
-    let store = SledStore::open(&e.data.tracking()).unwrap();
+    let store = incident_kb::tracking::open(&e.data.tracking()).unwrap();
     let kept: Vec<_> = store
         .all()
         .unwrap()
@@ -172,7 +172,7 @@ fn a_final_review_that_completes_an_item_adds_an_event_and_keeps_the_person_set_
     let final_text = std::fs::read_to_string(&final_file).unwrap();
     std::fs::remove_file(&final_file).unwrap();
     run(&e);
-    let store = SledStore::open(&e.data.tracking()).unwrap();
+    let store = incident_kb::tracking::open(&e.data.tracking()).unwrap();
     let tbd: Vec<_> = store
         .all()
         .unwrap()
@@ -202,7 +202,7 @@ fn a_final_review_that_completes_an_item_adds_an_event_and_keeps_the_person_set_
     // Then the final review arrives.
     std::fs::write(&final_file, final_text).unwrap();
     run(&e);
-    let store = SledStore::open(&e.data.tracking()).unwrap();
+    let store = incident_kb::tracking::open(&e.data.tracking()).unwrap();
     let r = store.get(&target).unwrap().unwrap();
     assert_eq!(
         r.tracking.note.as_deref(),
@@ -283,7 +283,7 @@ fn an_unchanged_corpus_is_not_read_again_but_a_lost_store_is_refilled() {
     let again = run(&e);
     assert_eq!((again.index.unchanged, again.store.added), (10, 0));
     // The tracking store is gone: the next ingest notices and fills it again.
-    std::fs::remove_dir_all(e.data.tracking()).unwrap();
+    std::fs::remove_dir_all(e.data.root.join("tracking")).unwrap();
     let refilled = run(&e);
     assert_eq!(refilled.store.added, 41);
     // A touched file is read again.

@@ -16,7 +16,7 @@ use incident_kb::catalog::Catalogue;
 use incident_kb::index::SearchIndex;
 use incident_kb::index::SearchRequest;
 use incident_kb::ingest::DataDir;
-use incident_kb::tracking::{Change, SledStore, TrackingStore};
+use incident_kb::tracking::Change;
 
 #[derive(Parser)]
 #[command(
@@ -599,7 +599,7 @@ fn run_size(
 
     // Flushed repair-status writes against an fsync floor on the same disk.
     {
-        let store = SledStore::open(&data.tracking()).expect("store");
+        let store = incident_kb::tracking::open(&data.tracking()).expect("store");
         let ids: Vec<String> = store
             .all()
             .expect("records")

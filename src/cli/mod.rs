@@ -32,6 +32,16 @@ pub struct Cli {
     /// Folder with services.toml, regions.toml and causes.toml (the bundled ones otherwise).
     #[arg(long, global = true, env = "IKB_CATALOG")]
     pub catalog: Option<PathBuf>,
+    /// The tracking store: a PostgreSQL URL (`postgres://user:password@host/db`) that several
+    /// servers share, or a sled folder (default: the index folder's `tracking`).
+    #[arg(
+        long,
+        global = true,
+        env = "IKB_STORE",
+        value_name = "URL|DIR",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
     /// The running server to ask while it holds the tracking store (default: the one the
     /// index folder notes in server.json).
     #[arg(long, global = true, env = "IKB_SERVER", value_name = "URL")]
@@ -102,6 +112,17 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy the tracking state into another store (PostgreSQL, or back to sled), exactly:
+    /// re-runnable, and checked (the backups of both stores are equal afterwards).
+    MigrateStore {
+        /// The store to copy into: `postgres://…`, a sled folder, or `sled` for the index
+        /// folder's own.
+        #[arg(long, value_name = "URL|DIR|sled")]
+        to: String,
+        /// Replace what that store holds when it differs.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Change a repair item as the web form does: status, owner, note, ticket link. Each change
     /// is an event in the item's history; the index's repair facets follow.
     Repair(repairs::RepairArgs),
@@ -152,7 +173,7 @@ fn corpus_or_default(dirs: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let data = DataDir::new(&cli.index);
+    let data = DataDir::new(&cli.index).with_store(cli.store.clone());
     match &cli.command {
         Command::Ingest(args) => ingest::run_ingest(&cli, &data, args),
         Command::Search(args) => search::run_search(&cli, &data, args),
@@ -177,6 +198,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             replace,
             force,
         } => store::run_restore(&data, file, *replace, *force),
+        Command::MigrateStore { to, replace } => store::run_migrate_store(&data, to, *replace),
         Command::HashPassword => admin::run_hash_password(),
         Command::HashToken { name } => admin::run_hash_token(name),
     }

@@ -26,7 +26,7 @@ impl Remote {
                 Some(running) => running.url,
                 None => bail!(
                     "the tracking store at {} is held by another process, and no running server is noted in {}: pass --server URL (or stop the other process)",
-                    data.tracking().display(),
+                    data.tracking(),
                     data.root.display()
                 ),
             },

@@ -1,4 +1,5 @@
-//! `ikb backup` and `ikb restore`: the tracking state as a JSON file, and back.
+//! `ikb backup` and `ikb restore`: the tracking state as a JSON file, and back; `ikb
+//! migrate-store`: the tracking state into another store.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -59,14 +60,14 @@ pub fn run_restore(
     if !store.is_empty() && !replace {
         bail!(
             "the tracking store at {} is not empty; pass --replace to replace it with the backup",
-            data.tracking().display()
+            data.tracking()
         );
     }
     if backup.records.is_empty() && !store.is_empty() && !force {
         bail!(
             "{} holds no repair item: restoring it would empty the tracking store at {} ({} items); pass --force as well if that is what you want",
             file.display(),
-            data.tracking().display(),
+            data.tracking(),
             store.len()
         );
     }
@@ -86,5 +87,54 @@ pub fn run_restore(
             "note: the search index was not updated ({e}); run `ikb ingest` to bring its repair facets in line"
         ),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_migrate_store(data: &DataDir, to: &str, replace: bool) -> anyhow::Result<ExitCode> {
+    let from = data.tracking();
+    let to = match to {
+        "sled" => DataDir::new(&data.root).tracking(),
+        spec => tracking::StoreLocation::parse(spec),
+    };
+    if from == to {
+        bail!("the tracking store is already at {to}: name another with --to");
+    }
+    let held = |e: tracking::StoreError| match e {
+        tracking::StoreError::Locked { path } => anyhow::anyhow!(
+            "the tracking store at {path} is held by a running `ikb serve`: stop it, migrate, then start it with the new --store"
+        ),
+        e => e.into(),
+    };
+    let source = tracking::open(&from).map_err(held)?;
+    let target = tracking::open(&to).map_err(held)?;
+    let backup = source.backup()?;
+    let wanted = serde_json::to_vec(&backup)?;
+    let before = serde_json::to_vec(&target.backup()?)?;
+    if before == wanted {
+        println!(
+            "{to} already holds the same {} repair items as {from}: nothing to do",
+            backup.records.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !target.is_empty() && !replace {
+        bail!(
+            "{to} holds {} repair items that differ from {from}'s; pass --replace to replace them",
+            target.len()
+        );
+    }
+    let n = target.restore(&backup)?;
+    let after = serde_json::to_vec(&target.backup()?)?;
+    if after != wanted {
+        bail!(
+            "the copy in {to} differs from {from} after the migration ({} against {} bytes of backup); nothing was removed from {from}",
+            after.len(),
+            wanted.len()
+        );
+    }
+    println!(
+        "copied {n} repair items from {from} to {to}; the backups of both are equal ({} bytes). Start the server with --store {to} to use it",
+        wanted.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

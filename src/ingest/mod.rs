@@ -13,26 +13,79 @@ use crate::catalog::Catalogue;
 use crate::incident::Incident;
 use crate::index::write::SyncReport;
 use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
-use crate::tracking::{self, StoreError, SyncStats, TrackingStore};
+use crate::tracking::{self, StoreError, StoreLocation, SyncStats, TrackingStore};
 use corpus::{Failure, ReportFile};
 
-/// Where the data lives under the `--index` folder.
+/// Where the data lives: the `--index` folder, and the tracking store (a sled folder in it
+/// unless `--store` names a PostgreSQL database).
 #[derive(Debug, Clone)]
 pub struct DataDir {
     pub root: PathBuf,
+    /// `--store`: the tracking store's location when it is not the folder's own.
+    pub store: Option<String>,
 }
 
 impl DataDir {
     pub fn new(root: impl Into<PathBuf>) -> DataDir {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            store: None,
+        }
     }
+
+    /// The same folder with the tracking store at `store` (`None`: the folder's own).
+    pub fn with_store(self, store: Option<String>) -> DataDir {
+        DataDir { store, ..self }
+    }
+
     /// The search index: derived data, rebuilt whenever needed.
     pub fn search(&self) -> PathBuf {
         self.root.join("search")
     }
+
     /// The tracking store: what people set. Never deleted by a rebuild.
-    pub fn tracking(&self) -> PathBuf {
-        self.root.join("tracking")
+    pub fn tracking(&self) -> StoreLocation {
+        match &self.store {
+            Some(spec) => StoreLocation::parse(spec),
+            None => StoreLocation::Sled(self.root.join("tracking")),
+        }
+    }
+
+    /// Open the tracking store for a process that writes this folder's index (an ingest, a
+    /// server): sled's own lock says that no other process uses the folder; with another
+    /// store, a lock file in the folder says it, held for as long as the store is open.
+    pub fn open_store(&self) -> Result<Box<dyn TrackingStore>, StoreError> {
+        match self.tracking() {
+            StoreLocation::Sled(path) => tracking::open(&StoreLocation::Sled(path)),
+            StoreLocation::Postgres(url) => {
+                let lock = self.lock_folder()?;
+                Ok(Box::new(
+                    tracking::postgres::PgStore::open(&url)?.holding(lock),
+                ))
+            }
+        }
+    }
+
+    /// Lock `folder.lock` in the folder (an OS lock: a killed process leaves none).
+    fn lock_folder(&self) -> Result<std::fs::File, StoreError> {
+        let locked = |_| StoreError::Locked {
+            path: self.root.display().to_string(),
+        };
+        std::fs::create_dir_all(&self.root).map_err(|e| StoreError::Unavailable {
+            path: self.root.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("folder.lock"))
+            .map_err(|e| StoreError::Unavailable {
+                path: self.root.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        file.try_lock().map_err(locked)?;
+        Ok(file)
     }
 }
 
@@ -96,7 +149,7 @@ pub fn ingest(
 ) -> Result<IngestSummary, IngestError> {
     // The store first: its lock says no other process (a server of any version) uses this
     // data folder, and only then is the index touched.
-    let store = tracking::open(&data.tracking())?;
+    let store = data.open_store()?;
     let (index, rebuilt) = SearchIndex::open_or_create(&data.search(), catalogue)?;
     let summary = ingest_into(store.as_ref(), &index, rebuilt, roots, catalogue, progress)?;
     index.finish(false)?;

@@ -1,7 +1,8 @@
 //! Tracking repair items: the status rules ([`status`]), the record people change
 //! ([`record`]), the checks every write passes ([`validate`]), the tickets people name on it
 //! ([`ticket`]), listings ([`list`]), the audit log ([`audit`]) and the weekly digest
-//! ([`digest`]), the store boundary ([`TrackingStore`]) with its sled adapter ([`sled`]), and
+//! ([`digest`]), the store boundary ([`TrackingStore`]) with its sled adapter ([`sled`], the default) and
+//! its PostgreSQL adapter ([`postgres`], for several servers), and
 //! the use cases the web form, the JSON API and `ikb repair` call alike: check a change, apply
 //! it (with its history events, durably), and bring the search index's repair facets in step
 //! with the store. It renders nothing and parses no report.
@@ -9,6 +10,7 @@
 pub mod audit;
 pub mod digest;
 pub mod list;
+pub mod postgres;
 pub mod record;
 pub mod sled;
 pub mod status;
@@ -21,7 +23,7 @@ use std::collections::BTreeSet;
 pub use record::{BACKUP_FORMAT, Backup, Change, Event, Note, RepairRecord, SyncStats, Tracking};
 pub use sled::SledStore;
 pub use status::{RepairFacet, SetOn, Status, StatusFilter};
-pub use store::{StoreError, TrackingStore};
+pub use store::{StoreChange, StoreError, StoreLocation, TrackingStore};
 pub use validate::ChangeInput;
 
 use crate::incident::Incident;
@@ -48,9 +50,12 @@ pub fn item_status(
     }
 }
 
-/// Open the default tracking store (sled) at `path`.
-pub fn open(path: &std::path::Path) -> Result<Box<dyn TrackingStore>, StoreError> {
-    Ok(Box::new(SledStore::open(path)?))
+/// Open the tracking store at `location`: a sled folder or a PostgreSQL database.
+pub fn open(location: &StoreLocation) -> Result<Box<dyn TrackingStore>, StoreError> {
+    Ok(match location {
+        StoreLocation::Sled(path) => Box::new(SledStore::open(path)?),
+        StoreLocation::Postgres(url) => Box::new(postgres::PgStore::open(url)?),
+    })
 }
 
 /// Store a person's change to one item, durably, with its history events (the store marks

@@ -94,8 +94,67 @@ pub trait TrackingStore: Send + Sync {
     /// How many records the store holds.
     fn len(&self) -> usize;
 
+    /// Whether the store answers now (for `/healthz`).
+    fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Whether other processes may change the store meanwhile (several servers on one
+    /// PostgreSQL); a store only one process opens (sled) is not.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Call `on_change` (on a thread of the store's) whenever another process changes the
+    /// store, for as long as the store is open. Returns false for a store no other process
+    /// can change, which never calls it.
+    fn watch(&self, on_change: Box<dyn Fn(StoreChange) + Send + Sync>) -> bool {
+        let _ = on_change;
+        false
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What another process changed in a shared store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// A person changed this repair item.
+    Item(String),
+    /// An ingest brought the reported side in line with (maybe newer) reviews.
+    Synced,
+    /// Anything may have changed (a restore, or changes missed while disconnected).
+    All,
+}
+
+/// Where the tracking store is: the default sled folder, or a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sled(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// `postgres://…` (or `postgresql://…`) is a PostgreSQL database; anything else a sled
+    /// folder.
+    pub fn parse(spec: &str) -> StoreLocation {
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            StoreLocation::Postgres(spec.to_string())
+        } else {
+            StoreLocation::Sled(spec.into())
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    /// Without a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sled(path) => write!(f, "{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&super::postgres::redacted(url)),
+        }
     }
 }
 
@@ -118,6 +177,19 @@ pub enum StoreError {
         "the tracking store at {path} is damaged ({detail}). Move it aside (`mv {path} {path}.damaged`), then restore your last backup into a fresh store with `ikb restore BACKUP.json` (make backups with `ikb backup`)"
     )]
     Damaged { path: String, detail: String },
+    /// PostgreSQL cannot be reached (or is shutting down): nothing of the change was saved.
+    #[error(
+        "the tracking store (PostgreSQL at {location}) cannot be reached: {reason}. Nothing was saved by this request; pages show what was last read, and writes work again once it is back"
+    )]
+    Unreachable { location: String, reason: String },
+    /// The connection went while a commit was under way: the write may or may not have
+    /// happened.
+    #[error(
+        "the connection to the tracking store (PostgreSQL at {location}) was lost while saving ({reason}): the change may have been saved or not. Reload the item to see, before you change it again"
+    )]
+    Uncertain { location: String, reason: String },
+    #[error("the tracking store (PostgreSQL at {location}) refused: {message}")]
+    Postgres { location: String, message: String },
     #[error("tracking store: record {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
     #[error("no repair item with id `{0}`")]

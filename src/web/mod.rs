@@ -26,7 +26,7 @@ use actix_web::{App, HttpServer, web};
 use crate::catalog::Catalogue;
 use crate::index::SearchIndex;
 use crate::ingest::{self, DataDir};
-use crate::tracking::{self, TrackingStore};
+use crate::tracking::TrackingStore;
 pub use auth::Auth;
 
 /// What the base template needs on every page: who is logged in, the CSRF token for the logout
@@ -118,7 +118,7 @@ pub fn open_state(options: ServeOptions) -> Result<(AppState, String), ServeErro
     // first search needs (the facet counts' index), so the first visitor does not wait for it.
     let search = options.data.search();
     let (store, opened) = std::thread::scope(|scope| {
-        let store = scope.spawn(|| tracking::open(&options.data.tracking()));
+        let store = scope.spawn(|| options.data.open_store());
         let opened = SearchIndex::open_serving(&search);
         (
             store.join().expect("opening the store does not panic"),

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the bundled corpus, the shared corpus, a server.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod server;
 
 use std::path::{Path, PathBuf};

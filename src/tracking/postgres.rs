@@ -1,0 +1,976 @@
+//! The PostgreSQL tracking store (`--store postgres://…`): the same records as sled, in tables
+//! that several servers share. Changes are compare-and-swap by version, history rows are only
+//! ever appended, every write is committed before it returns, and each commit notifies the
+//! other servers (`LISTEN/NOTIFY`). The store's methods block, like sled's: they run on a
+//! runtime of the store's own, so a caller on any thread (an actix worker included) may wait.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction,
+};
+use jiff::Timestamp;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::record::{Change, Event, RepairRecord, SyncStats};
+use super::status::SetOn;
+use super::store::{StoreChange, StoreError, TrackingStore};
+use crate::incident::Incident;
+
+/// The channel the store's changes are announced on.
+const CHANNEL: &str = "ikb_tracking";
+/// Advisory-lock keys: one migration and one sync of reported items at a time, across servers.
+const MIGRATE_LOCK: i64 = 0x0069_6b62_5f6d_6967; // "ikb_mig"
+const SYNC_LOCK: i64 = 0x0069_6b62_5f73_796e; // "ikb_syn"
+/// How long a call waits for PostgreSQL before it says the store is unreachable.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+/// The same for reads and writes of every record.
+const LONG_ANSWER_WITHIN: Duration = Duration::from_secs(600);
+/// Records written per statement and transaction when many are (an ingest, a restore).
+const CHUNK: usize = 2_000;
+
+/// The schema, one migration per step; applied in order, each once, under an advisory lock.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE repair_items (
+    id text COLLATE "C" PRIMARY KEY,
+    incident_id text NOT NULL,
+    version bigint NOT NULL,
+    -- The record as JSON, with an empty history (its events are rows of repair_history).
+    record jsonb NOT NULL
+);
+CREATE TABLE repair_history (
+    item_id text COLLATE "C" NOT NULL,
+    seq integer NOT NULL,
+    event jsonb NOT NULL,
+    PRIMARY KEY (item_id, seq)
+);
+CREATE TABLE stale_facets (
+    incident_id text PRIMARY KEY
+);
+"#,
+)];
+
+/// The tracking store in PostgreSQL.
+pub struct PgStore {
+    /// Taken on drop (a runtime may not be dropped on an async thread).
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// The URL without its password, for messages.
+    location: String,
+    /// Tells this store's own notifications from other servers'.
+    origin: String,
+    /// The data folder's lock, when this store was opened for a process that writes it.
+    _folder: Option<std::fs::File>,
+}
+
+impl PgStore {
+    /// Connect to the database at `url` and bring its schema up to date.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Unreachable {
+            location: redacted(url),
+            reason: format!("not a PostgreSQL URL: {e}"),
+        })?;
+        let location = location_of(&config);
+        let mut config = config;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("incident-kb");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ikb-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Unreachable {
+                location: location.clone(),
+                reason: format!("cannot start the store's runtime: {e}"),
+            })?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(8)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(ANSWER_WITHIN))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| StoreError::Unreachable {
+                location: location.clone(),
+                reason: e.to_string(),
+            })?;
+        let origin = format!("{:016x}", rand::random::<u64>());
+        let store = PgStore {
+            runtime: Some(runtime),
+            pool,
+            config,
+            location,
+            origin,
+            _folder: None,
+        };
+        let (pool, at) = (store.pool.clone(), store.location.clone());
+        store.run(async move { migrate(&pool, &at).await })?;
+        Ok(store)
+    }
+
+    /// The same store, holding the data folder's lock for as long as it is open.
+    pub fn holding(mut self, folder: std::fs::File) -> PgStore {
+        self._folder = Some(folder);
+        self
+    }
+
+    /// Run `work` on the store's runtime and wait for it (at most [`ANSWER_WITHIN`]).
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run_within(ANSWER_WITHIN, work)
+    }
+
+    /// [`PgStore::run`] for reads and writes of every record (an ingest, a restore).
+    fn run_long<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run_within(LONG_ANSWER_WITHIN, work)
+    }
+
+    fn run_within<T: Send + 'static>(
+        &self,
+        limit: Duration,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let location = self.location.clone();
+        self.runtime().spawn(async move {
+            let answer = match tokio::time::timeout(limit, work).await {
+                Ok(answer) => answer,
+                Err(_) => Err(StoreError::Unreachable {
+                    location,
+                    reason: format!("no answer within {} s", limit.as_secs()),
+                }),
+            };
+            let _ = tx.send(answer);
+        });
+        rx.recv().unwrap_or_else(|_| {
+            Err(StoreError::Unreachable {
+                location: self.location.clone(),
+                reason: "the store's task stopped".into(),
+            })
+        })
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("taken only on drop")
+    }
+
+    /// The pool, where, and who: what every task takes with it.
+    fn parts(&self) -> (Pool, Arc<str>) {
+        (self.pool.clone(), Arc::from(self.location.as_str()))
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl TrackingStore for PgStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        let (pool, at) = self.parts();
+        self.run(async move {
+            let client = connection(&pool, &at).await?;
+            client.execute("SELECT 1", &[]).await.map_err(pg(&at))?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, id: &str) -> Result<Option<RepairRecord>, StoreError> {
+        let (pool, at) = self.parts();
+        let id = id.to_string();
+        self.run(async move {
+            let client = connection(&pool, &at).await?;
+            read_one(&client, &id, &at).await
+        })
+    }
+
+    fn all(&self) -> Result<Vec<RepairRecord>, StoreError> {
+        let (pool, at) = self.parts();
+        self.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            read_snapshot(&mut client, &at).await
+        })
+    }
+
+    fn set_on_items(&self) -> Result<HashMap<String, SetOn>, StoreError> {
+        let (pool, at) = self.parts();
+        self.run(async move {
+            let client = connection(&pool, &at).await?;
+            let rows = client
+                .query(
+                    "SELECT id, (record->'tracking')::text FROM repair_items \
+                     WHERE record->'tracking'->>'status' IS NOT NULL \
+                        OR record->'tracking'->>'due_date' IS NOT NULL",
+                    &[],
+                )
+                .await
+                .map_err(pg(&at))?;
+            let mut out = HashMap::with_capacity(rows.len());
+            for row in rows {
+                let id: String = row.get(0);
+                let set: SetOn = decode(&id, row.get(1))?;
+                if !set.is_empty() {
+                    out.insert(id, set);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn sync_reported(
+        &self,
+        incidents: &[Incident],
+        now: Timestamp,
+    ) -> Result<SyncStats, StoreError> {
+        // One sync at a time across servers: the lock is held by a connection of its own for
+        // the whole sync, so that it goes when the connection does, whatever fails.
+        let (pool, at) = self.parts();
+        let config = self.config.clone();
+        let (lock, existing) = self.run_long(async move {
+            let lock = hold_lock(&config, SYNC_LOCK, &at).await?;
+            let mut client = connection(&pool, &at).await?;
+            let existing = read_snapshot(&mut client, &at).await?;
+            Ok((lock, existing))
+        })?;
+        // The new records are made here, by the record's rules; only writing them is the
+        // database's.
+        let plan = plan_sync(incidents, existing, now);
+        let (pool, at) = self.parts();
+        let origin = self.origin.clone();
+        self.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            for chunk in plan.added.chunks(CHUNK) {
+                let tx = client.transaction().await.map_err(pg(&at))?;
+                insert(&tx, chunk, &at).await?;
+                commit(tx, &at).await?;
+            }
+            for chunk in plan.changed.chunks(CHUNK) {
+                let tx = client.transaction().await.map_err(pg(&at))?;
+                for (record, old) in chunk {
+                    write_merged(&tx, record, old, &at).await?;
+                }
+                commit(tx, &at).await?;
+            }
+            if plan.stats != SyncStats::default() {
+                notify(&client, &origin, "sync", &at).await?;
+            }
+            drop(lock);
+            Ok(plan.stats)
+        })
+    }
+
+    fn update(
+        &self,
+        id: &str,
+        change: &Change,
+        who: &str,
+        expected_version: Option<u64>,
+        now: Timestamp,
+    ) -> Result<RepairRecord, StoreError> {
+        let (pool, at) = self.parts();
+        let (id, change, who, origin) = (
+            id.to_string(),
+            change.clone(),
+            who.to_string(),
+            self.origin.clone(),
+        );
+        self.run(async move {
+            let mut client = connection(&pool, &at).await?;
+            loop {
+                let tx = client.transaction().await.map_err(pg(&at))?;
+                let Some(mut record) = read_one(&tx, &id, &at).await? else {
+                    return Err(StoreError::NotFound(id));
+                };
+                if let Some(v) = expected_version
+                    && v != record.version
+                {
+                    return Err(StoreError::Conflict {
+                        id,
+                        current: record.version,
+                    });
+                }
+                let (before, known) = (record.version, record.history.len());
+                if !record.apply(&change, &who, now) {
+                    return Ok(record);
+                }
+                if !swap(&tx, &record, before, &at).await? {
+                    // Someone changed it since it was read: read it again (or say so, when
+                    // the change was made against a version).
+                    drop(tx);
+                    continue;
+                }
+                append_history(&tx, &record.id, known, &record.history[known..], &at).await?;
+                tx.execute(
+                    "INSERT INTO stale_facets (incident_id) VALUES ($1) ON CONFLICT DO NOTHING",
+                    &[&record.incident_id],
+                )
+                .await
+                .map_err(pg(&at))?;
+                notify(&tx, &origin, &format!("item {}", record.id), &at).await?;
+                commit(tx, &at).await?;
+                return Ok(record);
+            }
+        })
+    }
+
+    fn stale_facets(&self) -> Result<Vec<String>, StoreError> {
+        let (pool, at) = self.parts();
+        self.run(async move {
+            let client = connection(&pool, &at).await?;
+            let rows = client
+                .query("SELECT incident_id FROM stale_facets ORDER BY 1", &[])
+                .await
+                .map_err(pg(&at))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn clear_stale_facets(&self, incidents: &[String]) -> Result<(), StoreError> {
+        let (pool, at) = self.parts();
+        let incidents = incidents.to_vec();
+        self.run(async move {
+            let client = connection(&pool, &at).await?;
+            client
+                .execute(
+                    "DELETE FROM stale_facets WHERE incident_id = ANY($1)",
+                    &[&incidents],
+                )
+                .await
+                .map_err(pg(&at))?;
+            Ok(())
+        })
+    }
+
+    fn replace_all(&self, records: &[RepairRecord]) -> Result<usize, StoreError> {
+        let (pool, at) = self.parts();
+        let (records, origin) = (records.to_vec(), self.origin.clone());
+        self.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            let tx = client.transaction().await.map_err(pg(&at))?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SYNC_LOCK])
+                .await
+                .map_err(pg(&at))?;
+            tx.batch_execute("TRUNCATE repair_items, repair_history, stale_facets")
+                .await
+                .map_err(pg(&at))?;
+            for chunk in records.chunks(CHUNK) {
+                insert(&tx, chunk, &at).await?;
+            }
+            notify(&tx, &origin, "all", &at).await?;
+            commit(tx, &at).await?;
+            Ok(records.len())
+        })
+    }
+
+    /// Every write is committed before it returns: nothing waits to be flushed.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        let (pool, at) = self.parts();
+        let counted = self.run(async move {
+            let client = connection(&pool, &at).await?;
+            let row = client
+                .query_one("SELECT count(*) FROM repair_items", &[])
+                .await
+                .map_err(pg(&at))?;
+            Ok(row.get::<_, i64>(0))
+        });
+        match counted {
+            Ok(n) => usize::try_from(n).unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count the tracking store's records");
+                0
+            }
+        }
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn watch(&self, on_change: Box<dyn Fn(StoreChange) + Send + Sync>) -> bool {
+        let (config, at, origin) = (
+            self.config.clone(),
+            self.location.clone(),
+            self.origin.clone(),
+        );
+        // Called on a thread of its own: what it does may read the store, which waits on
+        // this runtime.
+        let (tx, rx) = std::sync::mpsc::channel::<StoreChange>();
+        std::thread::Builder::new()
+            .name("ikb-store-changes".into())
+            .spawn(move || {
+                for change in rx {
+                    on_change(change);
+                }
+            })
+            .expect("a thread starts");
+        self.runtime().spawn(listen(config, at, origin, tx));
+        true
+    }
+}
+
+/// What a sync writes: new records, and changed ones with the stored record each was made
+/// from.
+struct SyncPlan {
+    added: Vec<RepairRecord>,
+    changed: Vec<(RepairRecord, RepairRecord)>,
+    stats: SyncStats,
+}
+
+/// The records the incidents' current reviews report, against the stored ones (see
+/// [`TrackingStore::sync_reported`]); stored items no review reports any more are retired.
+fn plan_sync(incidents: &[Incident], existing: Vec<RepairRecord>, now: Timestamp) -> SyncPlan {
+    let mut existing: HashMap<String, RepairRecord> =
+        existing.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut stats = SyncStats::default();
+    let mut added = Vec::new();
+    let mut changed = Vec::new();
+    let mut live = std::collections::HashSet::new();
+    for incident in incidents {
+        for item in &incident.current().repair_items {
+            if !live.insert(item.id.as_str()) {
+                continue;
+            }
+            let old = existing.remove(&item.id);
+            let record = RepairRecord::reported(old.clone(), incident, item, now);
+            match old {
+                None => added.push(record),
+                Some(old) if old != record => {
+                    stats.updated += 1;
+                    changed.push((record, old));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for (_, old) in existing {
+        if !old.retired {
+            stats.retired += 1;
+            let retired = RepairRecord {
+                retired: true,
+                ..old.clone()
+            };
+            changed.push((retired, old));
+        }
+    }
+    stats.added = added.len();
+    SyncPlan {
+        added,
+        changed,
+        stats,
+    }
+}
+
+/// Every record in one snapshot.
+async fn read_snapshot(
+    client: &mut deadpool_postgres::Object,
+    at: &str,
+) -> Result<Vec<RepairRecord>, StoreError> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(pg(at))?;
+    let records = read_all(&tx, at).await?;
+    tx.commit().await.map_err(pg(at))?;
+    Ok(records)
+}
+
+/// A session advisory lock on a connection of its own: held until the returned client is
+/// dropped (which closes the connection).
+async fn hold_lock(
+    config: &tokio_postgres::Config,
+    key: i64,
+    at: &str,
+) -> Result<tokio_postgres::Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(pg(at))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&key])
+        .await
+        .map_err(pg(at))?;
+    Ok(client)
+}
+
+/// Write an ingest-side record over the stored one, keeping what a person set meanwhile: the
+/// record read before (`old`) if it is still current, else the current one, read under a row
+/// lock.
+async fn write_merged(
+    tx: &Transaction<'_>,
+    record: &RepairRecord,
+    old: &RepairRecord,
+    at: &str,
+) -> Result<(), StoreError> {
+    let next = record.merged_into(old.clone());
+    if swap(tx, &next, old.version, at).await? {
+        let known = old.history.len();
+        return append_history(tx, &next.id, known, &next.history[known..], at).await;
+    }
+    tx.execute(
+        "SELECT 1 FROM repair_items WHERE id = $1 FOR UPDATE",
+        &[&record.id],
+    )
+    .await
+    .map_err(pg(at))?;
+    let Some(current) = read_one(tx, &record.id, at).await? else {
+        return Ok(());
+    };
+    let (before, known) = (current.version, current.history.len());
+    let next = record.merged_into(current);
+    if !swap(tx, &next, before, at).await? {
+        return Err(StoreError::Conflict {
+            id: record.id.clone(),
+            current: before,
+        });
+    }
+    append_history(tx, &next.id, known, &next.history[known..], at).await
+}
+
+/// Compare-and-swap: write `record` if the stored version is still `expected`. Returns whether
+/// it was written.
+async fn swap(
+    client: &impl GenericClient,
+    record: &RepairRecord,
+    expected: u64,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let n = client
+        .execute(
+            "UPDATE repair_items SET incident_id = $2, version = $3, record = $4::text::jsonb \
+             WHERE id = $1 AND version = $5",
+            &[
+                &record.id,
+                &record.incident_id,
+                &version(record.version),
+                &body(record)?,
+                &version(expected),
+            ],
+        )
+        .await
+        .map_err(pg(at))?;
+    Ok(n == 1)
+}
+
+/// Append history events `from..` of an item.
+async fn append_history(
+    client: &impl GenericClient,
+    id: &str,
+    from: usize,
+    events: &[Event],
+    at: &str,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids = vec![id.to_string(); events.len()];
+    let seqs: Vec<i32> = (from..from + events.len()).map(seq).collect();
+    let bodies = events
+        .iter()
+        .map(|e| encode(id, e))
+        .collect::<Result<Vec<_>, _>>()?;
+    client
+        .execute(
+            "INSERT INTO repair_history (item_id, seq, event) \
+             SELECT * FROM unnest($1::text[], $2::int4[], $3::text[]::jsonb[])",
+            &[&ids, &seqs, &bodies],
+        )
+        .await
+        .map_err(pg(at))?;
+    Ok(())
+}
+
+/// Insert new records and their histories.
+async fn insert(
+    client: &impl GenericClient,
+    records: &[RepairRecord],
+    at: &str,
+) -> Result<(), StoreError> {
+    let mut ids = Vec::with_capacity(records.len());
+    let mut incidents = Vec::with_capacity(records.len());
+    let mut versions = Vec::with_capacity(records.len());
+    let mut bodies = Vec::with_capacity(records.len());
+    let (mut h_ids, mut h_seqs, mut h_bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for r in records {
+        ids.push(r.id.clone());
+        incidents.push(r.incident_id.clone());
+        versions.push(version(r.version));
+        bodies.push(body(r)?);
+        for (i, e) in r.history.iter().enumerate() {
+            h_ids.push(r.id.clone());
+            h_seqs.push(seq(i));
+            h_bodies.push(encode(&r.id, e)?);
+        }
+    }
+    client
+        .execute(
+            "INSERT INTO repair_items (id, incident_id, version, record) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[]::jsonb[])",
+            &[&ids, &incidents, &versions, &bodies],
+        )
+        .await
+        .map_err(pg(at))?;
+    client
+        .execute(
+            "INSERT INTO repair_history (item_id, seq, event) \
+             SELECT * FROM unnest($1::text[], $2::int4[], $3::text[]::jsonb[])",
+            &[&h_ids, &h_seqs, &h_bodies],
+        )
+        .await
+        .map_err(pg(at))?;
+    Ok(())
+}
+
+/// One record with its history, or `None`.
+async fn read_one(
+    client: &impl GenericClient,
+    id: &str,
+    at: &str,
+) -> Result<Option<RepairRecord>, StoreError> {
+    let Some(row) = client
+        .query_opt(
+            "SELECT record::text FROM repair_items WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map_err(pg(at))?
+    else {
+        return Ok(None);
+    };
+    let mut record: RepairRecord = decode(id, row.get(0))?;
+    let rows = client
+        .query(
+            "SELECT event::text FROM repair_history WHERE item_id = $1 ORDER BY seq",
+            &[&id],
+        )
+        .await
+        .map_err(pg(at))?;
+    record.history = rows
+        .iter()
+        .map(|r| decode(id, r.get(0)))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(record))
+}
+
+/// Every record with its history, in id order (byte order, as sled keeps them).
+async fn read_all(client: &impl GenericClient, at: &str) -> Result<Vec<RepairRecord>, StoreError> {
+    let rows = client
+        .query("SELECT id, record::text FROM repair_items ORDER BY id", &[])
+        .await
+        .map_err(pg(at))?;
+    let mut records = Vec::with_capacity(rows.len());
+    let mut position = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.get(0);
+        let record: RepairRecord = decode(&id, row.get(1))?;
+        position.insert(id, records.len());
+        records.push(record);
+    }
+    let events = client
+        .query(
+            "SELECT item_id, event::text FROM repair_history ORDER BY item_id, seq",
+            &[],
+        )
+        .await
+        .map_err(pg(at))?;
+    for row in events {
+        let id: &str = row.get(0);
+        if let Some(&i) = position.get(id) {
+            let event = decode(id, row.get(1))?;
+            records[i].history.push(event);
+        }
+    }
+    Ok(records)
+}
+
+/// Announce a change to the other servers (sent when the transaction commits).
+async fn notify(
+    client: &impl GenericClient,
+    origin: &str,
+    what: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &format!("{origin} {what}")],
+        )
+        .await
+        .map_err(pg(at))?;
+    Ok(())
+}
+
+/// Listen for other servers' changes and pass them on, for the life of the runtime; after a
+/// lost connection it connects again and passes on [`StoreChange::All`] (notifications sent
+/// meanwhile are lost).
+async fn listen(
+    config: tokio_postgres::Config,
+    at: String,
+    origin: String,
+    changes: std::sync::mpsc::Sender<StoreChange>,
+) {
+    let mut first = true;
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (found, mut messages) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    while let Some(message) =
+                        std::future::poll_fn(|cx| connection.poll_message(cx)).await
+                    {
+                        match message {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if found.send(n.payload().to_string()).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "lost the connection that listens for other servers' changes");
+                                return;
+                            }
+                        }
+                    }
+                });
+                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    Ok(()) => {
+                        tracing::debug!(store = %at, "listening for other servers' changes");
+                        if !first && changes.send(StoreChange::All).is_err() {
+                            return;
+                        }
+                        while let Some(payload) = messages.recv().await {
+                            let Some((from, what)) = payload.split_once(' ') else {
+                                continue;
+                            };
+                            if from == origin {
+                                continue;
+                            }
+                            let change = match what.split_once(' ') {
+                                Some(("item", id)) => StoreChange::Item(id.to_string()),
+                                _ if what == "sync" => StoreChange::Synced,
+                                _ => StoreChange::All,
+                            };
+                            if changes.send(change).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(store = %at, error = %e, "could not listen for other servers' changes")
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => {
+                tracing::debug!(store = %at, error = %e, "cannot listen for other servers' changes yet")
+            }
+        }
+        // Whatever happened, changes may have been missed from here on.
+        first = false;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Apply the migrations this database lacks, one server at a time.
+async fn migrate(pool: &Pool, at: &str) -> Result<(), StoreError> {
+    let mut client = connection(pool, at).await?;
+    let tx = client.transaction().await.map_err(pg(at))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
+        .await
+        .map_err(pg(at))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+            version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .map_err(pg(at))?;
+    let row = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(pg(at))?;
+    let applied: i32 = row.get(0);
+    if let Some(&(newest, _)) = MIGRATIONS.last()
+        && applied > newest
+    {
+        return Err(StoreError::Postgres {
+            location: at.to_string(),
+            message: format!(
+                "its schema is version {applied}, newer than this incident-kb knows ({newest}); upgrade incident-kb"
+            ),
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
+        tx.batch_execute(sql).await.map_err(pg(at))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await
+        .map_err(pg(at))?;
+        tracing::info!(store = %at, version, "applied a tracking store migration");
+    }
+    commit(tx, at).await
+}
+
+async fn connection(pool: &Pool, at: &str) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|e| StoreError::Unreachable {
+        location: at.to_string(),
+        reason: match e {
+            deadpool_postgres::PoolError::Backend(e) => describe(&e),
+            e => e.to_string(),
+        },
+    })
+}
+
+/// Commit; a connection lost while committing leaves it unknown whether the write happened,
+/// and the error says so.
+async fn commit(tx: Transaction<'_>, at: &str) -> Result<(), StoreError> {
+    tx.commit().await.map_err(|e| {
+        if e.as_db_error().is_some() {
+            pg(at)(e)
+        } else {
+            StoreError::Uncertain {
+                location: at.to_string(),
+                reason: describe(&e),
+            }
+        }
+    })
+}
+
+/// A PostgreSQL error as the store's: lost connections, a server shutting down or out of
+/// resources are "unreachable" (a 503, retried by people), the rest is a fault.
+fn pg(at: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
+    move |e| {
+        let unreachable = match e.as_db_error() {
+            None => true,
+            // Connection exceptions, insufficient resources, operator intervention.
+            Some(db) => ["08", "53", "57"]
+                .iter()
+                .any(|class| db.code().code().starts_with(class)),
+        };
+        if unreachable {
+            StoreError::Unreachable {
+                location: at.to_string(),
+                reason: describe(&e),
+            }
+        } else {
+            StoreError::Postgres {
+                location: at.to_string(),
+                message: describe(&e),
+            }
+        }
+    }
+}
+
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut said = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                said = format!("{said}: {s}");
+                source = s.source();
+            }
+            said
+        }
+    }
+}
+
+/// The record's row body: the record with an empty history.
+fn body(record: &RepairRecord) -> Result<String, StoreError> {
+    let mut bare = record.without_history();
+    bare.history = Vec::new();
+    encode(&record.id, &bare)
+}
+
+fn encode(id: &str, value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        key: id.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(id: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        key: id.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn version(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn seq(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+/// `postgres://user@host:port/db`, without the password.
+fn location_of(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(h) => h.clone(),
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let db = config.get_dbname().unwrap_or("");
+    format!("postgres://{user}{host}:{port}/{db}")
+}
+
+/// A URL as it may be shown: without what is between `:` and `@` after the scheme.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
