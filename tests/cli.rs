@@ -41,6 +41,7 @@ fn help_is_there_for_every_command() {
         "serve",
         "hash-password",
         "hash-token",
+        "migrate-store",
     ] {
         let o = ikb(tmp.path(), &[cmd, "--help"]);
         assert!(o.status.success(), "{cmd}");
@@ -746,4 +747,90 @@ fn reads_and_backups_work_while_the_server_holds_the_store() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let again = ikb(&fresh, &["backup"]);
     assert_eq!(again.stdout, offline.stdout, "restored exactly");
+}
+
+/// `ikb migrate-store`: sled -> PostgreSQL -> sled, exact (the backups are the same bytes),
+/// re-runnable, and it will not write over a store that differs without --replace.
+#[test]
+fn migrate_store_round_trip_sled_postgres_sled_is_byte_equal() {
+    let tmp = ingested();
+    let index = tmp.path().join("index");
+    let id = {
+        let o = ikb(&index, &["repairs", "--json"]);
+        let items: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        items[0]["id"].as_str().unwrap().to_string()
+    };
+    let o = ikb(
+        &index,
+        &[
+            "repair",
+            &id,
+            "--status",
+            "in_progress",
+            "--owner",
+            "storage",
+            "--note",
+            "ünïcode ✓ \"quoted\"",
+            "--due-date",
+            "2031-01-31",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sled_backup = ikb(&index, &["backup"]).stdout;
+    assert!(sled_backup.len() > 1000);
+
+    let cluster = common::postgres::Cluster::start();
+    let url = cluster.database();
+    let o = ikb(&index, &["migrate-store", "--to", &url]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).starts_with("copied 41 repair items"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !stdout(&o).contains(":@"),
+        "no password or empty userinfo shown"
+    );
+    let pg_backup = ikb(&index, &["--store", &url, "backup"]).stdout;
+    assert_eq!(pg_backup, sled_backup, "PostgreSQL holds the same bytes");
+    let o = ikb(&index, &["migrate-store", "--to", &url]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("nothing to do"),
+        "re-runnable: {}",
+        stdout(&o)
+    );
+
+    // Back to sled, into a data folder of its own: the same bytes again.
+    let other = tmp.path().join("other");
+    let o = ikb(&other, &["--store", &url, "migrate-store", "--to", "sled"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ikb(&other, &["backup"]).stdout, sled_backup, "sled again");
+
+    // A change made on PostgreSQL; the old sled store differs now and is replaced only when
+    // asked.
+    let o = ikb(
+        &index,
+        &["--store", &url, "repair", &id, "--note", "made on postgres"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ikb(&index, &["--store", &url, "migrate-store", "--to", "sled"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--replace"));
+    let o = ikb(
+        &index,
+        &[
+            "--store",
+            &url,
+            "migrate-store",
+            "--to",
+            "sled",
+            "--replace",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let back = ikb(&index, &["backup"]).stdout;
+    assert_eq!(back, ikb(&index, &["--store", &url, "backup"]).stdout);
+    assert!(String::from_utf8_lossy(&back).contains("made on postgres"));
 }

@@ -17,7 +17,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::record::{Change, Event, RepairRecord, SyncStats};
 use super::status::SetOn;
-use super::store::{StoreChange, StoreError, TrackingStore};
+use super::store::{StoreChange, StoreError, TrackingStore, redacted};
 use crate::incident::Incident;
 
 /// The channel the store's changes are announced on.
@@ -419,7 +419,7 @@ impl TrackingStore for PgStore {
         true
     }
 
-    fn watch(&self, on_change: Box<dyn Fn(StoreChange) + Send + Sync>) -> bool {
+    fn watch(&self, on_change: Box<dyn Fn(Vec<StoreChange>) + Send + Sync>) -> bool {
         let (config, at, origin) = (
             self.config.clone(),
             self.location.clone(),
@@ -431,8 +431,11 @@ impl TrackingStore for PgStore {
         std::thread::Builder::new()
             .name("ikb-store-changes".into())
             .spawn(move || {
-                for change in rx {
-                    on_change(change);
+                // What came while the last batch was handled is handled at once.
+                while let Ok(first) = rx.recv() {
+                    let mut changes = vec![first];
+                    changes.extend(rx.try_iter());
+                    on_change(changes);
                 }
             })
             .expect("a thread starts");
@@ -961,16 +964,4 @@ fn location_of(config: &tokio_postgres::Config) -> String {
         .unwrap_or_default();
     let db = config.get_dbname().unwrap_or("");
     format!("postgres://{user}{host}:{port}/{db}")
-}
-
-/// A URL as it may be shown: without what is between `:` and `@` after the scheme.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }

@@ -105,10 +105,10 @@ pub trait TrackingStore: Send + Sync {
         false
     }
 
-    /// Call `on_change` (on a thread of the store's) whenever another process changes the
-    /// store, for as long as the store is open. Returns false for a store no other process
-    /// can change, which never calls it.
-    fn watch(&self, on_change: Box<dyn Fn(StoreChange) + Send + Sync>) -> bool {
+    /// Call `on_change` (on a thread of the store's) whenever other processes change the
+    /// store, with the changes that came since the last call, for as long as the store is
+    /// open. Returns false for a store no other process can change, which never calls it.
+    fn watch(&self, on_change: Box<dyn Fn(Vec<StoreChange>) + Send + Sync>) -> bool {
         let _ = on_change;
         false
     }
@@ -153,7 +153,7 @@ impl std::fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreLocation::Sled(path) => write!(f, "{}", path.display()),
-            StoreLocation::Postgres(url) => f.write_str(&super::postgres::redacted(url)),
+            StoreLocation::Postgres(url) => f.write_str(&redacted(url)),
         }
     }
 }
@@ -200,4 +200,29 @@ pub enum StoreError {
         "repair item `{id}` changed meanwhile (now version {current}); reload it and apply your change again"
     )]
     Conflict { id: String, current: u64 },
+}
+
+impl StoreError {
+    /// The store cannot answer just now (a full disk, PostgreSQL away): it may work again by
+    /// itself; what the server read before still stands for reading.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. }
+                | StoreError::Unreachable { .. }
+                | StoreError::Uncertain { .. }
+        )
+    }
+}
+
+/// A URL as it may be shown: without what is between `:` and `@` after the scheme.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }

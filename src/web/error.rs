@@ -87,7 +87,9 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(id) => WebError::NotFound(Missing::RepairItem(id)),
             StoreError::Conflict { id, current } => WebError::Conflict { id, current },
-            e @ StoreError::Unavailable { .. } => WebError::Unavailable(e.to_string()),
+            e @ (StoreError::Unavailable { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::Uncertain { .. }) => WebError::Unavailable(e.to_string()),
             e => WebError::internal(e),
         }
     }

@@ -263,18 +263,7 @@ impl AppState {
         );
         self.metrics
             .observe_ingest(summary.as_ref().ok().map(|s| s.failures.len()));
-        *self
-            .promises
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        *self
-            .repair_facts
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        *self
-            .listing
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.forget_kept_views();
         summary
     }
 
@@ -308,6 +297,14 @@ impl AppState {
                 kept.get_or_insert(listing);
                 kept_facts.get_or_insert(facts);
             }
+        }
+        // A write overtook the read: make them under their locks instead (a read each), so
+        // that pages have them even if the store goes away before their first visitor.
+        let made = self
+            .with_listing(|_| ())
+            .and_then(|()| self.with_repair_facts(|_| ()));
+        if let Err(e) = made {
+            tracing::warn!(error = %e, "could not read the repair items; their views wait for first use");
         }
         let promises = Arc::new(crate::insight::promise::Promises::build(
             &self.index,
@@ -381,6 +378,151 @@ impl AppState {
                 None => facts.remove(&record.id),
             };
         }
+    }
+
+    /// A repair record for a page: the store's, or, while the store cannot answer, the copy
+    /// the server keeps (without its history) and a sentence saying so.
+    pub fn record_for_page(
+        &self,
+        id: &str,
+    ) -> Result<(crate::tracking::RepairRecord, Option<String>), error::WebError> {
+        match self.store.get(id) {
+            Ok(Some(record)) => Ok((record, None)),
+            Ok(None) => Err(error::WebError::NotFound(error::Missing::RepairItem(
+                id.to_string(),
+            ))),
+            Err(e) if e.is_transient() => {
+                let kept = self
+                    .listing
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_ref()
+                    .and_then(|listing| listing.get(id).cloned());
+                match kept {
+                    Some(record) => {
+                        tracing::warn!(item = %id, error = %e, "showing the kept copy of a repair item");
+                        Ok((
+                            record,
+                            Some(format!(
+                                "The tracking store cannot answer just now, so this is the item as this server last read it, without its history; changes can be saved once the store is back. ({e})"
+                            )),
+                        ))
+                    }
+                    None => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Other servers changed the shared store: bring this server's kept views and index in
+    /// step (people's changes: those items, their facets in one commit; an ingest: re-ingest
+    /// here too, which the store's lock makes wait for the other's; anything else: every view
+    /// and facet read again). While the store cannot answer, the kept views stay as they are:
+    /// the store says [`StoreChange::All`] once it is back.
+    pub fn on_store_changes(&self, changes: Vec<crate::tracking::StoreChange>) {
+        use crate::tracking::StoreChange;
+        if changes.contains(&StoreChange::Synced) {
+            match self.reingest(false) {
+                Ok(s) => tracing::info!(
+                    incidents = s.incidents,
+                    "re-ingested after another server's ingest"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "re-ingest after another server's ingest failed")
+                }
+            }
+            self.reread_repair_views();
+            return;
+        }
+        if changes.contains(&StoreChange::All) {
+            self.reread_repair_views();
+            let _guard = self
+                .index_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match ingest::refresh_repair_facets(self.store.as_ref(), &self.index) {
+                Ok(r) => tracing::info!(
+                    incidents = r.replaced,
+                    "repair facets read again from the shared store"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the repair facets again from the shared store")
+                }
+            }
+            return;
+        }
+        let mut incidents = std::collections::BTreeSet::new();
+        let items: std::collections::BTreeSet<&String> = changes
+            .iter()
+            .filter_map(|c| match c {
+                StoreChange::Item(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        for id in items {
+            match self.store.get(id) {
+                Ok(Some(record)) => {
+                    self.note_repair_change(&record);
+                    incidents.insert(record.incident_id);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(item = %id, error = %e, "could not read another server's change; it is read with every other record once the store answers");
+                }
+            }
+        }
+        let incidents: Vec<String> = incidents.into_iter().collect();
+        if !incidents.is_empty()
+            && let Err(e) = self.refresh_facets(&incidents)
+        {
+            tracing::warn!(error = %e, "other servers' changes are stored; this index's repair facets follow at the next write");
+        }
+    }
+
+    /// Read every record again into the kept views (their locks held, so that no write's
+    /// update in between is lost); on failure they stay as they were.
+    fn reread_repair_views(&self) {
+        let mut listing = self
+            .listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut facts = self
+            .repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match self.store.all() {
+            Ok(records) => {
+                *listing = Some(listing_of(&records));
+                *facts = Some(crate::insight::repair_facts(&records));
+                drop((listing, facts));
+                *self
+                    .promises
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the repair items again; pages show them as last read")
+            }
+        }
+    }
+
+    /// Drop the views made from the store (they are made again at first use).
+    fn forget_kept_views(&self) {
+        self.tracking_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *self
+            .promises
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .repair_facts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .listing
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// The repeated promises of the repair items: made once (a second of work on a large
@@ -457,6 +599,14 @@ pub fn serve(options: ServeOptions, digest: Option<digest::Delivery>) -> Result<
     let state = web::Data::from(Arc::new(state));
     let checked = state.clone();
     std::thread::spawn(move || checked.catch_up());
+    // Several servers on one store: another's changes come to this one's views and index.
+    let watcher = state.clone();
+    if state
+        .store
+        .watch(Box::new(move |changes| watcher.on_store_changes(changes)))
+    {
+        tracing::info!(store = %state.store.location(), "following other servers' changes to the shared tracking store");
+    }
     if let Some(delivery) = digest {
         let (state, data) = (state.clone(), data.clone());
         std::thread::spawn(move || post_digests(&state, &delivery, &data));

@@ -228,11 +228,20 @@ pub fn build(
     let review = &incident.reviews[shown];
     let today = today();
     let anchors = review.section_anchors();
+    // The records the server keeps (in step with every write, this server's or another's):
+    // no store read per item, and the page still shows them while the store is away.
+    let records: Vec<Option<crate::tracking::RepairRecord>> = state.with_listing(|listing| {
+        review
+            .repair_items
+            .iter()
+            .map(|i| listing.get(&i.id).cloned())
+            .collect()
+    })?;
     let items: Vec<ItemView> = review
         .repair_items
         .iter()
-        .map(|i| {
-            let record = state.store.get(&i.id).ok().flatten();
+        .zip(records)
+        .map(|(i, record)| {
             let (status, overdue) = crate::tracking::item_status(i, record.as_ref(), today);
             ItemView {
                 url: format!("/repairs/{}", i.id),

@@ -8,11 +8,29 @@ use crate::web::error::{Missing, WebError};
 use crate::web::assets::asset_version;
 use crate::web::assets::{SCRIPT, STYLE};
 
+/// Whether this server serves, and whether its tracking store answers: `"status": "ok"`, or
+/// `"degraded"` (still 200: searches and pages work, writes get 503) with the store's error.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let incidents = state.index.reader.searcher().num_docs();
+    let st = state.clone();
+    let checked = web::block(move || st.store.check()).await;
+    let store = match checked {
+        Ok(Ok(())) => serde_json::json!({ "reachable": true }),
+        Ok(Err(e)) => serde_json::json!({ "reachable": false, "error": e.to_string() }),
+        Err(e) => serde_json::json!({ "reachable": false, "error": e.to_string() }),
+    };
+    let status = if store["reachable"] == true {
+        "ok"
+    } else {
+        "degraded"
+    };
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "status": "ok", "incidents": incidents }))
+        .json(serde_json::json!({
+            "status": status,
+            "incidents": incidents,
+            "store": store,
+        }))
 }
 
 /// Prometheus metrics, read from the store and index at each scrape: OpenMetrics text when

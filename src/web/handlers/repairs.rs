@@ -433,6 +433,8 @@ pub struct RepairPage {
     pub loaded: String,
     /// On a conflict: what others changed since the form was loaded.
     pub conflict: Vec<EventView>,
+    /// The store cannot answer: the page shows the kept copy, and says so.
+    pub away: Option<String>,
 }
 
 fn item_page_for(
@@ -506,6 +508,7 @@ fn item_page_for(
         before: Vec::new(),
         loaded: jiff::Timestamp::now().to_string(),
         conflict: Vec::new(),
+        away: None,
     }
 }
 
@@ -522,9 +525,10 @@ pub async fn item_page(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let layout = layout(&req, &state)?;
-    let record = get_record(&state, &id)?;
+    let (record, away) = state.record_for_page(&id)?;
     let saved = Params::parse(req.query_string()).get("saved").is_some();
     let mut page = item_page_for(layout, &state, &record, Vec::new(), saved);
+    page.away = away;
     let s = state.clone();
     let promises = crate::web::common::blocking(move || s.promises()).await?;
     page.before = super::insight::promised_before(&promises, &record.id);
