@@ -55,6 +55,20 @@ enum Cmd {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Flushed repair-item writes (a note each, acknowledged when durable) on the tracking
+    /// store of a data folder, against an fsync floor in `--floor`: medians of `--rounds`.
+    Writes {
+        /// The data folder (ingested first).
+        index: PathBuf,
+        /// The tracking store (default: the folder's sled).
+        #[arg(long)]
+        store: Option<String>,
+        /// Folder for the fsync floor's file (on the store's disk).
+        #[arg(long)]
+        floor: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        count: usize,
+    },
     /// A bounded soak of `ikb serve` on loopback: many requests, 10% malformed, concurrent writes.
     Soak {
         #[arg(long, default_value_t = 200_000)]
@@ -139,6 +153,21 @@ fn main() {
                 None,
             )
             .expect("serve");
+        }
+        Cmd::Writes {
+            index,
+            store,
+            floor,
+            count,
+        } => {
+            let data = DataDir::new(index).with_store(store);
+            let store = incident_kb::tracking::open(&data.tracking()).expect("store");
+            let (p50, p99, floor_p50) = flushed_writes(store.as_ref(), &floor, count);
+            println!(
+                "{{\"store\": \"{}\", \"writes\": {count}, \"write_p50_ms\": {p50:.3}, \"write_p99_ms\": {p99:.3}, \"fsync_floor_p50_ms\": {floor_p50:.3}, \"ratio\": {:.2}}}",
+                store.location(),
+                p50 / floor_p50
+            );
         }
         Cmd::Profile {
             index,
@@ -600,36 +629,7 @@ fn run_size(
     // Flushed repair-status writes against an fsync floor on the same disk.
     {
         let store = incident_kb::tracking::open(&data.tracking()).expect("store");
-        let ids: Vec<String> = store
-            .all()
-            .expect("records")
-            .into_iter()
-            .take(200)
-            .map(|x| x.id)
-            .collect();
-        let mut writes = Vec::new();
-        for (k, id) in ids.iter().cycle().take(200).enumerate() {
-            let change = Change {
-                note: Some(format!("bench note {k}")),
-                ..Default::default()
-            };
-            let t = Instant::now();
-            store
-                .update(id, &change, "bench", None, jiff::Timestamp::now())
-                .expect("write");
-            writes.push(t.elapsed());
-        }
-        r.write_p50_ms = percentile(&mut writes, 0.5);
-        r.write_p99_ms = percentile(&mut writes, 0.99);
-        let mut floor = Vec::new();
-        let mut f = std::fs::File::create(dir.join("fsync-floor")).expect("floor file");
-        for k in 0..200u32 {
-            let t = Instant::now();
-            f.write_all(&k.to_le_bytes()).expect("write");
-            f.sync_data().expect("fsync");
-            floor.push(t.elapsed());
-        }
-        r.fsync_p50_ms = percentile(&mut floor, 0.5);
+        (r.write_p50_ms, r.write_p99_ms, r.fsync_p50_ms) = flushed_writes(store.as_ref(), dir, 200);
     }
 
     // The server: start to first result, then load.
@@ -793,4 +793,48 @@ fn print_size(r: &SizeResult) {
         r.write_p50_ms / r.fsync_p50_ms,
         r.fsync_p50_ms
     );
+}
+
+/// `count` flushed writes (a note each, on up to 200 items in turn), then as many 4-byte
+/// writes with `fdatasync` in `floor`: (write p50, write p99, floor p50) in ms.
+fn flushed_writes(
+    store: &dyn incident_kb::tracking::TrackingStore,
+    floor: &Path,
+    count: usize,
+) -> (f64, f64, f64) {
+    let ids: Vec<String> = store
+        .all()
+        .expect("records")
+        .into_iter()
+        .take(200)
+        .map(|x| x.id)
+        .collect();
+    assert!(!ids.is_empty(), "the store holds no repair item: ingest first");
+    let mut writes = Vec::new();
+    for (k, id) in ids.iter().cycle().take(count).enumerate() {
+        let change = Change {
+            note: Some(format!("bench note {k}")),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        store
+            .update(id, &change, "bench", None, jiff::Timestamp::now())
+            .expect("write");
+        writes.push(t.elapsed());
+    }
+    let mut fsyncs = Vec::new();
+    let path = floor.join("fsync-floor");
+    let mut f = std::fs::File::create(&path).expect("floor file");
+    for k in 0..count as u32 {
+        let t = Instant::now();
+        f.write_all(&k.to_le_bytes()).expect("write");
+        f.sync_data().expect("fsync");
+        fsyncs.push(t.elapsed());
+    }
+    let _ = std::fs::remove_file(&path);
+    (
+        percentile(&mut writes, 0.5),
+        percentile(&mut writes, 0.99),
+        percentile(&mut fsyncs, 0.5),
+    )
 }

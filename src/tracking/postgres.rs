@@ -32,6 +32,34 @@ const LONG_ANSWER_WITHIN: Duration = Duration::from_secs(600);
 /// Records written per statement and transaction when many are (an ingest, a restore).
 const CHUNK: usize = 2_000;
 
+/// A person's change, in one statement: the record swapped by version ($1 id, $2 the version
+/// read, $3 the new one, $4 the body) and, only if it was, its events appended ($5 seqs, $6
+/// events), its incident's facets marked stale and the change announced ($7 channel, $8
+/// payload). Returns how many records were swapped (0: someone changed it meanwhile).
+const CHANGE: &str = "
+WITH swapped AS (
+    UPDATE repair_items SET version = $3, record = $4::text::jsonb
+    WHERE id = $1 AND version = $2
+    RETURNING id, incident_id
+), appended AS (
+    INSERT INTO repair_history (item_id, seq, event)
+    SELECT s.id, e.seq, e.event::jsonb
+    FROM swapped s, unnest($5::int4[], $6::text[]) AS e(seq, event)
+), marked AS (
+    INSERT INTO stale_facets (incident_id) SELECT incident_id FROM swapped
+    ON CONFLICT DO NOTHING
+), notified AS (
+    SELECT pg_notify($7, $8) FROM swapped
+)
+SELECT (SELECT count(*) FROM swapped), (SELECT count(*) FROM notified)";
+
+/// One record with its history, in one round trip.
+const READ_ONE: &str = "
+SELECT r.record::text,
+       coalesce((SELECT json_agg(h.event ORDER BY h.seq)::text
+                 FROM repair_history h WHERE h.item_id = r.id), '[]')
+FROM repair_items r WHERE r.id = $1";
+
 /// The schema, one migration per step; applied in order, each once, under an advisory lock.
 const MIGRATIONS: &[(i32, &str)] = &[(
     1,
@@ -304,10 +332,13 @@ impl TrackingStore for PgStore {
             self.origin.clone(),
         );
         self.run(async move {
-            let mut client = connection(&pool, &at).await?;
+            let client = connection(&pool, &at).await?;
+            // Two round trips: read, then one statement that swaps the record by version and,
+            // only if it did, appends its events, marks its facets stale and notifies (atomic,
+            // committed before it returns). A lost race reads again.
+            let change_statement = client.prepare_cached(CHANGE).await.map_err(pg(&at))?;
             loop {
-                let tx = client.transaction().await.map_err(pg(&at))?;
-                let Some(mut record) = read_one(&tx, &id, &at).await? else {
+                let Some(mut record) = read_one(&client, &id, &at).await? else {
                     return Err(StoreError::NotFound(id));
                 };
                 if let Some(v) = expected_version
@@ -322,22 +353,40 @@ impl TrackingStore for PgStore {
                 if !record.apply(&change, &who, now) {
                     return Ok(record);
                 }
-                if !swap(&tx, &record, before, &at).await? {
-                    // Someone changed it since it was read: read it again (or say so, when
-                    // the change was made against a version).
-                    drop(tx);
-                    continue;
+                let seqs: Vec<i32> = (known..record.history.len()).map(seq).collect();
+                let events = record.history[known..]
+                    .iter()
+                    .map(|e| encode(&id, e))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let row = client
+                    .query_one(
+                        &change_statement,
+                        &[
+                            &id,
+                            &version(before),
+                            &version(record.version),
+                            &body(&record)?,
+                            &seqs,
+                            &events,
+                            &CHANNEL,
+                            &format!("{origin} item {id}"),
+                        ],
+                    )
+                    .await
+                    .map_err(|e| {
+                        // Sent as one statement: a connection lost now may have committed it.
+                        if e.as_db_error().is_some() {
+                            pg(&at)(e)
+                        } else {
+                            StoreError::Uncertain {
+                                location: at.to_string(),
+                                reason: describe(&e),
+                            }
+                        }
+                    })?;
+                if row.get::<_, i64>(0) == 1 {
+                    return Ok(record);
                 }
-                append_history(&tx, &record.id, known, &record.history[known..], &at).await?;
-                tx.execute(
-                    "INSERT INTO stale_facets (incident_id) VALUES ($1) ON CONFLICT DO NOTHING",
-                    &[&record.incident_id],
-                )
-                .await
-                .map_err(pg(&at))?;
-                notify(&tx, &origin, &format!("item {}", record.id), &at).await?;
-                commit(tx, &at).await?;
-                return Ok(record);
             }
         })
     }
@@ -665,28 +714,16 @@ async fn read_one(
     id: &str,
     at: &str,
 ) -> Result<Option<RepairRecord>, StoreError> {
+    let statement = client.prepare_cached(READ_ONE).await.map_err(pg(at))?;
     let Some(row) = client
-        .query_opt(
-            "SELECT record::text FROM repair_items WHERE id = $1",
-            &[&id],
-        )
+        .query_opt(&statement, &[&id])
         .await
         .map_err(pg(at))?
     else {
         return Ok(None);
     };
     let mut record: RepairRecord = decode(id, row.get(0))?;
-    let rows = client
-        .query(
-            "SELECT event::text FROM repair_history WHERE item_id = $1 ORDER BY seq",
-            &[&id],
-        )
-        .await
-        .map_err(pg(at))?;
-    record.history = rows
-        .iter()
-        .map(|r| decode(id, r.get(0)))
-        .collect::<Result<_, _>>()?;
+    record.history = decode(id, row.get(1))?;
     Ok(Some(record))
 }
 
