@@ -423,3 +423,86 @@ fn a_bulk_ingest_leaves_one_segment_and_a_small_one_does_not_merge() {
         "no duplicates"
     );
 }
+
+/// A streamed ingest in small parts (7 files parsed and 7 incidents written at a time, so the
+/// reviews of one incident are parsed in different parts) gives the index and store that one
+/// part gives, over the seeds and the shared corpus.
+#[test]
+fn a_streamed_ingest_in_small_parts_gives_what_one_part_gives() {
+    let roots = [common::seeds_dir(), common::shared_corpus()];
+    let files = incident_kb::ingest::corpus::report_files(&roots).unwrap();
+    let catalogue = incident_kb::catalog::Catalogue::bundled();
+    let ingest = |at_a_time: usize| {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = incident_kb::ingest::DataDir::new(tmp.path());
+        let store = incident_kb::tracking::open(&data.tracking()).unwrap();
+        let (index, _) = SearchIndex::open_or_create(&data.search(), &catalogue).unwrap();
+        let streamed = incident_kb::ingest::stream::ingest(
+            store.as_ref(),
+            &index,
+            &files,
+            &catalogue,
+            &mut |_, _, _| {},
+            at_a_time,
+            tmp.path(),
+        )
+        .unwrap();
+        let mut incidents = index.all().unwrap();
+        incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        let records: Vec<_> = store
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    r.incident_id,
+                    r.text,
+                    r.reported_status,
+                    r.due,
+                    r.retired,
+                )
+            })
+            .collect();
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("spill"))
+            .collect();
+        assert!(leftovers.is_empty(), "no spill left: {leftovers:?}");
+        (streamed, incidents, records)
+    };
+    let (one, incidents, records) = ingest(100_000);
+    let (parts, incidents_in_parts, records_in_parts) = ingest(7);
+    println!(
+        "{} files, {} reviews, {} incidents, {} repair items; in parts of 7 the same",
+        files.len(),
+        one.reviews,
+        one.incidents,
+        one.repair_items
+    );
+    assert!(one.reviews > one.incidents, "some incidents have revisions");
+    assert_eq!(
+        (
+            parts.reviews,
+            parts.incidents,
+            parts.repair_items,
+            parts.sections,
+            parts.warnings
+        ),
+        (
+            one.reviews,
+            one.incidents,
+            one.repair_items,
+            one.sections,
+            one.warnings
+        )
+    );
+    assert_eq!(parts.failures, one.failures);
+    assert_eq!(incidents_in_parts.len(), incidents.len());
+    for (a, b) in incidents_in_parts.iter().zip(&incidents) {
+        assert_eq!(a, b, "{}", a.id);
+    }
+    assert_eq!(records_in_parts, records);
+}

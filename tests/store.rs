@@ -382,6 +382,45 @@ fn a_sync_beside_edits_loses_no_edit(open: Open) {
     }
 }
 
+/// A sync in parts (as a streamed ingest makes it) adds what its parts report and retires
+/// only what none of them did, as one sync of everything would.
+fn a_sync_in_parts_retires_only_what_no_part_reported(open: Open) {
+    let store = open();
+    let incidents = seeds();
+    let now = Timestamp::now();
+    let mut sync = store.start_sync(now).unwrap();
+    for part in incidents.chunks(3) {
+        sync.part(part).unwrap();
+    }
+    let stats = sync.finish().unwrap();
+    assert_eq!(
+        (stats.added, stats.updated, stats.retired),
+        (items(&incidents), 0, 0)
+    );
+    let one = store.all().unwrap();
+    // Without the first incident, in parts: its items are retired, the others untouched.
+    let mut sync = store.start_sync(now).unwrap();
+    for part in incidents[1..].chunks(2) {
+        sync.part(part).unwrap();
+    }
+    let stats = sync.finish().unwrap();
+    let first = incidents[0].current().repair_items.len();
+    assert_eq!((stats.added, stats.updated, stats.retired), (0, 0, first));
+    let after = store.all().unwrap();
+    let retired: Vec<&str> = after
+        .iter()
+        .filter(|r| r.retired)
+        .map(|r| r.incident_id.as_str())
+        .collect();
+    assert_eq!(retired.len(), first);
+    assert!(retired.iter().all(|i| *i == incidents[0].id));
+    let unchanged = |r: &&tracking::RepairRecord| r.incident_id != incidents[0].id;
+    assert_eq!(
+        after.iter().filter(unchanged).collect::<Vec<_>>(),
+        one.iter().filter(unchanged).collect::<Vec<_>>()
+    );
+}
+
 /// Every case, on sled and on PostgreSQL.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -440,6 +479,7 @@ conformance!(
     set_on_items_and_stale_facets,
     records_come_in_byte_order_of_ids,
     a_sync_beside_edits_loses_no_edit,
+    a_sync_in_parts_retires_only_what_no_part_reported,
 );
 
 fn open_sled(path: &std::path::Path) -> Box<dyn TrackingStore> {

@@ -809,7 +809,10 @@ fn flushed_writes(
         .take(200)
         .map(|x| x.id)
         .collect();
-    assert!(!ids.is_empty(), "the store holds no repair item: ingest first");
+    assert!(
+        !ids.is_empty(),
+        "the store holds no repair item: ingest first"
+    );
     let mut writes = Vec::new();
     for (k, id) in ids.iter().cycle().take(count).enumerate() {
         let change = Change {

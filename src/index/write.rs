@@ -126,81 +126,125 @@ impl SearchIndex {
         incidents: &[Incident],
         repair: &dyn Fn(&Incident) -> RepairFacets,
     ) -> Result<SyncReport, IndexError> {
-        let path = self.path.as_path();
+        let mut sync = self.start_sync();
+        for incident in incidents {
+            sync.add(incident, &repair(incident))?;
+        }
+        sync.finish()
+    }
+
+    /// The same, part by part: [`IndexSync::add`] every incident of the corpus, then
+    /// [`IndexSync::finish`] removes the others and commits.
+    pub fn start_sync(&self) -> IndexSync<'_> {
         let searcher = self.reader.searcher();
         let known: BTreeMap<String, String> =
-            read_sidecar(&path.join(HASHES_FILE)).unwrap_or_default();
-        let trust_known = !known.is_empty() || searcher.num_docs() == 0;
-        let index_was_empty = searcher.num_docs() == 0;
-        let mut report = SyncReport::default();
-        let mut next: BTreeMap<String, String> = BTreeMap::new();
-        // Opened at the first change; documents stream to its indexing threads as they are
-        // built, so they are never all in memory at once.
-        let mut writer: Option<IndexWriter<TantivyDocument>> = None;
-        let open_writer = || -> Result<IndexWriter<TantivyDocument>, IndexError> {
-            // One indexing thread per core (up to four), 64 MB of buffer each.
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(4);
-            let writer = self.writer(threads, 64_000_000 * threads)?;
-            if !trust_known {
-                // The hashes were lost (a crash between commit and their write): rebuild it all.
-                writer.delete_all_documents().map_err(tantivy_err(path))?;
-            }
-            Ok(writer)
-        };
-        for incident in incidents {
-            let facets = repair(incident);
-            let json = serde_json::to_string(incident).expect("incidents serialize");
-            let mut h = Sha256::new();
-            h.update(json.as_bytes());
-            for v in &facets.values {
-                h.update(v.as_bytes());
-            }
-            let hash: String = h.finalize()[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let old = known.get(&incident.id);
-            if trust_known && old == Some(&hash) {
-                report.unchanged += 1;
+            read_sidecar(&self.path.join(HASHES_FILE)).unwrap_or_default();
+        IndexSync {
+            trust_known: !known.is_empty() || searcher.num_docs() == 0,
+            index_was_empty: searcher.num_docs() == 0,
+            known,
+            index: self,
+            report: SyncReport::default(),
+            next: BTreeMap::new(),
+            writer: None,
+        }
+    }
+}
+
+/// A sync of the index under way (see [`SearchIndex::start_sync`]).
+pub struct IndexSync<'a> {
+    index: &'a SearchIndex,
+    /// Each incident's hash as the last sync wrote it.
+    known: BTreeMap<String, String>,
+    trust_known: bool,
+    index_was_empty: bool,
+    report: SyncReport,
+    next: BTreeMap<String, String>,
+    /// Opened at the first change; documents stream to its indexing threads as they are
+    /// added, so they are never all in memory at once.
+    writer: Option<IndexWriter<TantivyDocument>>,
+}
+
+impl IndexSync<'_> {
+    fn open_writer(&self) -> Result<IndexWriter<TantivyDocument>, IndexError> {
+        // One indexing thread per core (up to four), 64 MB of buffer each.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        let writer = self.index.writer(threads, 64_000_000 * threads)?;
+        if !self.trust_known {
+            // The hashes were lost (a crash between commit and their write): rebuild it all.
+            writer
+                .delete_all_documents()
+                .map_err(tantivy_err(&self.index.path))?;
+        }
+        Ok(writer)
+    }
+
+    /// The index holds this incident, with these repair facets, once the sync finishes.
+    pub fn add(&mut self, incident: &Incident, facets: &RepairFacets) -> Result<(), IndexError> {
+        let json = serde_json::to_string(incident).expect("incidents serialize");
+        let mut h = Sha256::new();
+        h.update(json.as_bytes());
+        for v in &facets.values {
+            h.update(v.as_bytes());
+        }
+        let hash: String = h.finalize()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let old = self.known.get(&incident.id);
+        if self.trust_known && old == Some(&hash) {
+            self.report.unchanged += 1;
+        } else {
+            if old.is_some() {
+                self.report.replaced += 1;
             } else {
-                let w = match writer.as_mut() {
-                    Some(w) => w,
-                    None => writer.insert(open_writer()?),
-                };
-                // An empty index has nothing to replace (a full build skips 100k deletes);
-                // otherwise an id missing from the hashes may still be in the index, after a
-                // crash between a commit and the hashes' write.
-                if !index_was_empty {
-                    w.delete_term(Term::from_field_text(self.fields.id, &incident.id));
-                }
-                if old.is_some() {
-                    report.replaced += 1;
-                } else {
-                    report.added += 1;
-                }
-                w.add_document(document(&self.fields, incident, &facets, &json))
-                    .map_err(tantivy_err(path))?;
+                self.report.added += 1;
             }
-            next.insert(incident.id.clone(), hash);
+            if self.writer.is_none() {
+                self.writer = Some(self.open_writer()?);
+            }
+            let w = self.writer.as_mut().expect("just opened");
+            // An empty index has nothing to replace (a full build skips 100k deletes);
+            // otherwise an id missing from the hashes may still be in the index, after a
+            // crash between a commit and the hashes' write.
+            if !self.index_was_empty {
+                w.delete_term(Term::from_field_text(self.index.fields.id, &incident.id));
+            }
+            w.add_document(document(&self.index.fields, incident, facets, &json))
+                .map_err(tantivy_err(&self.index.path))?;
         }
-        let removed: Vec<&String> = known.keys().filter(|id| !next.contains_key(*id)).collect();
-        if writer.is_none() && (!removed.is_empty() || !trust_known) {
-            writer = Some(open_writer()?);
+        self.next.insert(incident.id.clone(), hash);
+        Ok(())
+    }
+
+    /// Remove the incidents not added, commit (merging into one segment after a bulk write)
+    /// and note what was written.
+    pub fn finish(mut self) -> Result<SyncReport, IndexError> {
+        let index = self.index;
+        let path = index.path.as_path();
+        let removed: Vec<String> = self
+            .known
+            .keys()
+            .filter(|id| !self.next.contains_key(*id))
+            .cloned()
+            .collect();
+        if self.writer.is_none() && (!removed.is_empty() || !self.trust_known) {
+            self.writer = Some(self.open_writer()?);
         }
-        let Some(mut writer) = writer else {
-            return Ok(report);
+        let Some(mut writer) = self.writer.take() else {
+            return Ok(self.report);
         };
         for id in &removed {
-            writer.delete_term(Term::from_field_text(self.fields.id, id));
-            report.removed += 1;
+            writer.delete_term(Term::from_field_text(index.fields.id, id));
+            self.report.removed += 1;
         }
         writer.commit().map_err(tantivy_err(path))?;
         // After a bulk write, one segment: every search (its matching, facet counts and a
         // spelling walk of the term dictionaries) pays per segment (BENCHMARKS.md).
-        if report.added + report.replaced >= MERGE_AFTER {
-            let segments = self
+        if self.report.added + self.report.replaced >= MERGE_AFTER {
+            let segments = index
                 .index
                 .searchable_segment_ids()
                 .map_err(tantivy_err(path))?;
@@ -209,12 +253,12 @@ impl SearchIndex {
             }
         }
         writer.wait_merging_threads().map_err(tantivy_err(path))?;
-        write_sidecar(&path.join(HASHES_FILE), &next).map_err(|source| IndexError::Io {
+        write_sidecar(&path.join(HASHES_FILE), &self.next).map_err(|source| IndexError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        self.reload()?;
-        Ok(report)
+        index.reload()?;
+        Ok(self.report)
     }
 }
 

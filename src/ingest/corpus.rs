@@ -152,12 +152,44 @@ pub fn read_files(
         files: files.len(),
         ..CorpusRead::default()
     };
+    let mut reviews = Vec::new();
+    let parsed = parse_files(files, catalogue, &mut |n, path| {
+        progress(n, files.len(), path)
+    });
+    for (file, result) in files.iter().zip(parsed) {
+        match result {
+            Ok(r) => reviews.extend(r),
+            Err(e) => read.failures.push(Failure::of(file, &e)),
+        }
+    }
+    read.reviews = reviews.len();
+    read.incidents = assemble::incidents(reviews);
+    Ok(read)
+}
+
+impl Failure {
+    /// A file that could not be read, and why.
+    pub fn of(file: &ReportFile, e: &ReportError) -> Failure {
+        Failure {
+            path: file.path.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Parse report files on every core (up to eight), in their order; `done(n, path)` is told
+/// of each as it is done (`n` counts from 0 in the order they finish).
+pub fn parse_files(
+    files: &[ReportFile],
+    catalogue: &Catalogue,
+    done: &mut dyn FnMut(usize, &Path),
+) -> Vec<Result<Vec<Review>, ReportError>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     let chunk = files.len().div_ceil(threads).max(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<usize>();
-    let results: Vec<Vec<Result<Vec<Review>, ReportError>>> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
             .enumerate()
@@ -171,30 +203,17 @@ pub fn read_files(
                             let _ = tx.send(c * chunk + i);
                             r
                         })
-                        .collect()
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         drop(done_tx);
         for (n, i) in done_rx.iter().enumerate() {
-            progress(n, files.len(), &files[i].path);
+            done(n, &files[i].path);
         }
         workers
             .into_iter()
-            .map(|w| w.join().expect("a parser thread panicked"))
+            .flat_map(|w| w.join().expect("a parser thread panicked"))
             .collect()
-    });
-    let mut reviews = Vec::new();
-    for (file, result) in files.iter().zip(results.into_iter().flatten()) {
-        match result {
-            Ok(r) => reviews.extend(r),
-            Err(e) => read.failures.push(Failure {
-                path: file.path.display().to_string(),
-                reason: e.to_string(),
-            }),
-        }
-    }
-    read.reviews = reviews.len();
-    read.incidents = assemble::incidents(reviews);
-    Ok(read)
+    })
 }

@@ -3,14 +3,12 @@
 //! corpus and the store.
 
 pub mod corpus;
+pub mod stream;
 pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
-
 use crate::catalog::Catalogue;
-use crate::incident::Incident;
 use crate::index::write::SyncReport;
 use crate::index::{IndexError, MANIFEST_FILE, SearchIndex};
 use crate::tracking::{self, StoreError, StoreLocation, SyncStats, TrackingStore};
@@ -115,31 +113,6 @@ pub struct IngestSummary {
     pub rebuilt: bool,
 }
 
-/// Bring store and index in line with already-read incidents, both at once: the index's repair
-/// facets need only the statuses people set, which a store sync never changes, so they are
-/// read first and the two writes run side by side.
-pub fn apply(
-    store: &dyn TrackingStore,
-    index: &SearchIndex,
-    incidents: &[Incident],
-) -> Result<(SyncStats, SyncReport), IngestError> {
-    let started = std::time::Instant::now();
-    let set = store.set_on_items()?;
-    let today = tracking::today();
-    std::thread::scope(|scope| {
-        let store_sync = scope.spawn(|| {
-            let stats = store.sync_reported(incidents, Timestamp::now());
-            tracing::debug!(elapsed = ?started.elapsed(), "tracking store synced");
-            stats
-        });
-        let report = index.sync(incidents, &|i| {
-            tracking::repair_facets(i, &|id| set.get(id).copied().unwrap_or_default(), today)
-        });
-        let stats = store_sync.join().expect("the store sync does not panic")?;
-        Ok((stats, report?))
-    })
-}
-
 /// Read the corpus under `roots` and ingest it into the data folder.
 pub fn ingest(
     data: &DataDir,
@@ -173,26 +146,27 @@ pub fn ingest_into(
         tracing::debug!(elapsed = ?started.elapsed(), "nothing changed since the last ingest");
         return Ok(m.summary());
     }
-    let read = corpus::read_files(&files, catalogue, progress).map_err(IngestError::Corpus)?;
-    tracing::debug!(elapsed = ?started.elapsed(), files = read.files, "reports read");
-    let (store_stats, index_report) = apply(store, index, &read.incidents)?;
+    let mut progress = progress;
+    let streamed = stream::ingest(
+        store,
+        index,
+        &files,
+        catalogue,
+        &mut progress,
+        stream::AT_A_TIME,
+        &index.path,
+    )?;
     tracing::debug!(elapsed = ?started.elapsed(), "store and index in line");
-    let current = || read.incidents.iter().map(Incident::current);
     let summary = IngestSummary {
-        files: read.files,
-        reviews: read.reviews,
-        incidents: read.incidents.len(),
-        sections: current().map(|r| r.sections.len()).sum(),
-        repair_items: current().map(|r| r.repair_items.len()).sum(),
-        warnings: read
-            .incidents
-            .iter()
-            .flat_map(|i| &i.reviews)
-            .map(|r| r.warnings.len())
-            .sum(),
-        failures: read.failures,
-        index: index_report,
-        store: store_stats,
+        files: files.len(),
+        reviews: streamed.reviews,
+        incidents: streamed.incidents,
+        sections: streamed.sections,
+        repair_items: streamed.repair_items,
+        warnings: streamed.warnings,
+        failures: streamed.failures,
+        index: streamed.index,
+        store: streamed.store,
         rebuilt,
     };
     // The stamp again: the store grew if this ingest added items.

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 pub use record::{BACKUP_FORMAT, Backup, Change, Event, Note, RepairRecord, SyncStats, Tracking};
 pub use sled::SledStore;
 pub use status::{RepairFacet, SetOn, Status, StatusFilter};
-pub use store::{StoreChange, StoreError, StoreLocation, TrackingStore};
+pub use store::{ReportedSync, StoreChange, StoreError, StoreLocation, TrackingStore};
 pub use validate::ChangeInput;
 
 use crate::incident::Incident;

@@ -17,7 +17,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::record::{Change, Event, RepairRecord, SyncStats};
 use super::status::SetOn;
-use super::store::{StoreChange, StoreError, TrackingStore, redacted};
+use super::store::{ReportedSync, StoreChange, StoreError, TrackingStore, redacted};
 use crate::incident::Incident;
 
 /// The channel the store's changes are announced on.
@@ -245,7 +245,7 @@ impl TrackingStore for PgStore {
         let (pool, at) = self.parts();
         self.run_long(async move {
             let mut client = connection(&pool, &at).await?;
-            read_snapshot(&mut client, &at).await
+            read_snapshot(&mut client, None, &at).await
         })
     }
 
@@ -274,46 +274,19 @@ impl TrackingStore for PgStore {
         })
     }
 
-    fn sync_reported(
-        &self,
-        incidents: &[Incident],
-        now: Timestamp,
-    ) -> Result<SyncStats, StoreError> {
+    fn start_sync(&self, now: Timestamp) -> Result<Box<dyn ReportedSync + '_>, StoreError> {
         // One sync at a time across servers: the lock is held by a connection of its own for
         // the whole sync, so that it goes when the connection does, whatever fails.
-        let (pool, at) = self.parts();
         let config = self.config.clone();
-        let (lock, existing) = self.run_long(async move {
-            let lock = hold_lock(&config, SYNC_LOCK, &at).await?;
-            let mut client = connection(&pool, &at).await?;
-            let existing = read_snapshot(&mut client, &at).await?;
-            Ok((lock, existing))
-        })?;
-        // The new records are made here, by the record's rules; only writing them is the
-        // database's.
-        let plan = plan_sync(incidents, existing, now);
-        let (pool, at) = self.parts();
-        let origin = self.origin.clone();
-        self.run_long(async move {
-            let mut client = connection(&pool, &at).await?;
-            for chunk in plan.added.chunks(CHUNK) {
-                let tx = client.transaction().await.map_err(pg(&at))?;
-                insert(&tx, chunk, &at).await?;
-                commit(tx, &at).await?;
-            }
-            for chunk in plan.changed.chunks(CHUNK) {
-                let tx = client.transaction().await.map_err(pg(&at))?;
-                for (record, old) in chunk {
-                    write_merged(&tx, record, old, &at).await?;
-                }
-                commit(tx, &at).await?;
-            }
-            if plan.stats != SyncStats::default() {
-                notify(&client, &origin, "sync", &at).await?;
-            }
-            drop(lock);
-            Ok(plan.stats)
-        })
+        let at = self.location.clone();
+        let lock = self.run_long(async move { hold_lock(&config, SYNC_LOCK, &at).await })?;
+        Ok(Box::new(PgSync {
+            store: self,
+            lock: Some(lock),
+            now,
+            live: std::collections::HashSet::new(),
+            stats: SyncStats::default(),
+        }))
     }
 
     fn update(
@@ -493,26 +466,119 @@ impl TrackingStore for PgStore {
     }
 }
 
-/// What a sync writes: new records, and changed ones with the stored record each was made
-/// from.
-struct SyncPlan {
-    added: Vec<RepairRecord>,
-    changed: Vec<(RepairRecord, RepairRecord)>,
+/// A sync under way on PostgreSQL: holds the sync lock; the item ids reported so far.
+struct PgSync<'a> {
+    store: &'a PgStore,
+    /// The connection holding the lock (dropped, and the lock with it, when the sync ends).
+    lock: Option<tokio_postgres::Client>,
+    now: Timestamp,
+    live: std::collections::HashSet<String>,
     stats: SyncStats,
 }
 
-/// The records the incidents' current reviews report, against the stored ones (see
-/// [`TrackingStore::sync_reported`]); stored items no review reports any more are retired.
-fn plan_sync(incidents: &[Incident], existing: Vec<RepairRecord>, now: Timestamp) -> SyncPlan {
+impl ReportedSync for PgSync<'_> {
+    fn part(&mut self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let ids: Vec<String> = incidents
+            .iter()
+            .flat_map(|i| &i.current().repair_items)
+            .map(|item| item.id.clone())
+            .collect();
+        let (pool, at) = self.store.parts();
+        let existing = self.store.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            read_snapshot(&mut client, Some(&ids), &at).await
+        })?;
+        // The new records are made here, by the record's rules; only writing them is the
+        // database's.
+        let plan = plan_part(
+            incidents,
+            existing,
+            self.now,
+            &mut self.live,
+            &mut self.stats,
+        );
+        let (pool, at) = self.store.parts();
+        self.store.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            write_plan(&mut client, &plan, &at).await
+        })
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<SyncStats, StoreError> {
+        let (pool, at) = self.store.parts();
+        let origin = self.store.origin.clone();
+        let live = std::mem::take(&mut self.live);
+        let mut stats = self.stats;
+        let lock = self.lock.take();
+        let stats = self.store.run_long(async move {
+            let mut client = connection(&pool, &at).await?;
+            // What is left left its review: retired, not deleted (only those are read).
+            let rows = client
+                .query(
+                    "SELECT id FROM repair_items WHERE record->>'retired' = 'false'",
+                    &[],
+                )
+                .await
+                .map_err(pg(&at))?;
+            let gone: Vec<String> = rows
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .filter(|id| !live.contains(id))
+                .collect();
+            for ids in gone.chunks(CHUNK) {
+                let ids = ids.to_vec();
+                let records = read_snapshot(&mut client, Some(&ids), &at).await?;
+                let changed: Vec<(RepairRecord, RepairRecord)> = records
+                    .into_iter()
+                    .filter(|r| !r.retired)
+                    .map(|old| {
+                        let retired = RepairRecord {
+                            retired: true,
+                            ..old.clone()
+                        };
+                        (retired, old)
+                    })
+                    .collect();
+                stats.retired += changed.len();
+                let plan = SyncPlan {
+                    added: Vec::new(),
+                    changed,
+                };
+                write_plan(&mut client, &plan, &at).await?;
+            }
+            if stats != SyncStats::default() {
+                notify(&client, &origin, "sync", &at).await?;
+            }
+            drop(lock);
+            Ok(stats)
+        })?;
+        Ok(stats)
+    }
+}
+
+/// What a part of a sync writes: new records, and changed ones with the stored record each
+/// was made from.
+struct SyncPlan {
+    added: Vec<RepairRecord>,
+    changed: Vec<(RepairRecord, RepairRecord)>,
+}
+
+/// The records these incidents' current reviews report, against the stored ones (see
+/// [`TrackingStore::sync_reported`]); their ids go into `live`.
+fn plan_part(
+    incidents: &[Incident],
+    existing: Vec<RepairRecord>,
+    now: Timestamp,
+    live: &mut std::collections::HashSet<String>,
+    stats: &mut SyncStats,
+) -> SyncPlan {
     let mut existing: HashMap<String, RepairRecord> =
         existing.into_iter().map(|r| (r.id.clone(), r)).collect();
-    let mut stats = SyncStats::default();
     let mut added = Vec::new();
     let mut changed = Vec::new();
-    let mut live = std::collections::HashSet::new();
     for incident in incidents {
         for item in &incident.current().repair_items {
-            if !live.insert(item.id.as_str()) {
+            if !live.insert(item.id.clone()) {
                 continue;
             }
             let old = existing.remove(&item.id);
@@ -527,27 +593,35 @@ fn plan_sync(incidents: &[Incident], existing: Vec<RepairRecord>, now: Timestamp
             }
         }
     }
-    for (_, old) in existing {
-        if !old.retired {
-            stats.retired += 1;
-            let retired = RepairRecord {
-                retired: true,
-                ..old.clone()
-            };
-            changed.push((retired, old));
-        }
-    }
-    stats.added = added.len();
-    SyncPlan {
-        added,
-        changed,
-        stats,
-    }
+    stats.added += added.len();
+    SyncPlan { added, changed }
 }
 
-/// Every record in one snapshot.
+/// Write a plan in transactions of [`CHUNK`] records.
+async fn write_plan(
+    client: &mut deadpool_postgres::Object,
+    plan: &SyncPlan,
+    at: &str,
+) -> Result<(), StoreError> {
+    for chunk in plan.added.chunks(CHUNK) {
+        let tx = client.transaction().await.map_err(pg(at))?;
+        insert(&tx, chunk, at).await?;
+        commit(tx, at).await?;
+    }
+    for chunk in plan.changed.chunks(CHUNK) {
+        let tx = client.transaction().await.map_err(pg(at))?;
+        for (record, old) in chunk {
+            write_merged(&tx, record, old, at).await?;
+        }
+        commit(tx, at).await?;
+    }
+    Ok(())
+}
+
+/// Every record (or those of `ids`) in one snapshot.
 async fn read_snapshot(
     client: &mut deadpool_postgres::Object,
+    ids: Option<&[String]>,
     at: &str,
 ) -> Result<Vec<RepairRecord>, StoreError> {
     let tx = client
@@ -557,7 +631,7 @@ async fn read_snapshot(
         .start()
         .await
         .map_err(pg(at))?;
-    let records = read_all(&tx, at).await?;
+    let records = read_all(&tx, ids, at).await?;
     tx.commit().await.map_err(pg(at))?;
     Ok(records)
 }
@@ -715,11 +789,7 @@ async fn read_one(
     at: &str,
 ) -> Result<Option<RepairRecord>, StoreError> {
     let statement = client.prepare_cached(READ_ONE).await.map_err(pg(at))?;
-    let Some(row) = client
-        .query_opt(&statement, &[&id])
-        .await
-        .map_err(pg(at))?
-    else {
+    let Some(row) = client.query_opt(&statement, &[&id]).await.map_err(pg(at))? else {
         return Ok(None);
     };
     let mut record: RepairRecord = decode(id, row.get(0))?;
@@ -727,12 +797,29 @@ async fn read_one(
     Ok(Some(record))
 }
 
-/// Every record with its history, in id order (byte order, as sled keeps them).
-async fn read_all(client: &impl GenericClient, at: &str) -> Result<Vec<RepairRecord>, StoreError> {
-    let rows = client
-        .query("SELECT id, record::text FROM repair_items ORDER BY id", &[])
-        .await
-        .map_err(pg(at))?;
+/// Every record (or those of `ids`) with its history, in id order (byte order, as sled
+/// keeps them).
+async fn read_all(
+    client: &impl GenericClient,
+    ids: Option<&[String]>,
+    at: &str,
+) -> Result<Vec<RepairRecord>, StoreError> {
+    let rows = match ids {
+        None => {
+            client
+                .query("SELECT id, record::text FROM repair_items ORDER BY id", &[])
+                .await
+        }
+        Some(ids) => {
+            client
+                .query(
+                    "SELECT id, record::text FROM repair_items WHERE id = ANY($1) ORDER BY id",
+                    &[&ids],
+                )
+                .await
+        }
+    }
+    .map_err(pg(at))?;
     let mut records = Vec::with_capacity(rows.len());
     let mut position = HashMap::with_capacity(rows.len());
     for row in rows {
@@ -741,13 +828,26 @@ async fn read_all(client: &impl GenericClient, at: &str) -> Result<Vec<RepairRec
         position.insert(id, records.len());
         records.push(record);
     }
-    let events = client
-        .query(
-            "SELECT item_id, event::text FROM repair_history ORDER BY item_id, seq",
-            &[],
-        )
-        .await
-        .map_err(pg(at))?;
+    let events = match ids {
+        None => {
+            client
+                .query(
+                    "SELECT item_id, event::text FROM repair_history ORDER BY item_id, seq",
+                    &[],
+                )
+                .await
+        }
+        Some(ids) => {
+            client
+                .query(
+                    "SELECT item_id, event::text FROM repair_history WHERE item_id = ANY($1) \
+                     ORDER BY item_id, seq",
+                    &[&ids],
+                )
+                .await
+        }
+    }
+    .map_err(pg(at))?;
     for row in events {
         let id: &str = row.get(0);
         if let Some(&i) = position.get(id) {

@@ -2,7 +2,7 @@
 //! process at a time. Its handles are reopened after an I/O error, a damaged snapshot is set
 //! aside, and every write is flushed before it returns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::record::{Change, RepairRecord, SyncStats};
 use super::status::SetOn;
-use super::store::{StoreError, TrackingStore};
+use super::store::{ReportedSync, StoreError, TrackingStore};
 use crate::incident::Incident;
 
 /// The tracking store. Its sled handles are reopened after an I/O error (sled keeps failing once
@@ -124,15 +124,17 @@ impl TrackingStore for SledStore {
         self.with(Inner::set_on_items)
     }
 
-    /// Bring the reported side of the store in line with the incidents' current reviews. What
-    /// people set is kept; a reported status that changes is an event; items that left their
-    /// review are retired, not deleted. Flushed before it returns.
-    fn sync_reported(
-        &self,
-        incidents: &[Incident],
-        now: Timestamp,
-    ) -> Result<SyncStats, StoreError> {
-        self.with(|s| s.sync_reported(incidents, now))
+    /// Bring the reported side of the store in line with the incidents' current reviews, part
+    /// by part. What people set is kept; a reported status that changes is an event; items
+    /// that left their review are retired, not deleted. Each part is flushed before it
+    /// returns.
+    fn start_sync(&self, now: Timestamp) -> Result<Box<dyn ReportedSync + '_>, StoreError> {
+        Ok(Box::new(SledSync {
+            store: self,
+            now,
+            live: HashSet::new(),
+            stats: SyncStats::default(),
+        }))
     }
 
     /// Apply a person's change atomically: every field that changes becomes an event. With
@@ -210,6 +212,28 @@ impl TrackingStore for SledStore {
 
 /// What a sled error means for the person who asked: I/O errors (a full disk) make the store
 /// unavailable until it is reopened; anything else is named as it is.
+/// A sync under way on the sled store: the item ids reported so far.
+struct SledSync<'a> {
+    store: &'a SledStore,
+    now: Timestamp,
+    live: HashSet<String>,
+    stats: SyncStats,
+}
+
+impl ReportedSync for SledSync<'_> {
+    fn part(&mut self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let (now, live, stats) = (self.now, &mut self.live, &mut self.stats);
+        self.store
+            .with(|s| s.sync_part(incidents, now, live, stats))
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<SyncStats, StoreError> {
+        let (live, stats) = (&self.live, &mut self.stats);
+        self.store.with(|s| s.retire_except(live, stats))?;
+        Ok(self.stats)
+    }
+}
+
 fn sled_error(path: &str, source: sled::Error) -> StoreError {
     match source {
         sled::Error::Io(e) => StoreError::Unavailable {
@@ -311,20 +335,21 @@ impl Inner {
         Ok(out)
     }
 
-    /// Bring the reported side of the store in line with the incidents' current reviews. What
-    /// people set is kept; a reported status that changes is an event; items that left their
-    /// review are retired, not deleted. Flushed before it returns.
-    pub fn sync_reported(
+    /// One part of a sync: the records of these incidents' items, added or updated; their ids
+    /// go into `live`. Flushed before it returns.
+    fn sync_part(
         &self,
         incidents: &[Incident],
         now: Timestamp,
-    ) -> Result<SyncStats, StoreError> {
-        let mut stats = SyncStats::default();
-        let mut live = std::collections::HashSet::new();
+        live: &mut HashSet<String>,
+        stats: &mut SyncStats,
+    ) -> Result<(), StoreError> {
         let mut new_records = sled::Batch::default();
         for incident in incidents {
             for item in &incident.current().repair_items {
-                live.insert(item.id.clone());
+                if !live.insert(item.id.clone()) {
+                    continue;
+                }
                 let existing = self.get(&item.id)?;
                 let record = RepairRecord::reported(existing.clone(), incident, item, now);
                 match existing {
@@ -349,7 +374,15 @@ impl Inner {
         self.items
             .apply_batch(new_records)
             .map_err(self.sled_err())?;
-        // Retire what left the reviews; only those records are decoded.
+        self.flush()
+    }
+
+    /// The end of a sync: retire what no part reported (only those records are decoded).
+    fn retire_except(
+        &self,
+        live: &HashSet<String>,
+        stats: &mut SyncStats,
+    ) -> Result<(), StoreError> {
         for key in self.items.iter().keys() {
             let key = key.map_err(self.sled_err())?;
             if live.contains(std::str::from_utf8(&key).unwrap_or("")) {
@@ -365,8 +398,7 @@ impl Inner {
                 stats.retired += 1;
             }
         }
-        self.flush()?;
-        Ok(stats)
+        self.flush()
     }
 
     /// Write an ingest-side record, keeping the tracking state and history a concurrent edit may

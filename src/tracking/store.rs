@@ -42,7 +42,16 @@ pub trait TrackingStore: Send + Sync {
         &self,
         incidents: &[Incident],
         now: Timestamp,
-    ) -> Result<SyncStats, StoreError>;
+    ) -> Result<SyncStats, StoreError> {
+        let mut sync = self.start_sync(now)?;
+        sync.part(incidents)?;
+        sync.finish()
+    }
+
+    /// The same, part by part (an ingest that streams the corpus): every part's incidents,
+    /// then [`ReportedSync::finish`] retires the items no part reported. One sync at a time
+    /// per store (across servers, for a shared one).
+    fn start_sync(&self, now: Timestamp) -> Result<Box<dyn ReportedSync + '_>, StoreError>;
 
     /// Compare-and-swap a person's change onto one record ([`RepairRecord::apply`]), with its
     /// history events appended; refused with [`StoreError::Conflict`] when `expected_version`
@@ -116,6 +125,17 @@ pub trait TrackingStore: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A sync of the reported side under way (see [`TrackingStore::start_sync`]).
+pub trait ReportedSync: Send {
+    /// Bring the records of these incidents' current reviews in line: added, or updated with
+    /// what people set kept. Durable before it returns.
+    fn part(&mut self, incidents: &[Incident]) -> Result<(), StoreError>;
+
+    /// Retire the items that no part reported (they are kept, with what people set), durably;
+    /// what the whole sync did.
+    fn finish(self: Box<Self>) -> Result<SyncStats, StoreError>;
 }
 
 /// What another process changed in a shared store.
