@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc, not glibc's malloc: an ingest writes the store and the index on several threads
+/// at once, and glibc's per-thread arenas kept what those threads freed (a 100k-incident
+/// ingest peaked at 2.3 GB with it, 1.1 GB with mimalloc; BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging(&args);

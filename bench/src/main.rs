@@ -6,6 +6,10 @@ mod fts;
 mod load;
 mod soak;
 
+/// The same allocator as `ikb` (see its main.rs), so that figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

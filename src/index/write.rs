@@ -115,6 +115,9 @@ pub fn document(
     doc
 }
 
+/// A build of an empty index commits after this many documents (see [`IndexSync::add`]).
+const COMMIT_EVERY: usize = 2_000;
+
 /// A sync that writes at least this many incidents merges the index into one segment.
 const MERGE_AFTER: usize = 1000;
 
@@ -147,6 +150,7 @@ impl SearchIndex {
             report: SyncReport::default(),
             next: BTreeMap::new(),
             writer: None,
+            uncommitted: 0,
         }
     }
 }
@@ -163,6 +167,8 @@ pub struct IndexSync<'a> {
     /// Opened at the first change; documents stream to its indexing threads as they are
     /// added, so they are never all in memory at once.
     writer: Option<IndexWriter<TantivyDocument>>,
+    /// Documents added since the last commit.
+    uncommitted: usize,
 }
 
 impl IndexSync<'_> {
@@ -214,6 +220,14 @@ impl IndexSync<'_> {
             }
             w.add_document(document(&self.index.fields, incident, facets, &json))
                 .map_err(tantivy_err(&self.index.path))?;
+            self.uncommitted += 1;
+            // tantivy queues up to 10,000 documents for its indexing threads, and ours are
+            // large: a build (nobody reads an index being built) commits every so often, which
+            // waits for the queue, so that its memory does not grow with the corpus.
+            if self.index_was_empty && self.uncommitted >= COMMIT_EVERY {
+                w.commit().map_err(tantivy_err(&self.index.path))?;
+                self.uncommitted = 0;
+            }
         }
         self.next.insert(incident.id.clone(), hash);
         Ok(())

@@ -14,6 +14,9 @@ use super::status::SetOn;
 use super::store::{ReportedSync, StoreError, TrackingStore};
 use crate::incident::Incident;
 
+/// sled's page cache (its default is 1 GB, which a large store fills during an ingest).
+const SLED_CACHE: u64 = 128 * 1024 * 1024;
+
 /// The tracking store. Its sled handles are reopened after an I/O error (sled keeps failing once
 /// it has seen one, until it is reopened), so a full disk stops writes only while it is full.
 pub struct SledStore {
@@ -486,18 +489,23 @@ fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let p = path.display().to_string();
     // sled's panic message still reaches stderr (the panic hook is process-wide, and swapping
     // it here would hide other threads' panics); the error returned says what to do.
-    let opened =
-        std::panic::catch_unwind(|| sled::Config::new().path(path).open()).map_err(|panic| {
-            let detail = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "sled panicked while reading it".into());
-            StoreError::Damaged {
-                path: p.clone(),
-                detail: format!("reading it failed: {detail}"),
-            }
-        });
+    let opened = std::panic::catch_unwind(|| {
+        sled::Config::new()
+            .path(path)
+            .cache_capacity(SLED_CACHE)
+            .open()
+    })
+    .map_err(|panic| {
+        let detail = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "sled panicked while reading it".into());
+        StoreError::Damaged {
+            path: p.clone(),
+            detail: format!("reading it failed: {detail}"),
+        }
+    });
     match opened? {
         Ok(db) => Ok(db),
         Err(sled::Error::Io(e)) if e.to_string().contains("lock") => {
