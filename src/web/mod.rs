@@ -298,8 +298,9 @@ impl AppState {
                 kept_facts.get_or_insert(facts);
             }
         }
-        // A write overtook the read: make them under their locks instead (a read each), so
-        // that pages have them even if the store goes away before their first visitor.
+        // If a write overtook the read they were not kept: make them under their locks then (a
+        // read each; nothing when kept), so that pages have them even if the store goes away
+        // before their first visitor.
         let made = self
             .with_listing(|_| ())
             .and_then(|()| self.with_repair_facts(|_| ()));
