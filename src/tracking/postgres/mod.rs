@@ -3,8 +3,8 @@
 //! ever appended, every write is committed before it returns, and each commit notifies the
 //! other servers (`LISTEN/NOTIFY`). The store's methods block, like sled's: they run on a
 //! runtime of the store's own, so a caller on any thread (an actix worker included) may wait.
-//! Here: the store, its schema and errors; [`read`] (records with their history), [`sync`] (an
-//! ingest's sync, part by part), [`listen`] (changes announced to and from other servers).
+//! Here: the store, its schema and errors; `read` (records with their history), `sync` (an
+//! ingest's sync, part by part), `listen` (changes announced to and from other servers).
 
 use std::collections::HashMap;
 use std::future::Future;
