@@ -147,28 +147,19 @@ pub fn ingest_into(
         return Ok(m.summary());
     }
     let mut progress = progress;
-    let streamed = stream::ingest(
-        store,
-        index,
-        &files,
-        catalogue,
-        &mut progress,
-        stream::AT_A_TIME,
-        &index.path,
-    )?;
-    tracing::debug!(elapsed = ?started.elapsed(), "store and index in line");
     let summary = IngestSummary {
-        files: files.len(),
-        reviews: streamed.reviews,
-        incidents: streamed.incidents,
-        sections: streamed.sections,
-        repair_items: streamed.repair_items,
-        warnings: streamed.warnings,
-        failures: streamed.failures,
-        index: streamed.index,
-        store: streamed.store,
         rebuilt,
+        ..stream::ingest(
+            store,
+            index,
+            &files,
+            catalogue,
+            &mut progress,
+            stream::AT_A_TIME,
+            &index.path,
+        )?
     };
+    tracing::debug!(elapsed = ?started.elapsed(), "store and index in line");
     // The stamp again: the store grew if this ingest added items.
     let manifest = Manifest {
         stamp: manifest_stamp(&files, catalogue, store),

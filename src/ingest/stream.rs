@@ -12,34 +12,21 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::IngestError;
 use super::corpus::{self, Failure, ReportFile};
+use super::{IngestError, IngestSummary};
 use crate::assemble;
 use crate::catalog::Catalogue;
 use crate::incident::{Incident, Review};
-use crate::index::write::SyncReport;
 use crate::index::{IndexError, SearchIndex};
-use crate::tracking::{self, SyncStats, TrackingStore};
+use crate::tracking::{self, TrackingStore};
 
 /// How many report files are parsed, and how many incidents written, at a time: what bounds
 /// the memory an ingest needs.
 pub const AT_A_TIME: usize = 2_000;
 
-/// What a streamed ingest read and wrote.
-#[derive(Debug, Default)]
-pub struct Streamed {
-    pub reviews: usize,
-    pub incidents: usize,
-    pub sections: usize,
-    pub repair_items: usize,
-    pub warnings: usize,
-    pub failures: Vec<Failure>,
-    pub index: SyncReport,
-    pub store: SyncStats,
-}
-
 /// Read `files` and bring `store` and `index` in line with them, `at_a_time` files and
-/// incidents at a time; the spill file goes in `spill_dir` and is removed after.
+/// incidents at a time; the spill file goes in `spill_dir` and is removed after. The summary's
+/// `rebuilt` is the caller's to say.
 pub fn ingest(
     store: &dyn TrackingStore,
     index: &SearchIndex,
@@ -48,9 +35,12 @@ pub fn ingest(
     progress: &mut dyn FnMut(usize, usize, &Path),
     at_a_time: usize,
     spill_dir: &Path,
-) -> Result<Streamed, IngestError> {
+) -> Result<IngestSummary, IngestError> {
     let started = std::time::Instant::now();
-    let mut out = Streamed::default();
+    let mut out = IngestSummary {
+        files: files.len(),
+        ..IngestSummary::default()
+    };
     let mut spill = Spill::create(spill_dir)?;
     // Each review's place in the spill, by incident id, in file order within an id.
     let mut by_id: BTreeMap<String, Vec<(u64, u32)>> = BTreeMap::new();

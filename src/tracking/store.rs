@@ -108,12 +108,6 @@ pub trait TrackingStore: Send + Sync {
         Ok(())
     }
 
-    /// Whether other processes may change the store meanwhile (several servers on one
-    /// PostgreSQL); a store only one process opens (sled) is not.
-    fn is_shared(&self) -> bool {
-        false
-    }
-
     /// Call `on_change` (on a thread of the store's) whenever other processes change the
     /// store, with the changes that came since the last call, for as long as the store is
     /// open. Returns false for a store no other process can change, which never calls it.

@@ -298,14 +298,21 @@ impl AppState {
                 kept_facts.get_or_insert(facts);
             }
         }
-        // If a write overtook the read they were not kept: make them under their locks then (a
-        // read each; nothing when kept), so that pages have them even if the store goes away
-        // before their first visitor.
-        let made = self
-            .with_listing(|_| ())
-            .and_then(|()| self.with_repair_facts(|_| ()));
-        if let Err(e) = made {
-            tracing::warn!(error = %e, "could not read the repair items; their views wait for first use");
+        // If a write overtook the read they were not kept: read them again under their locks
+        // (one read for both), so that pages have them even if the store goes away before
+        // their first visitor.
+        let listed = self
+            .listing
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some();
+        let counted = self
+            .repair_facts
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some();
+        if !(listed && counted) {
+            self.reread_repair_views();
         }
         let promises = Arc::new(crate::insight::promise::Promises::build(
             &self.index,

@@ -3,7 +3,7 @@
 //! Debian's (`/usr/lib/postgresql/N/bin`, which `scripts/test` installs), `IKB_PG_BIN`, or on
 //! the PATH. A cluster that cannot start fails the test with the reason.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Cluster {
@@ -206,10 +206,6 @@ impl Cluster {
     /// The server's log so far (for a failing test's message).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.sockets.join("log")).unwrap_or_default()
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data
     }
 }
 

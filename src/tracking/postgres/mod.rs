@@ -348,17 +348,8 @@ impl TrackingStore for PgStore {
                         ],
                     )
                     .await
-                    .map_err(|e| {
-                        // Sent as one statement: a connection lost now may have committed it.
-                        if e.as_db_error().is_some() {
-                            pg(&at)(e)
-                        } else {
-                            StoreError::Uncertain {
-                                location: at.to_string(),
-                                reason: describe(&e),
-                            }
-                        }
-                    })?;
+                    // Sent as one statement: a connection lost now may have committed it.
+                    .map_err(committing(&at))?;
                 if row.get::<_, i64>(0) == 1 {
                     return Ok(record);
                 }
@@ -437,10 +428,6 @@ impl TrackingStore for PgStore {
                 0
             }
         }
-    }
-
-    fn is_shared(&self) -> bool {
-        true
     }
 
     fn watch(&self, on_change: Box<dyn Fn(Vec<StoreChange>) + Send + Sync>) -> bool {
@@ -522,10 +509,15 @@ async fn connection(pool: &Pool, at: &str) -> Result<deadpool_postgres::Object, 
     })
 }
 
-/// Commit; a connection lost while committing leaves it unknown whether the write happened,
-/// and the error says so.
+/// Commit (see [`committing`]).
 async fn commit(tx: Transaction<'_>, at: &str) -> Result<(), StoreError> {
-    tx.commit().await.map_err(|e| {
+    tx.commit().await.map_err(committing(at))
+}
+
+/// The error of a statement that commits: a connection lost meanwhile leaves it unknown
+/// whether the write happened, and the error says so; a refusal is [`pg`]'s.
+fn committing(at: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
+    move |e| {
         if e.as_db_error().is_some() {
             pg(at)(e)
         } else {
@@ -534,7 +526,7 @@ async fn commit(tx: Transaction<'_>, at: &str) -> Result<(), StoreError> {
                 reason: describe(&e),
             }
         }
-    })
+    }
 }
 
 /// A PostgreSQL error as the store's: lost connections, a server shutting down or out of

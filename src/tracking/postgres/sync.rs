@@ -261,6 +261,17 @@ async fn append_history(
         .iter()
         .map(|e| encode(id, e))
         .collect::<Result<Vec<_>, _>>()?;
+    insert_history(client, &ids, &seqs, &bodies, at).await
+}
+
+/// Insert history rows: (item id, place in its history, event) each.
+async fn insert_history(
+    client: &impl GenericClient,
+    ids: &[String],
+    seqs: &[i32],
+    bodies: &[String],
+    at: &str,
+) -> Result<(), StoreError> {
     client
         .execute(
             "INSERT INTO repair_history (item_id, seq, event) \
@@ -302,13 +313,5 @@ pub(super) async fn insert(
         )
         .await
         .map_err(pg(at))?;
-    client
-        .execute(
-            "INSERT INTO repair_history (item_id, seq, event) \
-             SELECT * FROM unnest($1::text[], $2::int4[], $3::text[]::jsonb[])",
-            &[&h_ids, &h_seqs, &h_bodies],
-        )
-        .await
-        .map_err(pg(at))?;
-    Ok(())
+    insert_history(client, &h_ids, &h_seqs, &h_bodies, at).await
 }
