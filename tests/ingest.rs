@@ -377,6 +377,7 @@ fn a_catalogue_whose_search_vocabulary_changed_rebuilds_the_index() {
     assert_eq!(found, search(&e, "configuration"));
 }
 
+/// 1,200 incidents are well under a merge's cap (`index::merge`): one segment.
 #[test]
 fn a_bulk_ingest_leaves_one_segment_and_a_small_one_does_not_merge() {
     let tmp = tempfile::tempdir().unwrap();
@@ -404,6 +405,22 @@ fn a_bulk_ingest_leaves_one_segment_and_a_small_one_does_not_merge() {
         "merged after a bulk write"
     );
     assert_eq!(index.reader.searcher().num_docs() as usize, first.incidents);
+    // The merged segments' files are gone: the folder holds the one segment's.
+    let mut live: Vec<String> = index
+        .index
+        .searchable_segment_ids()
+        .unwrap()
+        .iter()
+        .map(|id| id.uuid_string())
+        .collect();
+    let mut stores: Vec<String> = std::fs::read_dir(data.search())
+        .unwrap()
+        .filter_map(|f| f.ok()?.file_name().into_string().ok())
+        .filter_map(|name| Some(name.strip_suffix(".store")?.to_string()))
+        .collect();
+    live.sort();
+    stores.sort();
+    assert_eq!(stores, live, "segment files left on disk after the merge");
     drop(index);
     // A few changed reports are written as a segment of their own: no merge for them.
     let first_file = walkdir::WalkDir::new(&corpus)

@@ -6,6 +6,7 @@ mod doc_bits;
 pub mod facet_count;
 pub mod figures;
 mod match_set;
+mod merge;
 pub mod query;
 pub mod related;
 pub mod request;
@@ -252,6 +253,10 @@ impl SearchIndex {
             .index
             .writer_with_num_threads(threads, memory)
             .map_err(tantivy_err(&self.path))?;
+        writer.set_merge_policy(Box::new(merge::CappedMerges::new(
+            &self.path,
+            merge::MAX_MERGE_BYTES,
+        )));
         writer
             .garbage_collect_files()
             .wait()

@@ -8,7 +8,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::request::Facet;
 use super::schema::{TITLE_WEIGHT, text_weight};
-use super::{Fields, IndexError, SearchIndex, read_sidecar, tantivy_err, write_sidecar};
+use super::{Fields, IndexError, SearchIndex, merge, read_sidecar, tantivy_err, write_sidecar};
 use crate::incident::{Incident, MilestoneKind, SectionKind};
 
 const HASHES_FILE: &str = "ikb-hashes.json";
@@ -118,7 +118,8 @@ pub fn document(
 /// A build of an empty index commits after this many documents (see [`IndexSync::add`]).
 const COMMIT_EVERY: usize = 2_000;
 
-/// A sync that writes at least this many incidents merges the index into one segment.
+/// A sync that writes at least this many incidents merges the index into as few segments as
+/// merges of at most [`merge::MAX_MERGE_BYTES`] make.
 const MERGE_AFTER: usize = 1000;
 
 impl SearchIndex {
@@ -178,6 +179,12 @@ impl IndexSync<'_> {
             .map_or(1, |n| n.get())
             .min(4);
         let writer = self.index.writer(threads, 64_000_000 * threads)?;
+        if self.index_was_empty {
+            // A build commits every COMMIT_EVERY documents and merges once, at its end, in
+            // groups of a bounded size (`finish`): merging as it goes would write each
+            // document several times.
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        }
         if !self.trust_known {
             // The hashes were lost (a crash between commit and their write): rebuild it all.
             writer
@@ -233,7 +240,7 @@ impl IndexSync<'_> {
         Ok(())
     }
 
-    /// Remove the incidents not added, commit (merging into one segment after a bulk write)
+    /// Remove the incidents not added, commit (merging segments after a bulk write)
     /// and note what was written.
     pub fn finish(mut self) -> Result<SyncReport, IndexError> {
         let index = self.index;
@@ -255,18 +262,32 @@ impl IndexSync<'_> {
             self.report.removed += 1;
         }
         writer.commit().map_err(tantivy_err(path))?;
-        // After a bulk write, one segment: every search (its matching, facet counts and a
-        // spelling walk of the term dictionaries) pays per segment (BENCHMARKS.md).
+        writer.wait_merging_threads().map_err(tantivy_err(path))?;
+        // After a bulk write, as few segments as merges of a bounded size make: every search
+        // (its matching, facet counts and a spelling walk of the term dictionaries) pays per
+        // segment, and a merge's memory is what it reads (BENCHMARKS.md).
         if self.report.added + self.report.replaced >= MERGE_AFTER {
-            let segments = index
-                .index
-                .searchable_segment_ids()
-                .map_err(tantivy_err(path))?;
-            if segments.len() > 1 {
-                writer.merge(&segments).wait().map_err(tantivy_err(path))?;
+            // (The metas are dropped before the merges: while one is alive, its segment's
+            // files count as in use and the merge leaves them on disk.)
+            let groups = merge::merge_groups(
+                path,
+                &index
+                    .index
+                    .searchable_segment_metas()
+                    .map_err(tantivy_err(path))?,
+                merge::MAX_MERGE_BYTES,
+            );
+            if !groups.is_empty() {
+                // One merge at a time (so that one merge's segments are mapped at once), and
+                // none of tantivy's own beside them.
+                let mut writer = index.writer(1, 15_000_000)?;
+                writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+                for group in groups {
+                    writer.merge(&group).wait().map_err(tantivy_err(path))?;
+                }
+                writer.wait_merging_threads().map_err(tantivy_err(path))?;
             }
         }
-        writer.wait_merging_threads().map_err(tantivy_err(path))?;
         write_sidecar(&path.join(HASHES_FILE), &self.next).map_err(|source| IndexError::Io {
             path: path.display().to_string(),
             source,
