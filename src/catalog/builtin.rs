@@ -44,9 +44,19 @@ pub struct Provider {
     /// The review's address from its tracking id (`{tracking_id}`).
     #[serde(default)]
     pub review_url: Option<String>,
-    /// Its reports are saved under their date: a file name's date may stand for the report's.
+    /// Its reports are saved under a date, and which (see `catalog/providers.toml`).
     #[serde(default)]
-    pub dated_file_names: bool,
+    pub file_date: Option<FileDate>,
+}
+
+/// What the date a provider's reports are saved under is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileDate {
+    /// The incident's date (Wikimedia's pages).
+    Event,
+    /// The date the report was published, on or after the incident (GitHub's blog posts).
+    Post,
 }
 
 #[derive(Debug, Deserialize)]

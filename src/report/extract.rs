@@ -40,8 +40,11 @@ pub fn impact_window(
             .take(1)
             .collect();
         if found.is_empty() {
-            // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report.
-            let start = first_dated_point(&summary, ctx).or_else(|| first_dated_point(&all, ctx));
+            // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report;
+            // else the time of the first sentence that says the impact began.
+            let start = first_dated_point(&summary, ctx)
+                .or_else(|| first_dated_point(&all, ctx))
+                .or_else(|| onset(&all, ctx));
             found.extend(start.map(|start| time::Window { start, end: None }));
         }
     }
@@ -69,7 +72,7 @@ pub fn impact_window(
 /// within a week of the start.
 fn recovery_end(text: &str, start: Timestamp, ctx: &TimeContext) -> Option<Timestamp> {
     static RECOVERED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:recovered|resolved|restored|returned (?:the \w+ )?to (?:normal|service|full)|reverted to (?:a )?normal|back to normal|fully mitigated|mitigated|full operation|operating normally|(?:was|were) (?:\w+ )?healthy)\b")
+        Regex::new(r"(?i)\b(?:recovered|resolved|restored|returned (?:the \w+ )?to (?:normal|service|full)|reverted to (?:a )?normal|back to normal|fully mitigated|mitigated|full (?:\w+ )?operation|operating normally|(?:was|were) (?:\w+ )?healthy)\b")
             .expect("valid regex")
     });
     static WHOLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -208,6 +211,66 @@ fn first_dated_point(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
         }
     }
     None
+}
+
+/// When the impact began, in a report that tells it as a story of clock times (GitHub's posts):
+/// the time of the first sentence that says the impact began ("At 07:53 PDT the site was hit
+/// with…", "At 10:52 pm Sunday UTC, multiple services were affected"), or of the sentence
+/// before it when it began "nearly immediately" after that. A time without a date takes the
+/// last date written before it, else the report's. "Our rollout began at 13:20" says no such
+/// thing: a change that began is the trigger, not the impact.
+fn onset(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
+    static ONSET: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?i)\b(?:problems?|errors?|failures?|outages?|disruptions?|impact|issues?|timeouts?)\s+(?:began|started|appeared|manifest\w*)",
+            r"|\b(?:began|started)\s+(?:to\s+)?(?:fail|return|experienc|observ|see|time)\w*",
+            r"|\b(?:was|were)\s+(?:\w+\s+)?(?:hit|affected|impacted|unavailable|inaccessible|unreachable|down|degraded)\b",
+            r"|\bexperienced (?:an? |\w+ )?(?:outage|disruption|partition|failure)|\bbecame (?:unavailable|inaccessible|unreachable)",
+        ))
+        .expect("valid regex")
+    });
+    static SOON: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:nearly |almost )?(?:immediately|shortly (?:after|afterwards?)|soon after|moments later|within (?:a few )?(?:seconds|minutes))\b")
+            .expect("valid regex")
+    });
+    let dates = time::dates_with_offsets(text);
+    let mut previous: Option<Timestamp> = None;
+    let mut offset = 0;
+    for paragraph in text.split('\n') {
+        for sentence in super::text::prose_sentences(paragraph) {
+            let at = offset + paragraph.find(sentence).unwrap_or(0);
+            let before = dates.iter().rev().find(|(o, _)| *o < at).map(|(_, d)| *d);
+            let t = first_time(sentence, before, ctx);
+            if ONSET.is_match(sentence) {
+                if t.is_some() {
+                    return t;
+                }
+                if SOON.is_match(sentence) && previous.is_some() {
+                    return previous;
+                }
+            }
+            previous = t;
+        }
+        offset += paragraph.len() + 1;
+    }
+    None
+}
+
+/// The first clock time of a sentence, on its own date, else `before`, else the report's.
+fn first_time(sentence: &str, before: Option<DateParts>, ctx: &TimeContext) -> Option<Timestamp> {
+    let bytes = sentence.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| {
+            sentence.is_char_boundary(i)
+                && bytes[i].is_ascii_digit()
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+        })
+        .find_map(|i| {
+            let (p, _) = time::scan_point(&sentence[i..])?;
+            let t = p.time?;
+            let d = time::resolve_date(&p, before, ctx).ok()?;
+            time::to_timestamp(d, t, p.zone.unwrap_or(ctx.default_zone), ctx).ok()
+        })
 }
 
 fn windows_in(text: &str, ctx: &TimeContext, warnings: &mut Vec<String>) -> Vec<time::Window> {
@@ -395,6 +458,38 @@ mod tests {
         assert_eq!(
             recovery_end(text, start, &ctx),
             Some("2012-12-25T18:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn the_impact_starts_at_the_first_sentence_that_says_it_began() {
+        let mut ctx = TimeContext::of_text("", Zone::Pacific);
+        ctx.reference = Some(jiff::civil::date(2014, 1, 8));
+        let at = |text: &str| onset(text, &ctx).map(|t| t.to_string());
+        // The rollout began first: a change, not the impact.
+        assert_eq!(
+            at(
+                "Our rollout began at 13:20 PM PST. We deployed to the second name server at \
+                13:29 PM PST. However, problems began manifesting nearly immediately."
+            )
+            .as_deref(),
+            Some("2014-01-08T21:29:00Z")
+        );
+        assert_eq!(
+            at("At 07:53 PDT on June 2nd the site was hit with an abnormal number of SSH connections.")
+                .as_deref(),
+            Some("2014-06-02T14:53:00Z")
+        );
+        // A date written before it dates a time without one.
+        assert_eq!(
+            at("On January 9th we changed a switch.\nAt 10:52 pm Sunday UTC, multiple services were affected.")
+                .as_deref(),
+            Some("2014-01-09T22:52:00Z")
+        );
+        // Problems without a time, and nothing "immediately" before them: none.
+        assert_eq!(
+            at("We deployed at 13:29 PM PST. Later, problems began."),
+            None
         );
     }
 

@@ -11,6 +11,7 @@ use regex::Regex;
 use super::text::{bullet, is_chrome, squash};
 use super::time::{self, TimeContext, Zone};
 use super::{Draft, ReportError, extract, heading, milestone};
+use crate::catalog::builtin::FileDate;
 use crate::incident::{Section, SectionKind, Stage};
 
 static GCP_INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -234,18 +235,29 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     }
     let mut ctx = TimeContext::of_text(text, default_zone(provider));
     let mut warnings = Vec::new();
-    let dated_file_names = crate::catalog::builtin::providers()
+    let file_date = crate::catalog::builtin::providers()
         .iter()
-        .any(|p| p.id == provider && p.dated_file_names);
+        .find(|p| p.id == provider)
+        .and_then(|p| p.file_date);
     if ctx.reference.is_none()
-        && dated_file_names
+        && let Some(kind) = file_date
         && let Some(date) = time::date_of_file_name(path)
     {
-        // Wikimedia's pages are named by their date; the text may give none.
-        ctx.reference = Some(date);
-        warnings.push(format!(
-            "the report states no date; times without one are read on {date}, the date its file name gives"
-        ));
+        // The text gives no full date: Wikimedia's pages are named by the incident's date,
+        // GitHub's posts by the day they were published.
+        let (reference, words) = match kind {
+            FileDate::Event => (date, None),
+            FileDate::Post => time::reference_from_file_date(text, date),
+        };
+        ctx.reference = Some(reference);
+        warnings.push(match words {
+            Some(words) => format!(
+                "the report states no year; \"{words}\" is read as {reference}, the year that puts it on or before the date its file name gives ({date})"
+            ),
+            None => format!(
+                "the report states no date; times without one are read on {date}, the date its file name gives"
+            ),
+        });
     }
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);

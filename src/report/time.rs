@@ -30,6 +30,8 @@ static ZONE: LazyLock<Regex> = LazyLock::new(|| {
         r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|MST|MDT|CET|CEST|EET|EEST|WET|WEST|BST|JST|KST|SGT|HKT|AWST|AEST|AEDT|NZST|NZDT|BRT)\)?(?:[^A-Za-z0-9/]|$)",
     )
 });
+static WEEKDAY_BEFORE_ZONE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+"));
 static ZONE_NOTE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^\((?:approx\.?|approximately|China Standard Time|local time|[A-Z][a-z]+ (?:Standard|Daylight) Time)\)",
@@ -300,6 +302,12 @@ pub fn scan_point(s: &str) -> Option<(Point, usize)> {
     if let Some((z, n)) = scan_zone(&s[k..]) {
         p.zone = Some(z);
         i = k + n;
+    } else if let Some(day) = WEEKDAY_BEFORE_ZONE.find(&s[k..])
+        && let Some((z, n)) = scan_zone(&s[k + day.end()..])
+    {
+        // "10:52 pm Sunday UTC".
+        p.zone = Some(z);
+        i = k + day.end() + n;
     }
     // A note after the zone: "CST (China Standard Time)", "UTC (approx.)".
     let k = skip_ws(s, i);
@@ -382,6 +390,32 @@ pub fn date_of_file_name(path: &std::path::Path) -> Option<Date> {
     let stem = path.file_name()?.to_str()?;
     let c = NAMED.captures(stem)?;
     Date::new(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?).ok()
+}
+
+/// The date a report that states no year is read on, from the date it was published (a blog
+/// post's file name: the incident is on it or before it): the text's first date
+/// without a year in the year that puts it on or before the file's date ("Wednesday, January
+/// 8th" in a post saved on 2014-01-18 is 2014-01-08), else the file's date itself. Returns the
+/// date and the words it was read from, for the warning.
+pub fn reference_from_file_date(text: &str, file_date: Date) -> (Date, Option<String>) {
+    let yearless = dates(text).find_map(|(at, d)| {
+        if d.year.is_some() {
+            return None;
+        }
+        let year = file_date.year();
+        let same_year = Date::new(year, d.month, d.day).ok()?;
+        let date = if same_year > file_date {
+            Date::new(year - 1, d.month, d.day).ok()?
+        } else {
+            same_year
+        };
+        let (_, len) = scan_date(&text[at..])?;
+        Some((date, text[at..at + len].trim().to_string()))
+    });
+    match yearless {
+        Some((date, words)) => (date, Some(words)),
+        None => (file_date, None),
+    }
 }
 
 /// Every date written in the text, with its byte offset.
@@ -599,6 +633,26 @@ mod tests {
     }
 
     #[test]
+    fn a_report_without_a_year_is_read_in_its_file_dates_year() {
+        let file = Date::constant(2014, 1, 18);
+        let read = |text: &str| {
+            let (d, words) = reference_from_file_date(text, file);
+            (d.to_string(), words)
+        };
+        assert_eq!(
+            read("Last week on Wednesday, January 8th, GitHub experienced an outage."),
+            ("2014-01-08".into(), Some("Wednesday, January 8th".into()))
+        );
+        // A date after the file's is the year before: a post of January about December.
+        assert_eq!(read("On December 23rd the site was down.").0, "2013-12-23");
+        // No date at all: the file's.
+        assert_eq!(
+            read("This morning the site was down."),
+            ("2014-01-18".into(), None)
+        );
+    }
+
+    #[test]
     fn the_zones_of_regions_outside_the_us_are_read() {
         for (token, hours) in [("KST", 9), ("JST", 9), ("SGT", 8), ("BST", 1), ("BRT", -3)] {
             assert_eq!(Zone::parse(token), Some(Zone::Fixed(hours)), "{token}");
@@ -711,6 +765,15 @@ mod tests {
     fn an_evening_start_before_a_dated_end_is_the_day_before() {
         let w = window("between 23:10 and 01:05 UTC on 10 March 2024");
         assert_eq!(w.start, ts("2024-03-09T23:10:00Z"));
+    }
+
+    #[test]
+    fn a_weekday_between_time_and_zone() {
+        let (p, _) = scan_point("10:52 pm Sunday UTC, multiple services").unwrap();
+        assert_eq!(
+            (p.time, p.zone, p.date),
+            (Some((22, 52)), Some(Zone::Utc), None)
+        );
     }
 
     #[test]
