@@ -523,3 +523,109 @@ fn a_streamed_ingest_in_small_parts_gives_what_one_part_gives() {
     }
     assert_eq!(records_in_parts, records);
 }
+
+/// An incident whose id changes (here its front matter's; a better reading of a report can
+/// change a date or a service the same way) is found at its old id: the index keeps where it
+/// went, follows it when it moves again, and forgets it when the old id is an incident again.
+#[test]
+fn an_incident_whose_id_changed_leads_from_its_old_id_to_the_new() {
+    let e = env();
+    let file = e.corpus.join("team/a.md");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let report = |id: &str| {
+        format!(
+            "+++\nid = \"{id}\"\ntitle = \"Payments API 503s\"\nimpact_start = \"2023-03-04T09:00:00Z\"\n+++\n\n## Summary\nCheckout failed.\n\n## Action items\n\n- Canary configuration changes per region\n"
+        )
+    };
+    let moved_to = |id: &str| SearchIndex::open(&e.data.search()).unwrap().moved_to(id);
+    std::fs::write(&file, report("payments-a")).unwrap();
+    assert_eq!(run(&e).index.moved, 0);
+    // A person sets a status and an owner on its item.
+    let item_of = |incident: &str| {
+        let store = e.data.open_store().unwrap();
+        store
+            .all()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.incident_id == incident && !r.retired)
+            .unwrap()
+    };
+    let first_item = item_of("payments-a");
+    {
+        let store = e.data.open_store().unwrap();
+        let change = Change {
+            status: Some(Status::Completed),
+            owner: Some("payments".into()),
+            ..Default::default()
+        };
+        store
+            .update(
+                &first_item.id,
+                &change,
+                "alice",
+                None,
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
+    }
+    std::fs::write(&file, report("payments-b")).unwrap();
+    let second = run(&e);
+    assert_eq!((second.index.moved, second.index.removed), (1, 1));
+    assert_eq!(moved_to("payments-a").as_deref(), Some("payments-b"));
+    // The item under the new id has what alice set, and says where it came from; the old
+    // record is retired with its state and history.
+    assert_eq!(second.carried, 1);
+    let moved_item = item_of("payments-b");
+    assert_eq!(moved_item.tracking.status, Some(Status::Completed));
+    assert_eq!(moved_item.tracking.owner.as_deref(), Some("payments"));
+    assert!(
+        moved_item
+            .tracking
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains(&first_item.id)),
+        "{:?}",
+        moved_item.tracking.note
+    );
+    // The index's repair facets say so too.
+    let completed = SearchIndex::open(&e.data.search())
+        .unwrap()
+        .search(&SearchRequest {
+            filters: vec![(IkbFacet::RepairStatus, vec!["completed".into()])],
+            limit: 100,
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    assert_eq!(
+        completed
+            .hits
+            .iter()
+            .map(|h| h.incident.id.as_str())
+            .collect::<Vec<_>>(),
+        ["payments-b"]
+    );
+    let old = e
+        .data
+        .open_store()
+        .unwrap()
+        .get(&first_item.id)
+        .unwrap()
+        .unwrap();
+    assert!(old.retired);
+    assert_eq!(old.tracking.owner.as_deref(), Some("payments"));
+    // Moved again: both old ids lead to the latest.
+    std::fs::write(&file, report("payments-c")).unwrap();
+    run(&e);
+    assert_eq!(moved_to("payments-a").as_deref(), Some("payments-c"));
+    assert_eq!(moved_to("payments-b").as_deref(), Some("payments-c"));
+    // Unchanged: the moves are kept (nothing is carried again); a seed incident never moved.
+    let unchanged = run(&e);
+    assert_eq!((unchanged.index.moved, unchanged.carried), (0, 0));
+    assert_eq!(moved_to("payments-b").as_deref(), Some("payments-c"));
+    assert_eq!(moved_to("8GCS-858"), None);
+    // Back to its first id: that id is an incident again and leads nowhere.
+    std::fs::write(&file, report("payments-a")).unwrap();
+    run(&e);
+    assert_eq!(moved_to("payments-a"), None);
+    assert_eq!(moved_to("payments-c").as_deref(), Some("payments-a"));
+}

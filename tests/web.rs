@@ -2032,3 +2032,57 @@ async fn the_repair_listing_pages_sorts_and_exports_every_item_of_the_shared_cor
         "AFD is Azure Front Door"
     );
 }
+
+#[actix_web::test]
+async fn an_incident_whose_id_changed_is_found_at_its_old_address() {
+    let report = |id: &str| {
+        format!(
+            "+++\nid = \"{id}\"\ntitle = \"Payments API 503s\"\nimpact_start = \"2023-03-04T09:00:00Z\"\n+++\n\n## Summary\nCheckout failed.\n"
+        )
+    };
+    let (tmp, state) = state(&[("team/a.md", &report("payments-503"))]);
+    drop(state);
+    std::fs::write(
+        tmp.path().join("corpus/team/a.md"),
+        report("2023-03-04-payments"),
+    )
+    .unwrap();
+    let state = open_at(tmp.path(), false);
+    assert_eq!(state.reingest(false).unwrap().index.moved, 1);
+    let app = app!(state);
+    let location = |resp: &ServiceResponse| {
+        resp.headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/incidents/payments-503?revision=0")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        location(&resp).as_deref(),
+        Some("/incidents/2023-03-04-payments?revision=0")
+    );
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/incidents/payments-503")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        location(&resp).as_deref(),
+        Some("/api/v1/incidents/2023-03-04-payments")
+    );
+    let (status, page) = get(&app, "/incidents/2023-03-04-payments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Payments API 503s"));
+    // An id that never was stays a 404.
+    let (status, _) = get(&app, "/incidents/payments-504").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -61,6 +61,12 @@ pub fn run_ingest(cli: &Cli, data: &DataDir, args: &IngestArgs) -> anyhow::Resul
         summary.store.retired,
         started.elapsed().as_secs_f64()
     );
+    if summary.index.moved > 0 {
+        println!(
+            "{} incidents have a new id (their reports read better now): their old addresses lead to the new ones, and {} repair items took what people had set on them",
+            summary.index.moved, summary.carried
+        );
+    }
     if summary.warnings > 0 {
         println!("`ikb warnings` (or /warnings) lists each report's warnings and missing facts");
     }

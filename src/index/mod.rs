@@ -7,6 +7,7 @@ pub mod facet_count;
 pub mod figures;
 mod match_set;
 mod merge;
+mod moved;
 pub mod query;
 pub mod related;
 pub mod request;

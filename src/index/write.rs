@@ -35,6 +35,9 @@ pub struct SyncReport {
     pub replaced: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Of the removed, those now under another id (see `index::moved`).
+    #[serde(default)]
+    pub moved: usize,
 }
 
 fn facet(value: &str) -> tantivy::schema::Facet {
@@ -150,6 +153,7 @@ impl SearchIndex {
             index: self,
             report: SyncReport::default(),
             next: BTreeMap::new(),
+            added_sources: Vec::new(),
             writer: None,
             uncommitted: 0,
         }
@@ -165,6 +169,9 @@ pub struct IndexSync<'a> {
     index_was_empty: bool,
     report: SyncReport,
     next: BTreeMap<String, String>,
+    /// The files each incident new to a non-empty index was read from (to find the ids that
+    /// moved, at the end).
+    added_sources: Vec<(String, BTreeSet<String>)>,
     /// Opened at the first change; documents stream to its indexing threads as they are
     /// added, so they are never all in memory at once.
     writer: Option<IndexWriter<TantivyDocument>>,
@@ -214,6 +221,10 @@ impl IndexSync<'_> {
                 self.report.replaced += 1;
             } else {
                 self.report.added += 1;
+                if !self.index_was_empty {
+                    self.added_sources
+                        .push((incident.id.clone(), super::moved::sources(incident)));
+                }
             }
             if self.writer.is_none() {
                 self.writer = Some(self.open_writer()?);
@@ -242,7 +253,14 @@ impl IndexSync<'_> {
 
     /// Remove the incidents not added, commit (merging segments after a bulk write)
     /// and note what was written.
-    pub fn finish(mut self) -> Result<SyncReport, IndexError> {
+    pub fn finish(self) -> Result<SyncReport, IndexError> {
+        self.finish_with_moves().map(|(report, _)| report)
+    }
+
+    /// The same, with the incidents this sync found under a new id (old id -> new).
+    pub fn finish_with_moves(
+        mut self,
+    ) -> Result<(SyncReport, BTreeMap<String, String>), IndexError> {
         let index = self.index;
         let path = index.path.as_path();
         let removed: Vec<String> = self
@@ -255,8 +273,10 @@ impl IndexSync<'_> {
             self.writer = Some(self.open_writer()?);
         }
         let Some(mut writer) = self.writer.take() else {
-            return Ok(self.report);
+            return Ok((self.report, BTreeMap::new()));
         };
+        // Read before the commit: the removed incidents are still in the index's reader.
+        let moves = index.moves(&removed, &self.added_sources);
         for id in &removed {
             writer.delete_term(Term::from_field_text(index.fields.id, id));
             self.report.removed += 1;
@@ -292,8 +312,10 @@ impl IndexSync<'_> {
             path: path.display().to_string(),
             source,
         })?;
+        index.record_moves(&moves, &|id| self.next.contains_key(id))?;
+        self.report.moved = moves.len();
         index.reload()?;
-        Ok(self.report)
+        Ok((self.report, moves))
     }
 }
 

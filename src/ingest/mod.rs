@@ -110,6 +110,9 @@ pub struct IngestSummary {
     pub failures: Vec<Failure>,
     pub index: SyncReport,
     pub store: SyncStats,
+    /// Repair items that took what people set on them under their incident's old id.
+    #[serde(default)]
+    pub carried: usize,
     pub rebuilt: bool,
 }
 
@@ -271,6 +274,7 @@ impl Manifest {
                 ..SyncReport::default()
             },
             store: SyncStats::default(),
+            carried: 0,
             rebuilt: false,
             ..self.summary
         }

@@ -107,14 +107,22 @@ pub fn ingest(
     // Both finish side by side too: the index's commit (and merge) beside the store's retiring.
     let (stats, report) = std::thread::scope(|scope| {
         let stored = scope.spawn(|| store_sync.finish());
-        let report = index_sync.finish();
+        let report = index_sync.finish_with_moves();
         (
             stored.join().expect("the store sync does not panic"),
             report,
         )
     });
     out.store = stats?;
-    out.index = report?;
+    let (report, moves) = report?;
+    out.index = report;
+    // An incident under a new id keeps what people set on its items (after the store's sync:
+    // the items under the new id exist now).
+    out.carried = tracking::moved::carry_over(store, &moves, Timestamp::now())?;
+    if out.carried > 0 {
+        // Their incidents' repair facets follow what was carried over.
+        tracking::refresh_facets(store, index, moves.values())?;
+    }
     tracing::debug!(elapsed = ?started.elapsed(), "store and index in line");
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Tracking repair items: the status rules ([`status`]), the record people change
 //! ([`record`]), the checks every write passes ([`validate`]), the tickets people name on it
 //! ([`ticket`]), listings ([`list`]), the audit log ([`audit`]) and the weekly digest
-//! ([`digest`]), the store boundary ([`TrackingStore`]) with its sled adapter ([`sled`], the default) and
+//! ([`digest`]), what moves with an incident whose id changed ([`moved`]), the store boundary ([`TrackingStore`]) with its sled adapter ([`sled`], the default) and
 //! its PostgreSQL adapter ([`postgres`], for several servers), and
 //! the use cases the web form, the JSON API and `ikb repair` call alike: check a change, apply
 //! it (with its history events, durably), and bring the search index's repair facets in step
@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod digest;
 pub mod list;
+pub mod moved;
 pub mod postgres;
 pub mod record;
 pub mod sled;

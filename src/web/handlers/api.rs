@@ -78,7 +78,15 @@ pub async fn incident(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let incident = state.index.get(&id).map_err(WebError::from)?;
+    let incident = match state.index.get(&id) {
+        Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
+            return Ok(super::incident::moved(
+                &req,
+                &format!("/api/v1/incidents/{new}"),
+            ));
+        }
+        found => found.map_err(WebError::from)?,
+    };
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::web::json::incident_json(
         &incident,

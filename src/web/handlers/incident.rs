@@ -368,7 +368,13 @@ pub async fn page(
                 .map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?,
         ),
     };
-    let incident = state.index.get(&id)?;
+    let incident = match state.index.get(&id) {
+        Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
+            // (Ids are URL-safe: `assemble` makes them of letters, digits, '-', '_' and '.'.)
+            return Ok(moved(&req, &format!("/incidents/{new}")));
+        }
+        found => found?,
+    };
     let mut page = build(&state, layout, &incident, revision)?;
     let like = crate::index::RelatedQuery::like(incident.current(), 6);
     page.similar = super::search::related_views(
@@ -389,4 +395,17 @@ pub async fn page(
         incident.current(),
     )?);
     html(&page)
+}
+
+/// A permanent redirect to where an incident that changed its id is now, with the query kept.
+pub(super) fn moved(req: &HttpRequest, to: &str) -> HttpResponse {
+    let query = req.query_string();
+    let location = if query.is_empty() {
+        to.to_string()
+    } else {
+        format!("{to}?{query}")
+    };
+    HttpResponse::MovedPermanently()
+        .insert_header(("Location", location))
+        .finish()
 }
