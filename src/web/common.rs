@@ -240,3 +240,16 @@ pub fn apply_change(
     }
     Ok(record)
 }
+
+/// A permanent redirect to where an incident that changed its id is now, with the query kept.
+pub fn moved(req: &HttpRequest, to: &str) -> HttpResponse {
+    let query = req.query_string();
+    let location = if query.is_empty() {
+        to.to_string()
+    } else {
+        format!("{to}?{query}")
+    };
+    HttpResponse::MovedPermanently()
+        .insert_header(("Location", location))
+        .finish()
+}

@@ -80,7 +80,7 @@ pub async fn incident(
     read_access(&req, &state)?;
     let incident = match state.index.get(&id) {
         Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
-            return Ok(super::incident::moved(
+            return Ok(crate::web::common::moved(
                 &req,
                 &format!("/api/v1/incidents/{new}"),
             ));

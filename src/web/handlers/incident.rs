@@ -371,7 +371,10 @@ pub async fn page(
     let incident = match state.index.get(&id) {
         Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
             // (Ids are URL-safe: `assemble` makes them of letters, digits, '-', '_' and '.'.)
-            return Ok(moved(&req, &format!("/incidents/{new}")));
+            return Ok(crate::web::common::moved(
+                &req,
+                &format!("/incidents/{new}"),
+            ));
         }
         found => found?,
     };
@@ -395,17 +398,4 @@ pub async fn page(
         incident.current(),
     )?);
     html(&page)
-}
-
-/// A permanent redirect to where an incident that changed its id is now, with the query kept.
-pub(super) fn moved(req: &HttpRequest, to: &str) -> HttpResponse {
-    let query = req.query_string();
-    let location = if query.is_empty() {
-        to.to_string()
-    } else {
-        format!("{to}?{query}")
-    };
-    HttpResponse::MovedPermanently()
-        .insert_header(("Location", location))
-        .finish()
 }
