@@ -150,11 +150,14 @@ fn every_shared_report_ingests_and_coverage_meets_its_floors() {
     );
     assert!(with_summary.len() >= 270, "{}", with_summary.len());
     assert!(pct(dated, with_summary.len()) >= 95.0);
-    // Floors from today's figures, a little under them, so a regression shows.
+    // Floors from today's figures, a little under them, so a regression shows. Azure with
+    // repair items: 92.2% -> 72.3% (thirteenth session) once "Engineers will continue to
+    // investigate to establish the full root cause…", all that 56 preliminary entries promise,
+    // is no longer an item (the key's conventions: the review's own work, not a change).
     let c = &per["azure"];
     assert!(
         pct(c.root_cause, c.reviews) >= 90.0
-            && pct(c.repair_items, c.reviews) >= 85.0
+            && pct(c.repair_items, c.reviews) >= 70.0
             && pct(c.services, c.reviews) >= 75.0
     );
     let g = &per["gcp"];
@@ -349,6 +352,9 @@ fn is_fragment(item: &str, review_text: &str) -> bool {
     // On the same line, or the line before (a wrap), but not across a blank line.
     let before = review_text[..at].trim_end_matches(' ');
     let before = before.strip_suffix('\n').unwrap_or(before);
+    // A status label before the item is its marker, not its sentence: "• Status: Done - Item".
+    let label = regex::Regex::new(r"(?i)status:\s*\w+(?:\s*[-–:])?$").unwrap();
+    let before = label.find(before).map_or(before, |m| &before[..m.start()]);
     let starts_inside = before.ends_with(|c: char| c.is_alphanumeric() || c == ',');
     let chars: Vec<char> = item.chars().collect();
     let tail: String = chars[chars.len().saturating_sub(30)..].iter().collect();
@@ -368,6 +374,10 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
     assert!(!is_fragment(
         "Add monitoring for the caching layer.",
         "• Add monitoring for the caching layer.\n"
+    ));
+    assert!(!is_fragment(
+        "Investigate page_restrictions query slowness on db1006",
+        "• Status: Done - Investigate page_restrictions query slowness on db1006\n"
     ));
     let by_provider = reviews_by_provider();
     let mut total = (0, 0);
@@ -414,10 +424,12 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
     );
 }
 
-/// Before hard-wrapped pages were unwrapped: 1,144 (Google Cloud 1,118 of 1,178 items); now
-/// 37: 26 Azure items of pages wrapped mid-paragraph that are not wrapped throughout, 11 from
-/// the two Google Cloud pages the wrap test does not recognise.
-const FRAGMENT_CEILING: usize = 37;
+/// Before hard-wrapped pages were unwrapped: 1,144 (Google Cloud 1,118 of 1,178 items); then
+/// 37; now 16 (thirteenth session: 32 Wikimedia items were "• Status: Done - Item", whole
+/// items the test took for fragments, and "Engineers are continuing their investigations" is
+/// no item): 12 Azure items of pages wrapped mid-paragraph that are not wrapped throughout, 4
+/// from the two Google Cloud pages the wrap test does not recognise.
+const FRAGMENT_CEILING: usize = 16;
 
 /// `../shared/html/azure/X.html` holds the saved HTML of the entry `../shared/corpus/azure/X.txt`
 /// was made from: both give the same incidents.

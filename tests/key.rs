@@ -308,8 +308,8 @@ fn the_readers_against_the_hand_checked_key() {
         ("impact end", 80.0),
         ("stage", 97.5),
         ("primary service", 87.5),
-        ("regions", 90.0),
-        ("repair item count", 55.0),
+        ("regions", 95.0),
+        ("repair item count", 57.5),
         ("completed count", 77.5),
     ];
     for (fact, floor) in floors {

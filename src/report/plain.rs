@@ -57,16 +57,81 @@ fn default_zone(provider: &str) -> Zone {
     }
 }
 
+/// A bullet that opens with a time or a date is a timeline step, not an action.
+static STARTS_WITH_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)")
+        .expect("valid regex")
+});
+
+/// A report whose action-items heading was lost may still announce its action list in a line
+/// of its own ("Explicit next steps to prevent this from happening again, with Phabricator
+/// tasks linked for every step.", "What we're doing to prevent it from happening again:"):
+/// when no section is about repairs, the bullets right after such a line become the action
+/// items, and the text after them stays where it was.
+fn announced_list_as_actions(sections: &mut Vec<Section>) {
+    static ANNOUNCES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:next steps|action ?items|actionables|follow[- ]?ups?|to prevent (?:this|it|that|a recurrence|similar|such)|preventive (?:actions|measures)|remediation (?:items|steps|actions))\b")
+            .expect("valid regex")
+    });
+    // The last such line whose bullets are not timeline steps: action lists close a report.
+    let mut found = None;
+    for (at, section) in sections.iter().enumerate() {
+        let lines: Vec<&str> = section.text.lines().collect();
+        for i in 0..lines.len() {
+            let l = lines[i].trim();
+            if bullet(l).is_some() || l.is_empty() || l.len() > 300 || !ANNOUNCES.is_match(l) {
+                continue;
+            }
+            let mut end = i + 1;
+            while end < lines.len() && bullet(lines[end]).is_some() {
+                end += 1;
+            }
+            let steps = lines[i + 1..end]
+                .iter()
+                .any(|b| bullet(b).is_some_and(|(_, t)| STARTS_WITH_TIME.is_match(t)));
+            if end > i + 1 && !steps {
+                found = Some((at, i, end));
+            }
+        }
+    }
+    if let Some((at, i, end)) = found {
+        let lines: Vec<&str> = sections[at].text.lines().collect();
+        let heading = squash(lines[i].trim().trim_end_matches([':', '.']));
+        let actions = Section {
+            kind: SectionKind::RepairItems,
+            heading: heading.chars().take(120).collect(),
+            text: lines[i + 1..end].join("\n"),
+        };
+        let before = lines[..i].join("\n").trim().to_string();
+        let after = lines[end..].join("\n").trim().to_string();
+        let kind = sections[at].kind;
+        let heading = sections[at].heading.clone();
+        let mut replacement = Vec::new();
+        if !before.is_empty() {
+            replacement.push(Section {
+                kind,
+                heading: heading.clone(),
+                text: before,
+            });
+        }
+        replacement.push(actions);
+        if !after.is_empty() {
+            replacement.push(Section {
+                kind,
+                heading,
+                text: after,
+            });
+        }
+        sections.splice(at..=at, replacement);
+    }
+}
+
 /// A report whose action-items heading was lost (saved Wikimedia pages keep their lists but
 /// not their headings) still ends with its action list: when no section is about repairs, the
 /// last run of two or more bullets at the very end of the report (at most one short line after
 /// it, such as "All these action items have been captured in ...") becomes the action items,
 /// unless its bullets are timeline steps (they start with a time).
 fn closing_list_as_actions(sections: &mut Vec<Section>) {
-    static STARTS_WITH_TIME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^(?:\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)")
-            .expect("valid regex")
-    });
     let Some(last) = sections.last_mut() else {
         return;
     };
@@ -231,6 +296,9 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         return Err(ReportError::NoReview);
     }
     if !sections.iter().any(|s| s.kind == SectionKind::RepairItems) {
+        announced_list_as_actions(&mut sections);
+    }
+    if !sections.iter().any(|s| s.kind == SectionKind::RepairItems) {
         closing_list_as_actions(&mut sections);
     }
     let mut ctx = TimeContext::of_text(text, default_zone(provider));
@@ -296,6 +364,27 @@ mod tests {
             .into_iter()
             .map(|i| i.text)
             .collect()
+    }
+
+    #[test]
+    fn a_list_announced_by_a_line_of_its_own_is_the_action_list() {
+        let report = "All wikis served errors from 23:49 to 23:51 UTC.\n\
+            • 23:49 A patch is synchronized.\n\
+            • 23:51 The patch is reverted.\n\n\
+            Explicit next steps to prevent this from happening again, with tasks linked.\n\
+            • Status: Unresolved Automate checks before syncing. ( )\n\
+            • Status: Declined Catch exceptions in wfLoadExtension. ( )\n\n\
+            Thanks to everyone who took part in the discussion.\n";
+        assert_eq!(
+            items(report),
+            [
+                "Automate checks before syncing.",
+                "Catch exceptions in wfLoadExtension."
+            ]
+        );
+        // Timeline steps after such a line are no action list.
+        let steps = "Next steps were taken quickly.\n• 23:49 A patch.\n• 23:51 A revert.\n\nThe end.\n";
+        assert!(items(steps).is_empty());
     }
 
     #[test]

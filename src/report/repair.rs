@@ -36,7 +36,10 @@ fn is_not_an_item(text: &str) -> bool {
             r"(?i)^(?:we (?:sincerely )?apologi[sz]e|we are continuously taking steps|in this case,? this includes",
             r"|our team will be completing an internal retrospective|to get notified|for more information on post incident reviews",
             r"|the impact times above|finally, for broader guidance|stay informed|provide feedback|please help us improve",
-            r"|you can rate this|\w+(?: \w+)? [–-] how (?:the|to|we)\b)",
+            r"|you can rate this|\w+(?: \w+)? [–-] how (?:the|to|we)\b",
+            // "Engineers will continue to investigate to establish the full root cause": the
+            // review's own work, not a change (Azure's preliminary entries end so).
+            r"|(?:\w+ )?(?:engineers|we|teams?) (?:will continue|are continuing) (?:to |their )?investigat)",
         ))
         .expect("valid regex")
     });
@@ -86,7 +89,32 @@ pub fn due_months(marker: &str) -> Vec<DueMonth> {
 
 /// Read a bullet's status marker: the text without it, the status and the due months.
 pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
+    // Wikimedia's task lists: "Status: Unresolved Automate checks … ( )", "Status: Done -
+    // Investigate …", the empty
+    // parentheses where a task link was.
+    static STATUS_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^status:\s*(resolved|done|fixed|completed?|unresolved|open|declined|invalid|stalled)(?:\s*[-–:]\s*|\s+)")
+            .expect("valid regex")
+    });
     let text = squash(text);
+    let text = text.trim_end_matches("( )").trim_end().to_string();
+    if let Some(c) = STATUS_LABEL.captures(&text) {
+        let rest = text[c[0].len()..].to_string();
+        let done = matches!(
+            c[1].to_ascii_lowercase().as_str(),
+            "resolved" | "done" | "fixed" | "complete" | "completed"
+        );
+        let (rest, status, due) = read_marker(&rest);
+        return (
+            rest,
+            if done {
+                ReportedStatus::Completed
+            } else {
+                status
+            },
+            due,
+        );
+    }
     if let Some(c) = CHECKBOX.captures(&text) {
         let done = !c[1].trim().is_empty();
         let rest = text[c[0].len()..].to_string();
@@ -579,6 +607,41 @@ mod tests {
             ]
         );
         assert!(numbered_inline("We fixed 1. thing.").is_none());
+    }
+
+    #[test]
+    fn task_list_status_labels_are_markers() {
+        let (t, s, _) = read_marker("Status: Done - Investigate page_restrictions query slowness");
+        assert_eq!(
+            (t.as_str(), s),
+            (
+                "Investigate page_restrictions query slowness",
+                ReportedStatus::Completed
+            )
+        );
+        let (t, s, _) = read_marker("Status: Unresolved Automate checks before syncing. ( )");
+        assert_eq!(
+            (t.as_str(), s),
+            ("Automate checks before syncing.", ReportedStatus::None)
+        );
+        let (_, s, _) = read_marker("Status: Declined Investigate wfLoadExtension.");
+        assert_eq!(s, ReportedStatus::None);
+        // "Status" in a sentence is no label.
+        let (t, _, _) = read_marker("Status page updates should be automated.");
+        assert_eq!(t, "Status page updates should be automated.");
+    }
+
+    #[test]
+    fn the_reviews_own_investigation_is_no_item() {
+        assert!(is_not_an_item(
+            "Engineers will continue to investigate to establish the full root cause and prevent future occurrences."
+        ));
+        assert!(is_not_an_item(
+            "Engineers are continuing their investigations to establish the full root cause."
+        ));
+        assert!(!is_not_an_item(
+            "Engineers will add monitoring to investigate slow queries sooner."
+        ));
     }
 
     #[test]
