@@ -213,6 +213,32 @@ fn first_dated_point(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
     None
 }
 
+/// The window a timeline marks, as wikitech's template asks ("clearly indicate when the
+/// user-visible outage began and ended"): the first step that says "OUTAGE BEGINS" (or
+/// "IMPACT STARTS"), the last that says "OUTAGE ENDS". Only the capitals of the marker count:
+/// "the outage ended" in prose is a sentence, not a mark.
+pub fn marked_window(timeline: &[TimelineEntry]) -> (Option<Timestamp>, Option<Timestamp>) {
+    static BEGINS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(?:OUTAGE|IMPACT) (?:BEGINS|BEGAN|STARTS|STARTED)\b").expect("valid regex")
+    });
+    static ENDS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b(?:OUTAGE|IMPACT) (?:ENDS|ENDED)\b").expect("valid regex"));
+    let start = timeline
+        .iter()
+        .find(|e| BEGINS.is_match(&e.text))
+        .and_then(|e| e.at);
+    let end = timeline
+        .iter()
+        .rev()
+        .find(|e| ENDS.is_match(&e.text))
+        .and_then(|e| e.at);
+    match (start, end) {
+        // A mark that would end the window before it starts is not read.
+        (Some(s), Some(e)) if e < s => (Some(s), None),
+        window => window,
+    }
+}
+
 /// When the impact began, in a report that tells it as a story of clock times (GitHub's posts):
 /// the time of the first sentence that says the impact began ("At 07:53 PDT the site was hit
 /// with…", "At 10:52 pm Sunday UTC, multiple services were affected"), or of the sentence
@@ -458,6 +484,38 @@ mod tests {
         assert_eq!(
             recovery_end(text, start, &ctx),
             Some("2012-12-25T18:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_timeline_that_marks_the_outage_gives_the_window() {
+        let step = |at: &str, text: &str| TimelineEntry {
+            at: Some(at.parse().unwrap()),
+            text: text.into(),
+            warning: None,
+        };
+        let timeline = [
+            step("2020-02-11T20:40:00Z", "cp1085 is depooled for maintenance"),
+            step("2020-02-11T21:02:00Z", "cp1087 is depooled OUTAGE BEGINS"),
+            step(
+                "2020-02-11T21:10:00Z",
+                "after the outage ended in codfw, eqiad",
+            ),
+            step("2020-02-11T21:17:00Z", "DNS TTL expires OUTAGE ENDS"),
+            step("2020-02-11T21:36:00Z", "all cp servers are re-pooled"),
+        ];
+        let (start, end) = marked_window(&timeline);
+        assert_eq!(start, Some("2020-02-11T21:02:00Z".parse().unwrap()));
+        assert_eq!(end, Some("2020-02-11T21:17:00Z".parse().unwrap()));
+        // Prose is no mark; an end before the start is not read.
+        assert_eq!(marked_window(&timeline[2..3]), (None, None));
+        let backwards = [
+            step("2020-02-11T21:17:00Z", "OUTAGE BEGINS"),
+            step("2020-02-11T21:02:00Z", "OUTAGE ENDS"),
+        ];
+        assert_eq!(
+            marked_window(&backwards),
+            (Some("2020-02-11T21:17:00Z".parse().unwrap()), None)
         );
     }
 

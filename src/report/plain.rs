@@ -329,6 +329,10 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     }
     let (impact_start, impact_end) = extract::impact_window(&sections, &ctx, &mut warnings);
     let timeline = extract::timeline(&sections, &ctx, impact_start, true, &mut warnings);
+    // A timeline that marks the user-visible window says what the report means by it.
+    let (marked_start, marked_end) = extract::marked_window(&timeline);
+    let impact_start = marked_start.or(impact_start);
+    let impact_end = marked_end.or(impact_end);
     let milestones = milestone::read(&sections, &timeline, &ctx, (impact_start, impact_end));
     let mut repair_items = extract::repair_items(&sections);
     if repair_items.is_empty() {
@@ -383,7 +387,8 @@ mod tests {
             ]
         );
         // Timeline steps after such a line are no action list.
-        let steps = "Next steps were taken quickly.\n• 23:49 A patch.\n• 23:51 A revert.\n\nThe end.\n";
+        let steps =
+            "Next steps were taken quickly.\n• 23:49 A patch.\n• 23:51 A revert.\n\nThe end.\n";
         assert!(items(steps).is_empty());
     }
 
