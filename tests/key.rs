@@ -307,7 +307,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("impact start", 92.5),
         ("impact end", 82.5),
         ("stage", 97.5),
-        ("primary service", 87.5),
+        ("primary service", 90.0),
         ("regions", 95.0),
         ("repair item count", 57.5),
         ("completed count", 77.5),

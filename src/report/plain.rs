@@ -222,8 +222,10 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     let (mut title, tracking_id, body) = match gcp_body(text) {
         Some((product, number, body)) => {
             let slug = super::text::slug(product.trim_start_matches("Google "), 30);
+            // The page's own heading, "Google Cloud Networking Incident #18012": it names the
+            // product the review is about (the primary service comes from the title first).
             (
-                String::new(),
+                format!("{} Incident #{number}", product.trim()),
                 Some(format!("GCP-{}-{number}", slug.to_ascii_uppercase())),
                 body,
             )
