@@ -2050,35 +2050,21 @@ async fn an_incident_whose_id_changed_is_found_at_its_old_address() {
     let state = open_at(tmp.path(), false);
     assert_eq!(state.reingest(false).unwrap().index.moved, 1);
     let app = app!(state);
-    let location = |resp: &ServiceResponse| {
-        resp.headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    let resp = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri("/incidents/payments-503?revision=0")
-            .to_request(),
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(
-        location(&resp).as_deref(),
-        Some("/incidents/2023-03-04-payments?revision=0")
-    );
-    let resp = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri("/api/v1/incidents/payments-503")
-            .to_request(),
-    )
-    .await;
-    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(
-        location(&resp).as_deref(),
-        Some("/api/v1/incidents/2023-03-04-payments")
-    );
+    for (old, new) in [
+        (
+            "/incidents/payments-503?revision=0",
+            "/incidents/2023-03-04-payments?revision=0",
+        ),
+        (
+            "/api/v1/incidents/payments-503",
+            "/api/v1/incidents/2023-03-04-payments",
+        ),
+    ] {
+        let resp = test::call_service(&app, test::TestRequest::get().uri(old).to_request()).await;
+        assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY, "{old}");
+        let location = resp.headers().get("location").map(|v| v.to_str().unwrap());
+        assert_eq!(location, Some(new));
+    }
     let (status, page) = get(&app, "/incidents/2023-03-04-payments").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Payments API 503s"));

@@ -35,9 +35,13 @@ impl CappedMerges {
 
 impl MergePolicy for CappedMerges {
     fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        let candidates = self.log.compute_merge_candidates(segments);
+        if candidates.is_empty() {
+            // (Most calls: the folder is read only when there is a merge to weigh.)
+            return candidates;
+        }
         let sizes = segment_sizes(&self.index_path, segments);
-        self.log
-            .compute_merge_candidates(segments)
+        candidates
             .into_iter()
             .filter(|candidate| {
                 let bytes: u64 = candidate

@@ -241,8 +241,25 @@ pub fn apply_change(
     Ok(record)
 }
 
+/// The incident under `id`, or (`Err`) a permanent redirect to `{base}/{new id}` when it moved
+/// (see `index::moved`); any other error of the index as it is.
+pub fn incident_or_moved(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    base: &str,
+) -> Result<Result<crate::incident::Incident, HttpResponse>, crate::index::IndexError> {
+    match state.index.get(id) {
+        // (Ids are URL-safe: `assemble` makes them of letters, digits, '-', '_' and '.'.)
+        Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(id) => {
+            Ok(Err(moved(req, &format!("{base}/{new}"))))
+        }
+        found => found.map(Ok),
+    }
+}
+
 /// A permanent redirect to where an incident that changed its id is now, with the query kept.
-pub fn moved(req: &HttpRequest, to: &str) -> HttpResponse {
+fn moved(req: &HttpRequest, to: &str) -> HttpResponse {
     let query = req.query_string();
     let location = if query.is_empty() {
         to.to_string()

@@ -78,15 +78,13 @@ pub async fn incident(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     read_access(&req, &state)?;
-    let incident = match state.index.get(&id) {
-        Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
-            return Ok(crate::web::common::moved(
-                &req,
-                &format!("/api/v1/incidents/{new}"),
-            ));
-        }
-        found => found.map_err(WebError::from)?,
-    };
+    let incident =
+        match crate::web::common::incident_or_moved(&req, &state, &id, "/api/v1/incidents")
+            .map_err(WebError::from)?
+        {
+            Ok(incident) => incident,
+            Err(redirect) => return Ok(redirect),
+        };
     let record = record_fn(&state);
     Ok(HttpResponse::Ok().json(crate::web::json::incident_json(
         &incident,

@@ -368,15 +368,9 @@ pub async fn page(
                 .map_err(|_| WebError::BadRequest("`revision` must be a number".into()))?,
         ),
     };
-    let incident = match state.index.get(&id) {
-        Err(crate::index::IndexError::NotFound(_)) if let Some(new) = state.index.moved_to(&id) => {
-            // (Ids are URL-safe: `assemble` makes them of letters, digits, '-', '_' and '.'.)
-            return Ok(crate::web::common::moved(
-                &req,
-                &format!("/incidents/{new}"),
-            ));
-        }
-        found => found?,
+    let incident = match crate::web::common::incident_or_moved(&req, &state, &id, "/incidents")? {
+        Ok(incident) => incident,
+        Err(redirect) => return Ok(redirect),
     };
     let mut page = build(&state, layout, &incident, revision)?;
     let like = crate::index::RelatedQuery::like(incident.current(), 6);
