@@ -355,12 +355,18 @@ fn is_fragment(item: &str, review_text: &str) -> bool {
     // A status label before the item is its marker, not its sentence: "• Status: Done - Item".
     let label = regex::Regex::new(r"(?i)status:\s*\w+(?:\s*[-–:])?$").unwrap();
     let before = label.find(before).map_or(before, |m| &before[..m.start()]);
-    let starts_inside = before.ends_with(|c: char| c.is_alphanumeric() || c == ',');
+    // A clause of its own after "and" ("We have deployed monitoring …, and next week, we will
+    // begin deploying a fix") is a whole commitment: the key counts such clauses apart.
+    let clause = |s: &str| s.starts_with("and ") || s.starts_with("and\n");
+    let starts_inside =
+        before.ends_with(|c: char| c.is_alphanumeric() || c == ',') && !before.ends_with(" and");
     let chars: Vec<char> = item.chars().collect();
     let tail: String = chars[chars.len().saturating_sub(30)..].iter().collect();
     let stops_early = review_text[at..].find(tail.as_str()).is_some_and(|t| {
         let after = &review_text[at + t + tail.len()..];
-        after.starts_with([' ', '\n']) && after[1..].starts_with(|c: char| c.is_lowercase())
+        after.starts_with([' ', '\n'])
+            && after[1..].starts_with(|c: char| c.is_lowercase())
+            && !clause(&after[1..])
     });
     starts_inside || stops_early
 }
@@ -379,6 +385,17 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
         "Investigate page_restrictions query slowness on db1006",
         "• Status: Done - Investigate page_restrictions query slowness on db1006\n"
     ));
+    let two_clauses =
+        "We have deployed monitoring for the leak, and next week, we will begin deploying a fix.";
+    assert!(!is_fragment(
+        "next week, we will begin deploying a fix.",
+        two_clauses
+    ));
+    assert!(!is_fragment(
+        "We have deployed monitoring for the leak",
+        two_clauses
+    ));
+    assert!(is_fragment("we will begin deploying a fix.", two_clauses));
     let by_provider = reviews_by_provider();
     let mut total = (0, 0);
     let mut examples = Vec::new();
@@ -428,8 +445,10 @@ fn repair_items_are_whole_sentences_not_line_fragments() {
 /// 37; now 16 (thirteenth session: 32 Wikimedia items were "• Status: Done - Item", whole
 /// items the test took for fragments, and "Engineers are continuing their investigations" is
 /// no item): 12 Azure items of pages wrapped mid-paragraph that are not wrapped throughout, 4
-/// from the two Google Cloud pages the wrap test does not recognise.
-const FRAGMENT_CEILING: usize = 16;
+/// from the two Google Cloud pages the wrap test does not recognise. Fourteenth session: 13 (the
+/// 12 Azure items, and one Google Cloud sentence cut at its semicolon); narration of the
+/// mitigation in Google Cloud's prose is no item any more.
+const FRAGMENT_CEILING: usize = 13;
 
 /// `../shared/html/azure/X.html` holds the saved HTML of the entry `../shared/corpus/azure/X.txt`
 /// was made from: both give the same incidents.

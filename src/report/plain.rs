@@ -8,14 +8,14 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::text::{bullet, is_chrome, squash};
+use super::text::{bullet, is_chrome, prose_sentences, squash};
 use super::time::{self, TimeContext, Zone};
 use super::{Draft, ReportError, extract, heading, milestone};
 use crate::catalog::builtin::FileDate;
 use crate::incident::{Section, SectionKind, Stage};
 
 static GCP_INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^#\s*(Google [^\n#]*?)\s+Incident #(\d+)\s*$").expect("valid regex")
+    Regex::new(r"(?m)^#\s*([A-Z][^\n#\[\]]*?)\s+Incident #(\d+)\s*$").expect("valid regex")
 });
 static CAPS_HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9 ,&/'()-]{2,80}:$").expect("valid regex"));
@@ -63,6 +63,13 @@ static STARTS_WITH_TIME: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// What marks an action item in a task tracker: a Phabricator task ("T172489", "phab:T183999")
+/// or a status word written after the item ("… In progress", "… Done, fixed for s5.").
+static TRACKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:phab:)?T\d{5,7}\b|[a-z,)] (?:Done|In progress|TODO|Resolved|Declined)\b")
+        .expect("valid regex")
+});
+
 /// A report whose action-items heading was lost may still announce its action list in a line
 /// of its own ("Explicit next steps to prevent this from happening again, with Phabricator
 /// tasks linked for every step.", "What we're doing to prevent it from happening again:"):
@@ -73,13 +80,27 @@ fn announced_list_as_actions(sections: &mut Vec<Section>) {
         Regex::new(r"(?i)\b(?:next steps|action ?items|actionables|follow[- ]?ups?|to prevent (?:this|it|that|a recurrence|similar|such)|preventive (?:actions|measures)|remediation (?:items|steps|actions))\b")
             .expect("valid regex")
     });
+    // "Over the next week we will be doing several things:", "Here is what we intend to do to
+    // prevent this from happening in the future:" closing a paragraph.
+    static COMMITS_TO_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\bwe(?:\s+will|'ll|\s+are\s+going\s+to|\s+plan\s+to|\s+intend\s+to|\s+are\s+taking)\b[^.]*:$")
+            .expect("valid regex")
+    });
+    let announces = |l: &str| {
+        let last = if l.ends_with(':') {
+            prose_sentences(l).pop().unwrap_or(l)
+        } else {
+            l
+        };
+        last.len() <= 300 && (ANNOUNCES.is_match(last) || COMMITS_TO_LIST.is_match(last))
+    };
     // The last such line whose bullets are not timeline steps: action lists close a report.
     let mut found = None;
     for (at, section) in sections.iter().enumerate() {
         let lines: Vec<&str> = section.text.lines().collect();
         for i in 0..lines.len() {
             let l = lines[i].trim();
-            if bullet(l).is_some() || l.is_empty() || l.len() > 300 || !ANNOUNCES.is_match(l) {
+            if bullet(l).is_some() || l.is_empty() || !announces(l) {
                 continue;
             }
             let mut end = i + 1;
@@ -96,13 +117,19 @@ fn announced_list_as_actions(sections: &mut Vec<Section>) {
     }
     if let Some((at, i, end)) = found {
         let lines: Vec<&str> = sections[at].text.lines().collect();
-        let heading = squash(lines[i].trim().trim_end_matches([':', '.']));
+        // A paragraph whose last sentence announces the list keeps its other sentences.
+        let line = lines[i].trim();
+        let announcing = prose_sentences(line).pop().unwrap_or(line);
+        let kept = line[..line.len() - announcing.len()].trim();
+        let heading = squash(announcing.trim_end_matches([':', '.']));
         let actions = Section {
             kind: SectionKind::RepairItems,
             heading: heading.chars().take(120).collect(),
             text: lines[i + 1..end].join("\n"),
         };
-        let before = lines[..i].join("\n").trim().to_string();
+        let mut before = lines[..i].to_vec();
+        before.push(kept);
+        let before = before.join("\n").trim().to_string();
         let after = lines[end..].join("\n").trim().to_string();
         let kind = sections[at].kind;
         let heading = sections[at].heading.clone();
@@ -151,12 +178,22 @@ fn closing_list_as_actions(sections: &mut Vec<Section>) {
     while start > 0 && bullet(lines[start - 1]).is_some() {
         start -= 1;
     }
-    let run = &lines[start..end];
-    if run.len() < 2
-        || run
-            .iter()
-            .any(|l| bullet(l).is_some_and(|(_, t)| STARTS_WITH_TIME.is_match(t)))
-    {
+    let steps = lines[start..end]
+        .iter()
+        .any(|l| bullet(l).is_some_and(|(_, t)| STARTS_WITH_TIME.is_match(t)));
+    if steps {
+        // One run of timeline, conclusions and actions: its tail of bullets that each carry a
+        // task or a status ("… make it page Task T172489 In progress", "… Done, it is an
+        // ongoing task") is the action list.
+        let mut tracked = end;
+        while tracked > start
+            && bullet(lines[tracked - 1]).is_some_and(|(_, t)| TRACKED.is_match(t))
+        {
+            tracked -= 1;
+        }
+        start = tracked;
+    }
+    if end - start < 2 {
         return;
     }
     let actions = Section {
@@ -171,11 +208,32 @@ fn closing_list_as_actions(sections: &mut Vec<Section>) {
     sections.push(actions);
 }
 
+/// A repair section that ends announcing what follows ("… to single-zone outages, including
+/// the following:") is continued by the sections under headings of no known kind after it
+/// ("App Engine", "Cloud Dataflow"): they are repair items too.
+fn subsections_of_repairs(sections: &mut [Section]) {
+    let mut announced = false;
+    for s in sections.iter_mut() {
+        // A dated heading ("Aug 22, 2016 | 12:01") opens the page's update log instead.
+        let named = !s.heading.contains(|c: char| c.is_ascii_digit());
+        if announced && s.kind == SectionKind::Other && named {
+            s.kind = SectionKind::RepairItems;
+            continue;
+        }
+        announced = s.kind == SectionKind::RepairItems && s.text.trim_end().ends_with(':');
+    }
+}
+
 /// Google Cloud pages: keep the report from the "# Google X Incident #N" heading on, without
 /// dashboard chrome, link targets and table pipes.
 fn gcp_body(text: &str) -> Option<(String, String, String)> {
     let c = GCP_INCIDENT.captures(text)?;
     let product = c[1].to_string();
+    // Most products are "Google …"; "# Identity and Access Management Incident #18001" is one
+    // on the status dashboard's own page.
+    if !product.starts_with("Google ") && !text.contains("Google Cloud Status Dashboard") {
+        return None;
+    }
     let number = c[2].to_string();
     let rest = &text[c.get(0)?.end()..];
     let mut out = String::new();
@@ -297,6 +355,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     if sections.is_empty() && title.is_empty() {
         return Err(ReportError::NoReview);
     }
+    subsections_of_repairs(&mut sections);
     if !sections.iter().any(|s| s.kind == SectionKind::RepairItems) {
         announced_list_as_actions(&mut sections);
     }
@@ -362,6 +421,7 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::incident::ReportedStatus;
 
     fn items(text: &str) -> Vec<String> {
         parse("w.txt", Path::new("wikimedia/w.txt"), text)
@@ -392,6 +452,90 @@ mod tests {
         let steps =
             "Next steps were taken quickly.\n• 23:49 A patch.\n• 23:51 A revert.\n\nThe end.\n";
         assert!(items(steps).is_empty());
+    }
+
+    #[test]
+    fn a_list_a_paragraph_commits_to_is_the_action_list() {
+        let report = "We had an outage this morning from 06:32 to 07:42 PDT. A file server was \
+            overloaded. Here is what we intend to do to prevent this from happening in the future:\n\
+            • We will have a maintenance window tonight to ready the standby servers.\n\
+            • We are testing a change to the Nginx configuration.\n\n\
+            We apologize for the downtime.\n";
+        let draft = parse("g.txt", Path::new("github/2009-10-13-a-note.txt"), report).unwrap();
+        let items: Vec<&str> = draft.repair_items.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(
+            items,
+            [
+                "We will have a maintenance window tonight to ready the standby servers.",
+                "We are testing a change to the Nginx configuration."
+            ]
+        );
+        // The paragraph's other sentences still tell what happened.
+        assert!(draft.impact_start.is_some() && draft.impact_end.is_some());
+        assert!(
+            draft.sections[0]
+                .text
+                .contains("A file server was overloaded.")
+        );
+    }
+
+    #[test]
+    fn tracked_bullets_after_the_timeline_are_the_action_list() {
+        let report = "Wikidata was read-only from 5:48 to 7:04 on 2017-07-28.\n\
+            • 05:48:07: db1063 runs out of memory.\n\
+            • 07:04 The server is put back into read-write.\n\
+            • The main issue was not to detect the read only mode quickly.\n\
+            • Monitor read_only on masters, make it page Task T172489 In progress\n\
+            • Substitute pt-kill for events to avoid leaks Done, fixed for s5.\n\
+            • Change pt-heartbeat model to not use super-user Task T172497\n";
+        let draft = parse("w.txt", Path::new("wikimedia/w.txt"), report).unwrap();
+        let items: Vec<(&str, ReportedStatus)> = draft
+            .repair_items
+            .iter()
+            .map(|i| (i.text.as_str(), i.reported_status))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (
+                    "Monitor read_only on masters, make it page Task T172489 In progress",
+                    ReportedStatus::None
+                ),
+                (
+                    "Substitute pt-kill for events to avoid leaks",
+                    ReportedStatus::Completed
+                ),
+                (
+                    "Change pt-heartbeat model to not use super-user Task T172497",
+                    ReportedStatus::None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn subsections_a_repair_section_announces_are_repair_items() {
+        let report = "Networking issue with Compute Engine\n\n\
+            REMEDIATION AND PREVENTION\n\n\
+            We will change the configuration of these devices so that power loss does not disable them.\n\
+            We will also be taking actions to improve resilience, including the following:\n\n\
+            Cloud Dataflow\n\n\
+            We will improve resilience of Dataflow to single-zone outages.\n\n\
+            Aug 22, 2016 | 12:01\n\n\
+            We are investigating an issue with network connectivity.\n";
+        let items: Vec<String> = parse("c.txt", Path::new("gcp/c.txt"), report)
+            .unwrap()
+            .repair_items
+            .into_iter()
+            .map(|i| i.text)
+            .collect();
+        assert_eq!(
+            items,
+            [
+                "We will change the configuration of these devices so that power loss does not disable them.",
+                "We will improve resilience of Dataflow to single-zone outages."
+            ]
+        );
     }
 
     #[test]

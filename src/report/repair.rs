@@ -10,9 +10,15 @@ use sha2::{Digest, Sha256};
 use super::text::{bullet, prose_sentences, squash};
 use crate::incident::{DueMonth, RepairItem, ReportedStatus};
 
+/// A status written after the item: "(Completed)", "Add geographic redundancy … – Complete.",
+/// "Substitute pt-kill … Done, it is an always ongoing task" (a task list saved as text).
 static COMPLETED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\s*[(\[]\s*(?:completed?|done|finished|implemented)\s*[)\]]\s*\.?\s*$")
-        .expect("valid regex")
+    Regex::new(concat!(
+        r"(?i:\s*[(\[]\s*(?:completed?|done|finished|implemented)\s*[)\]]\s*\.?\s*$)",
+        r"|\s+[–-]\s*(?i:complete|completed|done)\.?\s*$",
+        r"|[a-z)] (?:Done|Completed|Fixed)(?:[,.;]|$)",
+    ))
+    .expect("valid regex")
 });
 static ESTIMATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -23,6 +29,13 @@ static ESTIMATED: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MONTH_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(\d{4})\b|\b(\d{4})-(\d{2})(?:-\d{2})?\b|\b(?:Q([1-4])\s*(?:CY)?\s*(\d{4})|(?:CY)?(\d{4})\s*Q([1-4]))\b")
+        .expect("valid regex")
+});
+static CLOCK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d{1,2}:\d{2}\b").expect("valid regex"));
+/// A line that opens on a time or a day tells what happened: "At 23:50 PST on Monday …".
+static NARRATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:at|by|on|from|around|until)\s+(?:\d|(?:mon|tues|wednes|thurs|fri|satur|sun)day\b)")
         .expect("valid regex")
 });
 static CHECKBOX: LazyLock<Regex> =
@@ -39,7 +52,10 @@ fn is_not_an_item(text: &str) -> bool {
             r"|you can rate this|\w+(?: \w+)? [–-] how (?:the|to|we)\b",
             // "Engineers will continue to investigate to establish the full root cause": the
             // review's own work, not a change (Azure's preliminary entries end so).
-            r"|(?:\w+ )?(?:engineers|we|teams?) (?:will continue|are continuing) (?:to |their )?investigat)",
+            r"|(?:\w+ )?(?:engineers|we|teams?) (?:will continue|are continuing) (?:to |their )?investigat",
+            // Google Cloud's notices close with it before any review exists.
+            r"|we will conduct an internal investigation of this issue",
+            r"|.*\bapologi[sz]e\b)",
         ))
         .expect("valid regex")
     });
@@ -127,11 +143,32 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
         return (rest, status, due);
     }
     if let Some(m) = COMPLETED.find(&text) {
+        // "… leaks Done, …": the match starts on the item's last letter.
+        let end = m.start()
+            + usize::from(
+                text[m.start()..].starts_with(|c: char| c.is_ascii_lowercase() || c == ')'),
+            );
         return (
-            text[..m.start()].trim().to_string(),
+            text[..end].trim().to_string(),
             ReportedStatus::Completed,
             Vec::new(),
         );
+    }
+    // "Continue to expand coverage of the Backup authentication service – July 2022".
+    static TRAILING_DUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\.?\s+[–-]\s*((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|q[1-4]\s*(?:cy)?\s*\d{4})\.?\s*$")
+            .expect("valid regex")
+    });
+    if let Some(c) = TRAILING_DUE.captures(&text) {
+        let due = due_months(&c[1]);
+        if !due.is_empty() {
+            let at = c.get(0).expect("group 0").start();
+            return (
+                text[..at].trim().to_string(),
+                ReportedStatus::Estimated,
+                due,
+            );
+        }
     }
     if let Some(c) = ESTIMATED.captures(&text) {
         let whole = c.get(0).expect("group 0");
@@ -148,14 +185,21 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
 }
 
 /// The repair items of one repair section's text. Bullets are items (indented bullets belong to
-/// the one above); where the section has no bullets, each line is one, once apologies and
-/// review-process notes are set aside.
+/// the one above); where the section has no bullets, each line is one (or each item it numbers
+/// or dashes inline), once apologies and review-process notes are set aside; and where it
+/// tells a story (times of day) or commits to two changes in one line, each sentence that
+/// commits to a change is one.
 pub fn extract(section_text: &str) -> Vec<RepairItem> {
     let lines: Vec<&str> = section_text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .collect();
     let has_bullets = lines.iter().any(|l| bullet(l).is_some());
+    // Times of day or lines opening on one ("At 23:50 PST on Monday …", "By 07:27, the
+    // engineering team …") tell what happened: the section is a story, not a list.
+    let narrative = lines
+        .iter()
+        .any(|l| NARRATION.is_match(l) || CLOCK.is_match(l));
     let mut raw: Vec<String> = Vec::new();
     if has_bullets {
         let mut base_indent: Option<usize> = None;
@@ -184,17 +228,41 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
                 Some(i) => &line[i + "not limited to):".len()..],
                 None => line,
             };
-            // Items numbered inline, "1. Audit ... 2. Enhance ...", are one item each.
-            if let Some(numbered) = numbered_inline(line) {
+            // Items numbered inline, "1. Audit ... 2. Enhance ...", or dashed, "… in the
+            // following areas: — Google engineers have deployed … — Additional rate limiting …",
+            // are one item each.
+            if let Some(numbered) = numbered_inline(line).or_else(|| dashed_inline(line)) {
                 for item in numbered {
                     let kept: Vec<&str> = sentences(item)
                         .into_iter()
                         .filter(|s| !is_not_an_item(s))
                         .collect();
                     if !kept.is_empty() {
-                        raw.push(kept.join(" "));
+                        // "1. Automated validation pre and post change, 2.Device …"
+                        raw.push(kept.join(" ").trim_end_matches([',', ';']).to_string());
                     }
                 }
+                continue;
+            }
+            // Prose that tells how the incident was mitigated, then what will change (Google
+            // Cloud's "REMEDIATION AND PREVENTION"), and any line that commits to two changes:
+            // one item per sentence that commits to a change or is a to-do ("Implement
+            // multiple orthogonal schemes …"); narration and context are not items.
+            let clauses: Vec<&str> = prose_sentences(line)
+                .into_iter()
+                .flat_map(two_commitments)
+                .collect();
+            let promised: Vec<&str> = clauses
+                .iter()
+                .copied()
+                .filter(|s| commits(s).is_some() || is_to_do(s))
+                .collect();
+            if narrative || promised.len() > 1 {
+                raw.extend(promised.into_iter().map(str::to_string));
+                continue;
+            }
+            // "… we will be implementing changes … in several ways:" announces the items.
+            if clauses.len() == 1 && line.trim_end().ends_with(':') {
                 continue;
             }
             let kept: Vec<&str> = sentences(line)
@@ -210,7 +278,9 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         .filter(|t| !is_not_an_item(t))
         .map(|t| {
             let (text, mut reported_status, due) = read_marker(&t);
-            if reported_status == ReportedStatus::None && says_done(&text) {
+            if reported_status == ReportedStatus::None
+                && (says_done(&text) || commits(&text) == Some(true))
+            {
                 reported_status = ReportedStatus::Completed;
             }
             RepairItem {
@@ -222,6 +292,75 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         })
         .filter(|i| !i.text.is_empty())
         .collect()
+}
+
+/// Whether a sentence is a to-do: it opens with a verb in the imperative ("Implement multiple
+/// orthogonal schemes …", "Continue to upgrade our hardware …").
+fn is_to_do(sentence: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "add",
+        "audit",
+        "automate",
+        "build",
+        "change",
+        "conduct",
+        "continue",
+        "create",
+        "define",
+        "deploy",
+        "develop",
+        "document",
+        "enable",
+        "enhance",
+        "ensure",
+        "establish",
+        "evaluate",
+        "expand",
+        "extend",
+        "fix",
+        "harden",
+        "implement",
+        "improve",
+        "increase",
+        "introduce",
+        "investigate",
+        "isolate",
+        "limit",
+        "migrate",
+        "modify",
+        "monitor",
+        "prevent",
+        "redesign",
+        "reduce",
+        "refine",
+        "remove",
+        "replace",
+        "require",
+        "review",
+        "revise",
+        "separate",
+        "standardize",
+        "strengthen",
+        "test",
+        "update",
+        "upgrade",
+        "validate",
+    ];
+    let first = sentence.split_whitespace().next().unwrap_or("");
+    if !first.starts_with(char::is_uppercase) {
+        return false;
+    }
+    let word = first.to_ascii_lowercase();
+    // The gerund of a to-do list: "Improving testing and staging alerts …", "Adding …".
+    let stems = match word.strip_suffix("ing") {
+        Some(stem) => vec![
+            stem.to_string(),
+            format!("{stem}e"),
+            stem[..stem.len().saturating_sub(1)].to_string(),
+        ],
+        None => vec![word],
+    };
+    stems.iter().any(|s| VERBS.contains(&s.as_str()))
 }
 
 /// Whether an item without a status marker says it is done: its first clause is "we have" or
@@ -269,31 +408,46 @@ fn is_participle(verb: &str) -> bool {
     verb.ends_with("ed") || ["built", "made", "rewritten", "written", "put", "set"].contains(&verb)
 }
 
-/// Commitments a report makes in prose (AWS and GitHub summaries have no action list): one
-/// item per sentence in which "we" will make, are making or have made a change: "We will
-/// audit our change process", "We are also adding throttling", "we have modified the access
-/// controls". What "we have" done counts as completed. Promises about the report or the
-/// conversation ("we will publish", "we will continue to investigate", "we will do everything
-/// we can to learn"), apologies and narration ("we will explain") are not changes.
-pub fn commitments(text: &str) -> Vec<RepairItem> {
+/// Whether a sentence commits to a change, and whether it says the change is made: `Some(true)`
+/// for "we have modified the access controls", `Some(false)` for "We will audit our change
+/// process" or "We are also adding throttling", `None` for narration, apologies and promises
+/// about the report or the conversation ("we will publish", "we will continue to investigate",
+/// "we will do everything we can to learn", "we will explain").
+fn commits(sentence: &str) -> Option<bool> {
     static PROMISE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?i)\bwe(?:\s+will|'ll|\s+are\s+going\s+to|\s+plan\s+to|\s+intend\s+to)",
+            // "we will", and the team the review speaks for: "Google engineers are creating
+            // safeguards", "the BigQuery engineering team will work on …", "They are also …".
+            r"(?i)\b(?:we|google|engineers|team)(?:\s+will|'ll|\s+are\s+going\s+to|\s+plans?\s+to|\s+intends?\s+to)",
             r"(?:\s+(?:also|now|immediately|further|additionally|soon|then|be|quickly|first|next))*",
             r"\s+([a-z]+)",
             r"|\bwe\b[^.;:]{0,160}?,?\s+and\s+(?:we\s+)?will\s+([a-z]+)",
-            r"|\b[a-z]+\s+will\s+be\s+([a-z]+ed)\b",
-            r"|\bwe\s+are(?:\s+(?:also|now|currently|actively|already))*\s+([a-z]+ing)\b",
-            r"|\bwe(?:\s+have|'ve)(?:\s+(?:also|now|already|immediately|since|subsequently))*\s+([a-z]+)",
+            r"|\b[a-z]+\s+will\s+be\s+([a-z]+(?:ed|ing))\b",
+            r"|\b(?:we(?:\s+are|'re)|(?:engineers|they)\s+are|(?:google|team)\s+is)",
+            r"(?:\s+(?:also|now|currently|actively|already))*\s+(?:taking\s+steps\s+to\s+([a-z]+)|([a-z]+ing)\b)",
+            // "A number of less technical improvements are also being implemented.", "Google's
+            // development guidelines are being reviewed and updated".
+            r"|\b(?:are|is)(?:\s+(?:also|now|currently|already))*\s+being\s+",
+            r"(implemented|reviewed|updated|improved|added|deployed|developed|built|introduced|enhanced|strengthened|extended|expanded|changed|modified|revised|hardened|rolled\s+out)\b",
+            // "Updating our tooling to open issues for new firmware will force us to review …"
+            r"|^(\p{Lu}[a-z]+ing)\s+(?:our|the|all|every|each)\b[^.;]{0,160}\swill\s",
+            // "We are already in the process of making a few changes", "We have already been
+            // working on a fix".
+            r"|\bwe\s+are(?:\s+(?:also|already|now))*\s+(in\s+the\s+process)\s+of\b",
+            r"|\bwe(?:\s+have|'ve)(?:\s+(?:also|already|now))*\s+been\s+(working)\s+on\b",
+            r"|\b(?:we(?:\s+have|'ve)|(?:engineers|they|team)\s+have|(?:google|team|engineering)\s+has)",
+            r"(?:\s+(?:also|now|already|immediately|since|subsequently|greatly|successfully))*",
+            // "We have now identified and fixed the latent bug": the change is the second verb.
+            r"(?:\s+[a-z]+ed\s+and)?\s+([a-z]+)(\s+back)?",
         ))
         .expect("valid regex")
     });
     // Sentences that announce, thank or apologize rather than commit.
     static NOT_A_COMMITMENT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?i)\b(?:thank you|some of which|the following|as follows|working hard|we regret",
+            r"(?i)\b(?:thank you|some of which|the following|as follows|work(?:ing)? hard|we regret",
             r"|would like to|our intention|in this (?:document|post|section)|we understand",
-            r"|a number of (?:changes|steps|improvements)|(?:several|multiple) (?:changes|steps))\b|:$",
+            r"|a number of (?:changes|steps|improvements)|we are (?:confident|disappointed))\b|:$",
         ))
             .expect("valid regex")
     });
@@ -302,6 +456,8 @@ pub fn commitments(text: &str) -> Vec<RepairItem> {
     const NOT_A_CHANGE: &[&str] = &[
         "learn",
         "do",
+        "doing",
+        "invested",
         "continue",
         "continuing",
         "publish",
@@ -394,7 +550,6 @@ pub fn commitments(text: &str) -> Vec<RepairItem> {
         "devoted",
         "spent",
         "reverted",
-        "rolled",
         "restarted",
         "rebooted",
         "not",
@@ -421,34 +576,59 @@ pub fn commitments(text: &str) -> Vec<RepairItem> {
         "based",
         "refer",
     ];
-    // The first clause of a sentence that commits to a change: (verb, whether it is done).
-    let commitment = |sentence: &str| -> Option<bool> {
-        for c in PROMISE.captures_iter(sentence) {
-            let (verb, done) = match (c.get(1).or(c.get(2)).or(c.get(3)).or(c.get(4)), c.get(5)) {
-                (Some(v), _) => (v.as_str(), false),
-                (None, Some(v)) => (v.as_str(), true),
-                _ => continue,
-            };
-            let verb = verb.to_ascii_lowercase();
-            if NOT_A_CHANGE.contains(&verb.as_str()) {
-                continue;
-            }
-            // "we have" + a past participle: a change made since; anything else is narration.
-            if done && !is_participle(&verb) {
-                continue;
-            }
-            return Some(done);
+    if NOT_A_COMMITMENT.is_match(sentence) || is_not_an_item(sentence) {
+        return None;
+    }
+    for c in PROMISE.captures_iter(sentence) {
+        let planned = (1..=9).find_map(|k| c.get(k));
+        // "We have rolled back the change" mitigated; "we have now rolled out the fix" did not.
+        if c.get(11).is_some() {
+            continue;
         }
-        None
-    };
+        let (verb, done) = match (planned, c.get(10)) {
+            (Some(v), _) => (v.as_str(), false),
+            (None, Some(v)) => (v.as_str(), true),
+            _ => continue,
+        };
+        let verb = verb.to_ascii_lowercase();
+        // "The engineering team has made changes to the routing configuration".
+        let made_changes = verb == "made"
+            && c.get(10).is_some_and(|v| {
+                let rest = sentence[v.end()..].trim_start();
+                ["changes", "improvements", "fixes", "a change", "a fix"]
+                    .iter()
+                    .any(|w| rest.starts_with(w))
+            });
+        // The verbs of "… are being reviewed" are changes by their list.
+        let passive = c.get(6).is_some();
+        if NOT_A_CHANGE.contains(&verb.as_str()) && !made_changes && !passive {
+            continue;
+        }
+        // "we have" + a past participle: a change made since; anything else is narration.
+        if done && !is_participle(&verb) {
+            continue;
+        }
+        // "We have developed a fix for this bug and are in the process of rolling it out."
+        static STILL_GOING: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"\band\s+(?:we\s+)?(?:are|will)\b").expect("valid regex"));
+        let rest = &sentence[c.get(0).expect("group 0").end()..];
+        return Some(done && !STILL_GOING.is_match(rest));
+    }
+    None
+}
+
+/// Commitments a report makes in prose (AWS and GitHub summaries have no action list): one
+/// item per sentence (or clause, see `two_commitments`) that commits to a change (`commits`).
+/// What "we have" done counts as completed.
+pub fn commitments(text: &str) -> Vec<RepairItem> {
     let mut items: Vec<RepairItem> = Vec::new();
     for paragraph in text.split('\n') {
         let paragraph = bullet(paragraph).map_or(paragraph, |(_, t)| t);
-        for sentence in prose_sentences(paragraph) {
-            if NOT_A_COMMITMENT.is_match(sentence) || is_not_an_item(sentence) {
-                continue;
-            }
-            let Some(done) = commitment(sentence) else {
+        let clauses = prose_sentences(paragraph)
+            .into_iter()
+            .flat_map(two_commitments);
+        for sentence in clauses {
+            let Some(done) = commits(sentence) else {
                 continue;
             };
             let text = squash(sentence);
@@ -470,12 +650,67 @@ pub fn commitments(text: &str) -> Vec<RepairItem> {
     items
 }
 
+/// The items of a line that lists them after dashes ("… in the following areas: — Google
+/// engineers have deployed monitoring … — Additional rate limiting …"), when it has at least
+/// two; the text before the first dash is not an item. `None` for a line that does not.
+fn dashed_inline(line: &str) -> Option<Vec<&str>> {
+    static DASH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[.:]\s+[—–]\s+\p{Lu}").expect("valid regex"));
+    let starts: Vec<usize> = DASH
+        .find_iter(line)
+        .map(|m| {
+            m.end()
+                - line[..m.end()]
+                    .chars()
+                    .next_back()
+                    .map_or(0, char::len_utf8)
+        })
+        .collect();
+    if starts.len() < 2 {
+        return None;
+    }
+    Some(
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &at)| {
+                let end = starts.get(k + 1).map_or(line.len(), |&next| {
+                    line[..next].trim_end().trim_end_matches(['—', '–']).len()
+                });
+                line[at..end].trim()
+            })
+            .collect(),
+    )
+}
+
+/// A sentence whose two clauses each commit to a change ("We will be updating our test suite
+/// … and we are improving our circuit breakers …", "We have deployed monitoring …, and next
+/// week, we will begin deploying a fix") as its two clauses; any other sentence whole.
+fn two_commitments(sentence: &str) -> Vec<&str> {
+    static AND_WE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i),?\s+and\s+(?:[a-z]+,?\s+){0,3}?we(?:\s+will|'ll|\s+are|'re|\s+have|'ve|\s+plan)\b")
+            .expect("valid regex")
+    });
+    for m in AND_WE.find_iter(sentence) {
+        let (first, second) = (
+            &sentence[..m.start()],
+            sentence[m.start()..].trim_start_matches(','),
+        );
+        let second = second.trim_start();
+        let second = second.get(4..).unwrap_or("").trim_start(); // past "and "
+        if commits(first).is_some() && commits(second).is_some() {
+            return vec![first.trim(), second];
+        }
+    }
+    vec![sentence]
+}
+
 /// The items of a line that numbers them inline ("1. Audit the network. 2. Enhance ..."), when
 /// it numbers at least two, in order from 1; the text before "1." is not an item. `None` for
 /// a line that does not.
 fn numbered_inline(line: &str) -> Option<Vec<&str>> {
     static NUMBER: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?:^|\s)(\d{1,2})[.)]\s+\p{Lu}").expect("valid regex"));
+        LazyLock::new(|| Regex::new(r"(?:^|\s)(\d{1,2})[.)]\s*\p{Lu}").expect("valid regex"));
     let mut starts = Vec::new();
     let mut wanted = 1;
     for c in NUMBER.captures_iter(line) {
@@ -607,6 +842,185 @@ mod tests {
             ]
         );
         assert!(numbered_inline("We fixed 1. thing.").is_none());
+    }
+
+    #[test]
+    fn two_clauses_that_commit_are_two_items() {
+        let text = "We have deployed monitoring that will alarm on this leak, and next week, we \
+                    will begin deploying a fix for the leak. We will be updating our test suite \
+                    and we are improving our circuit breakers. We know our customers and we will \
+                    publish a report.";
+        let got: Vec<(String, ReportedStatus)> = commitments(text)
+            .into_iter()
+            .map(|i| (i.text, i.reported_status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "We have deployed monitoring that will alarm on this leak".to_string(),
+                    ReportedStatus::Completed
+                ),
+                (
+                    "next week, we will begin deploying a fix for the leak.".to_string(),
+                    ReportedStatus::None
+                ),
+                (
+                    "We will be updating our test suite".to_string(),
+                    ReportedStatus::None
+                ),
+                (
+                    "we are improving our circuit breakers.".to_string(),
+                    ReportedStatus::None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_team_a_review_speaks_for_commits_too() {
+        for commits_to in [
+            "To prevent a recurrence, Google engineers are creating safeguards to limit keys.",
+            "They are also improving the availability of Pub/Sub servers.",
+            "In the longer term, the BigQuery engineering team will work on several strategies.",
+            "Google's development guidelines are being reviewed and updated.",
+            "A number of less technical improvements are also being implemented.",
+            "Updating our tooling to open issues for new firmware will force us to review changelogs.",
+            "We are already in the process of making a few changes to reduce the interdependency.",
+            "We're actively working with our hosting provider to address this.",
+            "Chaos Studio will be expanding its scenarios.",
+            "Google engineers are rolling out a fix which curbs the retries that caused this incident.",
+        ] {
+            assert_eq!(commits(commits_to), Some(false), "{commits_to}");
+        }
+        for done in [
+            "We have now rolled out the bug fix to all regions.",
+            "We have now identified and fixed the latent bug.",
+            "The engineering team has made changes to the routing configuration.",
+        ] {
+            assert_eq!(commits(done), Some(true), "{done}");
+        }
+        for not_a_change in [
+            "We have rolled back the change.",
+            "We have made good progress.",
+            "While customers need to expect that they will encounter throttling, it was too slow.",
+            "While we are disappointed, we are confident the fixes will be addressed.",
+            "We have invested heavily in making our APIs resilient.",
+            "We are taking the following steps to prevent the issue from happening again:",
+        ] {
+            assert_eq!(commits(not_a_change), None, "{not_a_change}");
+        }
+        // Made, but its roll-out is still going on.
+        assert_eq!(
+            commits(
+                "We have developed a fix for this bug and are in the process of rolling it out."
+            ),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn a_story_of_the_mitigation_is_no_item_but_its_commitments_are() {
+        let section = "At 23:50 PST on Monday 8 December, Google engineers blocked failing credentials.\n\
+            Google engineers were alerted at 06:52 and began investigating. By 07:27 the team reverted the change.\n\
+            To prevent a recurrence, Google engineers are creating safeguards. They are also improving availability. Implement multiple orthogonal schemes for durability.\n\
+            We truly understand how important this is and deeply apologize for this incident.";
+        let items: Vec<String> = extract(section).into_iter().map(|i| i.text).collect();
+        assert_eq!(
+            items,
+            [
+                "To prevent a recurrence, Google engineers are creating safeguards.",
+                "They are also improving availability.",
+                "Implement multiple orthogonal schemes for durability."
+            ]
+        );
+        // A list of noun phrases without a story stays one item per line.
+        let list = "Additional physical partitioning within each region. Logical partitioning.\n\
+            BCDR critical services will take the following remediations:\n\
+            Improved resilience to request build-up.";
+        let items: Vec<String> = extract(list).into_iter().map(|i| i.text).collect();
+        assert_eq!(
+            items,
+            [
+                "Additional physical partitioning within each region. Logical partitioning.",
+                "Improved resilience to request build-up."
+            ]
+        );
+    }
+
+    #[test]
+    fn items_listed_after_dashes_are_one_item_each() {
+        let line = "Google has conducted a review, leading to actions in the following areas: — Google engineers have deployed monitoring for new signals. — Additional rate limiting will be added to the API. — Google's guidelines are being reviewed.";
+        let items: Vec<(String, ReportedStatus)> = extract(line)
+            .into_iter()
+            .map(|i| (i.text, i.reported_status))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (
+                    "Google engineers have deployed monitoring for new signals.".to_string(),
+                    ReportedStatus::Completed
+                ),
+                (
+                    "Additional rate limiting will be added to the API.".to_string(),
+                    ReportedStatus::None
+                ),
+                (
+                    "Google's guidelines are being reviewed.".to_string(),
+                    ReportedStatus::None
+                ),
+            ]
+        );
+        assert!(dashed_inline("One thing — and another — happened.").is_none());
+    }
+
+    #[test]
+    fn statuses_and_due_months_written_after_the_item() {
+        let (t, s, _) =
+            read_marker("Add geographic redundancy at the DNS name server level – Complete.");
+        assert_eq!(
+            (t.as_str(), s),
+            (
+                "Add geographic redundancy at the DNS name server level",
+                ReportedStatus::Completed
+            )
+        );
+        let (t, s, _) = read_marker(
+            "Substitute pt-kill for events to avoid memory leaks Done, it is an ongoing task.",
+        );
+        assert_eq!(
+            (t.as_str(), s),
+            (
+                "Substitute pt-kill for events to avoid memory leaks",
+                ReportedStatus::Completed
+            )
+        );
+        let (t, s, due) = read_marker("Continue to expand coverage of the service – July 2022");
+        assert_eq!(
+            (t.as_str(), s, due.len()),
+            (
+                "Continue to expand coverage of the service",
+                ReportedStatus::Estimated,
+                1
+            )
+        );
+        // A status word inside the sentence is no marker.
+        let (_, s, _) = read_marker("Make sure Done tasks are archived.");
+        assert_eq!(s, ReportedStatus::None);
+        // "2.Device" numbers its item without a space.
+        let items: Vec<String> = extract("It includes: 1. Automated validation pre and post change, 2.Device telemetry in change automation, 3.Add redundancy – Complete.")
+            .into_iter()
+            .map(|i| i.text)
+            .collect();
+        assert_eq!(
+            items,
+            [
+                "Automated validation pre and post change",
+                "Device telemetry in change automation",
+                "Add redundancy"
+            ]
+        );
     }
 
     #[test]

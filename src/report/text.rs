@@ -194,6 +194,7 @@ pub fn is_chrome(line: &str) -> bool {
             r"|.*quick 3-question survey|stay informed about azure service issues",
             r"|this is our \W*preliminary\W* pir|this is our \W*final\W* pir",
             r"|\d+ min read|• \d+ min read",
+            r"|\[?send feedback\]?(?:\(\))?$|all times are (?:us/pacific|utc|pacific time)\.?$",
             r")"
         ))
         .expect("valid regex")
@@ -202,6 +203,8 @@ pub fn is_chrome(line: &str) -> bool {
     if t.is_empty() {
         return false;
     }
+    // Google Cloud's page footer is a list: "* All times are US/Pacific", "* [Send Feedback]()".
+    let t = bullet(t).map_or(t, |(_, item)| item);
     (t.len() <= 2 && t.chars().all(|c| c.is_ascii_digit()))
         || MONTH_HEADER.is_match(t)
         || CHROME.is_match(t)
