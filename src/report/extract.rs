@@ -43,8 +43,8 @@ pub fn impact_window(
             // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report;
             // else the time of the first sentence that says the impact began.
             let start = first_dated_point(&summary, ctx)
-                .or_else(|| first_dated_point(&all, ctx))
-                .or_else(|| onset(&all, ctx));
+                .or_else(|| onset(&all, ctx))
+                .or_else(|| first_dated_point(&all, ctx));
             found.extend(start.map(|start| time::Window { start, end: None }));
         }
     }
@@ -52,7 +52,15 @@ pub fn impact_window(
     let mut end = found.iter().filter_map(|w| w.end).max();
     if let (Some(start), None) = (start, end) {
         let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
-        end = recovery_end(&all.join("\n"), start, ctx);
+        let all = all.join("\n");
+        end = recovery_end(&all, start, ctx).or_else(|| {
+            // "GitHub was unavailable for two hours and six minutes."
+            stated_length(&all).and_then(|minutes| {
+                start
+                    .checked_add(jiff::SignedDuration::from_mins(minutes))
+                    .ok()
+            })
+        });
     }
     if let (Some(s), Some(e)) = (start, end)
         && e < s
@@ -60,6 +68,53 @@ pub fn impact_window(
         warnings.push(format!("impact window ends ({e}) before it starts ({s})"));
     }
     (start, end)
+}
+
+/// How long the impact lasted, in minutes, as a report states it: "GitHub was unavailable for
+/// two hours and six minutes", "the outage lasted 45 minutes", "for a total duration of 3
+/// hours and 12 minutes". The first such statement.
+fn stated_length(text: &str) -> Option<i64> {
+    const NUMBER: &str = r"\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|forty-five|fifty";
+    static LENGTH: LazyLock<Regex> = LazyLock::new(|| {
+        let amount =
+            format!(r"({NUMBER})\s+(hours?|minutes?)(?:,?\s+and\s+({NUMBER})\s+(minutes?))?");
+        Regex::new(&format!(
+            r"(?i)\b(?:(?:was|were)\s+(?:\w+\s+)?(?:unavailable|down|offline|inaccessible|unreachable)\s+for|(?:outage|disruption|incident|impact)\s+lasted|total duration of)\s+(?:about\s+|approximately\s+|roughly\s+|nearly\s+)?{amount}\b"
+        ))
+        .expect("valid regex")
+    });
+    let number = |w: &str| -> Option<i64> {
+        let words = [
+            "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "eleven", "twelve",
+        ];
+        match w.to_ascii_lowercase().as_str() {
+            "a" | "an" => Some(1),
+            "fifteen" => Some(15),
+            "twenty" => Some(20),
+            "thirty" => Some(30),
+            "forty" => Some(40),
+            "forty-five" => Some(45),
+            "fifty" => Some(50),
+            w => w
+                .parse()
+                .ok()
+                .or_else(|| words.iter().position(|n| *n == w).map(|n| n as i64)),
+        }
+    };
+    let c = LENGTH.captures(text)?;
+    let unit = |u: &str| {
+        if u.to_ascii_lowercase().starts_with("hour") {
+            60
+        } else {
+            1
+        }
+    };
+    let mut minutes = number(&c[1])? * unit(&c[2]);
+    if let (Some(n), Some(u)) = (c.get(3), c.get(4)) {
+        minutes += number(n.as_str())? * unit(u.as_str());
+    }
+    Some(minutes)
 }
 
 /// The end of an impact that starts at `start`, written in a sentence of its own: "By 6:30 PM
@@ -219,10 +274,13 @@ fn first_dated_point(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
 /// "the outage ended" in prose is a sentence, not a mark.
 pub fn marked_window(timeline: &[TimelineEntry]) -> (Option<Timestamp>, Option<Timestamp>) {
     static BEGINS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b(?:OUTAGE|IMPACT) (?:BEGINS|BEGAN|STARTS|STARTED)\b").expect("valid regex")
+        Regex::new(r"\b(?:OUTAGE|IMPACT) (?:BEGINS|BEGAN|STARTS|STARTED)\b|(?i:\bthe incident (?:starts|begins)\b)")
+            .expect("valid regex")
     });
-    static ENDS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(?:OUTAGE|IMPACT) (?:ENDS|ENDED)\b").expect("valid regex"));
+    static ENDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(?:OUTAGE|IMPACT) (?:ENDS|ENDED)\b|(?i:\bthe incident (?:ends|is (?:solved|resolved|over))\b)")
+            .expect("valid regex")
+    });
     let start = timeline
         .iter()
         .find(|e| BEGINS.is_match(&e.text))
@@ -248,7 +306,7 @@ pub fn marked_window(timeline: &[TimelineEntry]) -> (Option<Timestamp>, Option<T
 fn onset(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
     static ONSET: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?i)\b(?:problems?|errors?|failures?|outages?|disruptions?|impact|issues?|timeouts?)\s+(?:began|started|appeared|manifest\w*)",
+            r"(?i)\b(?:problems?|errors?|failures?|outages?|disruptions?|impact|issues?|timeouts?|incident)\s+(?:began|started|starts|begins|appeared|manifest\w*)",
             r"|\b(?:began|started)\s+(?:to\s+)?(?:fail|return|experienc|observ|see|time)\w*",
             r"|\b(?:was|were)\s+(?:\w+\s+)?(?:hit|affected|impacted|unavailable|inaccessible|unreachable|down|degraded)\b",
             r"|\bexperienced (?:an? |\w+ )?(?:outage|disruption|partition|failure)|\bbecame (?:unavailable|inaccessible|unreachable)",
@@ -256,7 +314,7 @@ fn onset(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
         .expect("valid regex")
     });
     static SOON: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:nearly |almost )?(?:immediately|shortly (?:after|afterwards?)|soon after|moments later|within (?:a few )?(?:seconds|minutes))\b")
+        Regex::new(r"(?i)\b(?:nearly |almost )?(?:immediately|shortly (?:after|afterwards?)|soon after|moments later|within (?:a few )?(?:seconds|minutes))\b|\bat (?:this|that) (?:moment|point|time)\b")
             .expect("valid regex")
     });
     let dates = time::dates_with_offsets(text);
@@ -293,9 +351,9 @@ fn first_time(sentence: &str, before: Option<DateParts>, ctx: &TimeContext) -> O
         })
         .find_map(|i| {
             let (p, _) = time::scan_point(&sentence[i..])?;
-            let t = p.time?;
+            p.time?;
             let d = time::resolve_date(&p, before, ctx).ok()?;
-            time::to_timestamp(d, t, p.zone.unwrap_or(ctx.default_zone), ctx).ok()
+            time::point_timestamp(d, &p, ctx.default_zone, ctx).ok()
         })
 }
 
@@ -354,7 +412,7 @@ pub fn timeline(
             }
             let zone = point.zone.or(last_zone).unwrap_or(ctx.default_zone);
             let at = time::resolve_date(&point, last_date, ctx)
-                .and_then(|d| time::to_timestamp(d, point.time.unwrap_or((0, 0)), zone, ctx));
+                .and_then(|d| time::point_timestamp(d, &point, zone, ctx));
             let mut entry = TimelineEntry {
                 at: None,
                 text: rest.trim().to_string(),
@@ -548,6 +606,77 @@ mod tests {
         assert_eq!(
             at("We deployed at 13:29 PM PST. Later, problems began."),
             None
+        );
+        // "At this moment" is the time of the step it follows, to the second.
+        let mut utc = TimeContext::of_text("", Zone::Utc);
+        utc.reference = Some(jiff::civil::date(2016, 6, 1));
+        assert_eq!(
+            onset(
+                "• 23:49:49 A config change is synchronized. At this moment, the incident starts.",
+                &utc
+            )
+            .map(|t| t.to_string())
+            .as_deref(),
+            Some("2016-06-01T23:49:49Z")
+        );
+    }
+
+    #[test]
+    fn an_impact_of_a_stated_length_ends_after_it() {
+        assert_eq!(
+            stated_length("Last week GitHub was unavailable for two hours and six minutes."),
+            Some(126)
+        );
+        assert_eq!(
+            stated_length("The outage lasted about 45 minutes."),
+            Some(45)
+        );
+        assert_eq!(
+            stated_length(
+                "ranged from 6:48 - 10:00 for a total duration of 3 hours and 12 minutes"
+            ),
+            Some(192)
+        );
+        // A length of something else is none.
+        assert_eq!(stated_length("The rollback took two hours."), None);
+        let sections = [Section {
+            kind: SectionKind::WhatHappened,
+            heading: "Summary".into(),
+            text: "Last week GitHub was unavailable for two hours and six minutes. At 00:23am UTC \
+                   on Thursday, January 28th, 2016 our primary data center experienced a brief \
+                   disruption in its power."
+                .into(),
+        }];
+        let ctx = TimeContext::of_text(&sections[0].text, Zone::Utc);
+        let (start, end) = impact_window(&sections, &ctx, &mut Vec::new());
+        assert_eq!(start, Some("2016-01-28T00:23:00Z".parse().unwrap()));
+        assert_eq!(end, Some("2016-01-28T02:29:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_timeline_that_says_when_the_incident_starts_and_is_solved_marks_it() {
+        let step = |at: &str, text: &str| TimelineEntry {
+            at: Some(at.parse().unwrap()),
+            text: text.into(),
+            warning: None,
+        };
+        let timeline = [
+            step("2016-06-01T23:00:00Z", "The SWAT window starts."),
+            step(
+                "2016-06-01T23:49:49Z",
+                "Synchronized. At this moment, the incident starts.",
+            ),
+            step(
+                "2016-06-01T23:51:30Z",
+                "Revert synchronized. At this moment, the incident is solved.",
+            ),
+        ];
+        assert_eq!(
+            marked_window(&timeline),
+            (
+                Some("2016-06-01T23:49:49Z".parse().unwrap()),
+                Some("2016-06-01T23:51:30Z".parse().unwrap())
+            )
         );
     }
 

@@ -24,7 +24,7 @@ static DATE_MDY: LazyLock<Regex> =
 static DATE_ISO: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{4})-(\d{2})-(\d{2})\b"));
 static DATE_US: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2})/(\d{1,2})/(\d{4})\b"));
 static TIME: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(\d{1,2})(?::(\d{2})(?::\d{2})?)?(?:\s*([ap])\.?m\b\.?)?"));
+    LazyLock::new(|| re(r"(?i)^(\d{1,2})(?::(\d{2})(?::(\d{2}))?)?(?:\s*([ap])\.?m\b\.?)?"));
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^\(?(UTC|GMT|UST|PST|PDT|PT|US/Pacific|Pacific(?: Time)?|EST|EDT|ET|US/Eastern|Eastern(?: Time)?|CST|CDT|MST|MDT|CET|CEST|EET|EEST|WET|WEST|BST|JST|KST|SGT|HKT|AWST|AEST|AEDT|NZST|NZDT|BRT)\)?(?:[^A-Za-z0-9/]|$)",
@@ -154,6 +154,8 @@ pub struct DateParts {
 pub struct Point {
     pub date: Option<DateParts>,
     pub time: Option<(i8, i8)>,
+    /// The seconds of a time written to the second ("23:49:49"), else 0.
+    pub second: i8,
     pub zone: Option<Zone>,
 }
 
@@ -229,11 +231,16 @@ pub fn scan_date(s: &str) -> Option<(DateParts, usize)> {
 
 /// A clock time at the start of `s`: "23:20", "4:00PM", "11:05am", "10 PM". A bare number is a
 /// time only with am/pm.
-fn scan_time(s: &str) -> Option<((i8, i8), usize)> {
+/// A clock time: (hour, minute), its length and its seconds ("23:49:49").
+fn scan_time(s: &str) -> Option<((i8, i8), usize, i8)> {
     let c = TIME.captures(s)?;
     let mut hour: i8 = c[1].parse().ok()?;
     let minute: i8 = c.get(2).map_or(Some(0), |m| m.as_str().parse().ok())?;
-    let meridiem = c.get(3).map(|m| m.as_str().to_ascii_lowercase());
+    let second: i8 = c.get(3).map_or(Some(0), |m| m.as_str().parse().ok())?;
+    if second > 59 {
+        return None;
+    }
+    let meridiem = c.get(4).map(|m| m.as_str().to_ascii_lowercase());
     if c.get(2).is_none() && meridiem.is_none() {
         return None;
     }
@@ -246,7 +253,7 @@ fn scan_time(s: &str) -> Option<((i8, i8), usize)> {
         Some("a") if hour == 12 => hour = 0,
         _ => {}
     }
-    Some(((hour, minute), c[0].len()))
+    Some(((hour, minute), c[0].len(), second))
 }
 
 fn scan_zone(s: &str) -> Option<(Zone, usize)> {
@@ -284,8 +291,9 @@ pub fn scan_point(s: &str) -> Option<(Point, usize)> {
         let rest_trim = APPROX
             .find(rest_trim)
             .map_or(rest_trim, |m| &rest_trim[m.end()..]);
-        if let Some((t, n)) = scan_time(rest_trim) {
+        if let Some((t, n, second)) = scan_time(rest_trim) {
             p.time = Some(t);
+            p.second = second;
             i = j + (rest.len() - rest_trim.len()) + n;
             let k = skip_ws(s, i);
             if let Some((z, n)) = scan_zone(&s[k..]) {
@@ -295,8 +303,9 @@ pub fn scan_point(s: &str) -> Option<(Point, usize)> {
         }
         return Some((p, i));
     }
-    let (t, n) = scan_time(&s[i..])?;
+    let (t, n, second) = scan_time(&s[i..])?;
     p.time = Some(t);
+    p.second = second;
     i += n;
     let k = skip_ws(s, i);
     if let Some((z, n)) = scan_zone(&s[k..]) {
@@ -476,6 +485,23 @@ pub fn resolve_date(
 }
 
 /// A point on a known date as a UTC timestamp, in its own zone or the fallback zone.
+/// The instant of a point on `date`: its time (midnight without one) and seconds, in its zone,
+/// else `zone`.
+pub fn point_timestamp(
+    date: Date,
+    point: &Point,
+    zone: Zone,
+    ctx: &TimeContext,
+) -> Result<Timestamp, TimeError> {
+    let at = to_timestamp(
+        date,
+        point.time.unwrap_or((0, 0)),
+        point.zone.unwrap_or(zone),
+        ctx,
+    )?;
+    Ok(at + jiff::SignedDuration::from_secs(i64::from(point.second)))
+}
+
 pub fn to_timestamp(
     date: Date,
     time: (i8, i8),
@@ -666,6 +692,7 @@ mod tests {
         let p = Point {
             date: None,
             time: Some((10, 30)),
+            second: 0,
             zone: Some(Zone::Utc),
         };
         let e = resolve_date(&p, None, &ctx).unwrap_err().to_string();
