@@ -184,11 +184,16 @@ fn every_shared_report_ingests_and_coverage_meets_its_floors() {
     // date completes the dates it writes without a year, and the first sentence that says the
     // impact began gives its time ("At 10:52 pm Sunday UTC, multiple services … were affected").
     assert!(pct(per["github"].impact_start, per["github"].reviews) >= 55.0);
-    assert!(pct(per["github"].impact_end, per["github"].reviews) >= 30.0);
+    // GitHub 30% -> 40% with an end (fourteenth session) once a length the post states ends
+    // the impact ("unavailable for two hours and six minutes") and an end is read without a
+    // start ("we returned the site to service at 20:23 PST").
+    assert!(pct(per["github"].impact_end, per["github"].reviews) >= 40.0);
     // Wikimedia 36.7% -> 50.8% with an impact start and 10.8% -> 30.8% with an end once a time
-    // without a date takes the report's date, and a page that states none its file name's.
-    assert!(pct(w.impact_start, w.reviews) >= 50.0);
-    assert!(pct(w.impact_end, w.reviews) >= 30.0);
+    // without a date takes the report's date, and a page that states none its file name's;
+    // fourteenth session: 59.2% and 49.2% (the timeline's "the incident starts" / "is solved",
+    // an end without a start, the file name's day before a date the text quotes).
+    assert!(pct(w.impact_start, w.reviews) >= 58.0);
+    assert!(pct(w.impact_end, w.reviews) >= 48.0);
     // A link to the original: every Google Cloud page links its own incident; every Azure review
     // with a tracking id has its status-history address.
     let linked = |p: &str| {

@@ -62,6 +62,14 @@ pub fn impact_window(
             })
         });
     }
+    // No start is written ("Saturday's maintenance window"), but the end is: "we returned the
+    // site to service at 20:23 PST", on the report's day.
+    if let (None, None, Some(day)) = (start, end, ctx.reference)
+        && let Ok(midnight) = time::to_timestamp(day, (0, 0), ctx.default_zone, ctx)
+    {
+        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
+        end = recovery_end(&all.join("\n"), midnight, ctx);
+    }
     if let (Some(s), Some(e)) = (start, end)
         && e < s
     {

@@ -368,9 +368,20 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
         .iter()
         .find(|p| p.id == provider)
         .and_then(|p| p.file_date);
+    let file_day = time::date_of_file_name(path);
+    if let (Some(FileDate::Event), Some(day), Some(stated)) = (file_date, file_day, ctx.reference)
+        && stated != day
+    {
+        // A page named by the incident's day: a date the text gives first is as often one it
+        // quotes ("retrieve featured image data for April 29, 2016" in a log line).
+        ctx.reference = Some(day);
+        warnings.push(format!(
+            "times without a date are read on {day}, the date its file name gives, not on {stated}, the first date of its text"
+        ));
+    }
     if ctx.reference.is_none()
         && let Some(kind) = file_date
-        && let Some(date) = time::date_of_file_name(path)
+        && let Some(date) = file_day
     {
         // The text gives no full date: Wikimedia's pages are named by the incident's date,
         // GitHub's posts by the day they were published.
@@ -536,6 +547,38 @@ mod tests {
                 "We will improve resilience of Dataflow to single-zone outages."
             ]
         );
+    }
+
+    #[test]
+    fn a_page_named_by_its_day_dates_its_times_by_it() {
+        let report = "From 15:18 to 15:52 UTC the Zookeeper cluster was down.\n\n\
+            Background: a rule was merged on 2017-07-19.\n";
+        let draft = parse(
+            "z.txt",
+            Path::new("wikimedia/20170831-Zookeeper.txt"),
+            report,
+        )
+        .unwrap();
+        assert_eq!(
+            draft.impact_start,
+            Some("2017-08-31T15:18:00Z".parse().unwrap())
+        );
+        assert!(
+            draft
+                .warnings
+                .iter()
+                .any(|w| w.contains("2017-08-31, the date its file name gives, not on 2017-07-19")),
+            "{:?}",
+            draft.warnings
+        );
+        // Where the text and the name agree there is nothing to say.
+        let draft = parse(
+            "z.txt",
+            Path::new("wikimedia/20170719-Zookeeper.txt"),
+            report,
+        )
+        .unwrap();
+        assert!(draft.warnings.is_empty(), "{:?}", draft.warnings);
     }
 
     #[test]
