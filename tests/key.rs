@@ -309,7 +309,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("stage", 97.5),
         ("primary service", 90.0),
         ("regions", 95.0),
-        ("repair item count", 77.5),
+        ("repair item count", 80.0),
         ("completed count", 87.5),
     ];
     for (fact, floor) in floors {

@@ -63,10 +63,11 @@ static STARTS_WITH_TIME: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// What marks an action item in a task tracker: a Phabricator task ("T172489", "phab:T183999")
-/// or a status word written after the item ("… In progress", "… Done, fixed for s5.").
+/// What marks an action item in a task tracker: a Phabricator task ("T172489", "phab:T183999"),
+/// a status word written after the item ("… In progress", "… Done, fixed for s5.") or a
+/// status label before it ("Status: Done - …").
 static TRACKED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:phab:)?T\d{5,7}\b|[a-z,)] (?:Done|In progress|TODO|Resolved|Declined)\b")
+    Regex::new(r"\b(?:phab:)?T\d{5,7}\b|[a-z,)] (?:Done|In progress|TODO|Resolved|Declined)\b|^(?i:status:\s*\w+)")
         .expect("valid regex")
 });
 
@@ -178,19 +179,19 @@ fn closing_list_as_actions(sections: &mut Vec<Section>) {
     while start > 0 && bullet(lines[start - 1]).is_some() {
         start -= 1;
     }
+    let is_tracked = |l: &str| bullet(l).is_some_and(|(_, t)| TRACKED.is_match(t));
     let steps = lines[start..end]
         .iter()
         .any(|l| bullet(l).is_some_and(|(_, t)| STARTS_WITH_TIME.is_match(t)));
-    if steps {
-        // One run of timeline, conclusions and actions: its tail of bullets that each carry a
-        // task or a status ("… make it page Task T172489 In progress", "… Done, it is an
-        // ongoing task") is the action list.
-        let mut tracked = end;
-        while tracked > start
-            && bullet(lines[tracked - 1]).is_some_and(|(_, t)| TRACKED.is_match(t))
-        {
-            tracked -= 1;
-        }
+    let mut tracked = end;
+    while tracked > start && is_tracked(lines[tracked - 1]) {
+        tracked -= 1;
+    }
+    // One run of timeline, findings and actions: its tail of bullets that each carry a task or
+    // a status ("… make it page Task T172489 In progress", "Status: Done - There's a real bug
+    // …") is the action list, when no bullet before that tail carries one.
+    let findings_first = end - tracked >= 2 && !lines[start..tracked].iter().any(|l| is_tracked(l));
+    if steps || findings_first {
         start = tracked;
     }
     if end - start < 2 {
@@ -579,6 +580,32 @@ mod tests {
         )
         .unwrap();
         assert!(draft.warnings.is_empty(), "{:?}", draft.warnings);
+    }
+
+    #[test]
+    fn findings_before_a_tracked_action_list_are_no_items() {
+        let report = "Some caches kept an NXDOMAIN for hours on 2014-07-16.\n\n\
+            We can only speak in approximations:\n\
+            • The vast majority of users were unaffected.\n\
+            • Up to ~0.08% of caches received an NXDOMAIN.\n\
+            • Status: on-going - The core issue was a faulty change that should not have passed review.\n\
+            • Status: Declined - We should simplify the structure of our DNS data.\n\
+            • Status: Done - There's a real bug in our authserver implementation.\n";
+        let got: Vec<String> = items(report);
+        assert_eq!(
+            got,
+            [
+                "The core issue was a faulty change that should not have passed review.",
+                "We should simplify the structure of our DNS data.",
+                "There's a real bug in our authserver implementation."
+            ]
+        );
+        // Where tracked and untracked actions mix, the whole list is the action list.
+        let mixed = "Errors on 2014-07-16.\n\n\
+            • Add an alert for the cache size T100920\n\
+            • Improve the runbook\n\
+            • Monitor link bandwidth T100573\n";
+        assert_eq!(items(mixed).len(), 3);
     }
 
     #[test]

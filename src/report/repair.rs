@@ -109,7 +109,7 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
     // Investigate …", the empty
     // parentheses where a task link was.
     static STATUS_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^status:\s*(resolved|done|fixed|completed?|unresolved|open|declined|invalid|stalled)(?:\s*[-–:]\s*|\s+)")
+        Regex::new(r"(?i)^status:\s*(resolved|done|fixed|completed?|unresolved|open|declined|invalid|stalled|on-?going|pending|in progress)(?:\s*[-–:]\s*|\s+)")
             .expect("valid regex")
     });
     let text = squash(text);
@@ -1040,6 +1040,11 @@ mod tests {
         );
         let (_, s, _) = read_marker("Status: Declined Investigate wfLoadExtension.");
         assert_eq!(s, ReportedStatus::None);
+        let (t, s, _) = read_marker("Status: on-going - Audit the current cache sizes.");
+        assert_eq!(
+            (t.as_str(), s),
+            ("Audit the current cache sizes.", ReportedStatus::None)
+        );
         // "Status" in a sentence is no label.
         let (t, _, _) = read_marker("Status page updates should be automated.");
         assert_eq!(t, "Status page updates should be automated.");
