@@ -136,9 +136,44 @@ impl TimeContext {
         TimeContext {
             default_zone,
             china,
-            reference: first_full_date(text),
+            reference: story_day(text).or_else(|| first_full_date(text)),
         }
     }
+}
+
+/// A line near the top that is a date and nothing more, as a publication line dates a report
+/// ("Summary of the AWS Service Event in the US East Region" / "July 2, 2012"): its byte range
+/// and its date.
+fn publication_line(text: &str) -> Option<(std::ops::Range<usize>, Date)> {
+    let mut offset = 0;
+    for line in text.lines().take(4) {
+        let start = offset;
+        offset += line.len() + 1;
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let Some((d, len)) = scan_date(l) else {
+            continue;
+        };
+        if len + 1 < l.len() {
+            continue;
+        }
+        let date = Date::new(d.year?, d.month, d.day).ok()?;
+        return Some((start..start + line.len(), date));
+    }
+    None
+}
+
+/// The day a report's story happens on, when a publication line dates it and its text then
+/// names the day without a year ("last Friday night, June 29th"): that day, in the year that
+/// puts it on or up to two weeks before the publication. `None` for a report without such a
+/// line, or whose story names no such day.
+fn story_day(text: &str) -> Option<Date> {
+    let (line, published) = publication_line(text)?;
+    let (day, words) = reference_from_file_date(&text[line.end..], published);
+    let days = published.since(day).ok()?.get_days();
+    (words.is_some() && (0..=14).contains(&days)).then_some(day)
 }
 
 /// A calendar date as written; the year may be missing ("9 March").
@@ -429,7 +464,13 @@ pub fn reference_from_file_date(text: &str, file_date: Date) -> (Date, Option<St
 
 /// Every date written in the text, with its byte offset.
 pub fn dates_with_offsets(text: &str) -> Vec<(usize, DateParts)> {
-    dates(text).collect()
+    // A publication line dates the report, not its story, when the story names its own day.
+    let published = publication_line(text)
+        .filter(|_| story_day(text).is_some())
+        .map(|(line, _)| line);
+    dates(text)
+        .filter(|(at, _)| published.as_ref().is_none_or(|line| !line.contains(at)))
+        .collect()
 }
 
 /// The dates of a text, lazily: one linear regex pass finds where a date may start, and the
@@ -675,6 +716,34 @@ mod tests {
         assert_eq!(
             read("This morning the site was down."),
             ("2014-01-18".into(), None)
+        );
+    }
+
+    #[test]
+    fn a_report_dated_by_its_publication_line_tells_the_day_its_story_names() {
+        let text = "Summary of the AWS Service Event in the US East Region\nJuly 2, 2012\n\n\
+                    We'd like to share more about the disruption of last Friday night, June 29th. \
+                    On May 12th of this year, we tested the generators.";
+        assert_eq!(story_day(text), Some(Date::constant(2012, 6, 29)));
+        let ctx = TimeContext::of_text(text, Zone::Pacific);
+        assert_eq!(ctx.reference, Some(Date::constant(2012, 6, 29)));
+        // The publication line is not a date "written before" the story's times.
+        assert!(
+            dates_with_offsets(text)
+                .iter()
+                .all(|(_, d)| d.year.is_none())
+        );
+        // A story that names only a day long before its publication keeps the publication's.
+        let old = "Summary\nJuly 2, 2012\n\nOn May 12th we tested the generators.";
+        assert_eq!(story_day(old), None);
+        assert_eq!(
+            TimeContext::of_text(old, Zone::Pacific).reference,
+            Some(Date::constant(2012, 7, 2))
+        );
+        // A date inside a sentence is no publication line.
+        assert_eq!(
+            story_day("On July 2, 2012 we saw errors.\nOn June 29th too."),
+            None
         );
     }
 
