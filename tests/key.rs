@@ -306,7 +306,7 @@ fn the_readers_against_the_hand_checked_key() {
     let floors = [
         ("impact start", 97.5),
         ("impact end", 90.0),
-        ("stage", 97.5),
+        ("stage", 100.0),
         ("primary service", 90.0),
         ("regions", 95.0),
         ("repair item count", 80.0),

@@ -225,6 +225,20 @@ fn subsections_of_repairs(sections: &mut [Section]) {
     }
 }
 
+/// Whether a report is a statement made while the incident goes on ("We will continue to
+/// provide updates and an estimated time to resolution via our status page"), not a review:
+/// it says so, and has no section on the root cause or on repairs.
+fn is_ongoing(sections: &[Section]) -> bool {
+    static ONGOING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\bwe will (?:continue to )?provide (?:further |more |regular )?updates\b|\bestimated (?:time|timeframe) (?:to|of|for) (?:full )?(?:resolution|recovery)\b|\bour next update\b")
+            .expect("valid regex")
+    });
+    let reviewed = sections
+        .iter()
+        .any(|s| matches!(s.kind, SectionKind::RootCause | SectionKind::RepairItems));
+    !reviewed && sections.iter().any(|s| ONGOING.is_match(&s.text))
+}
+
 /// Google Cloud pages: keep the report from the "# Google X Incident #N" heading on, without
 /// dashboard chrome, link targets and table pipes.
 fn gcp_body(text: &str) -> Option<(String, String, String)> {
@@ -411,11 +425,16 @@ pub fn parse(source: &str, path: &Path, text: &str) -> Result<Draft, ReportError
     if repair_items.is_empty() {
         repair_items = extract::commitments(&sections);
     }
+    let stage = if impact_end.is_none() && is_ongoing(&sections) {
+        Stage::InitialStatement
+    } else {
+        Stage::Final
+    };
     Ok(Draft {
         source: source.to_string(),
         provider: provider.to_string(),
         title,
-        stage: Stage::Final,
+        stage,
         source_url: extract::source_url(provider, tracking_id.as_deref(), text),
         tracking_id,
         reference_date: ctx.reference,
@@ -606,6 +625,22 @@ mod tests {
             • Improve the runbook\n\
             • Monitor link bandwidth T100573\n";
         assert_eq!(items(mixed).len(), 3);
+    }
+
+    #[test]
+    fn a_statement_while_the_incident_goes_on_is_no_review() {
+        let report = "At 10:52 pm Sunday UTC, multiple services on GitHub.com were affected by a network partition.\n\n\
+            We are actively working to establish an estimated timeframe for full recovery.\n\n\
+            We will continue to provide updates and an estimated time to resolution via our status page.\n";
+        let draft = parse("g.txt", Path::new("github/2018-10-21-incident.txt"), report).unwrap();
+        assert_eq!(draft.stage, Stage::InitialStatement);
+        // Once it states an end, or a root cause, it is a review.
+        let ended = report.replace(
+            "partition.",
+            "partition. Service was fully restored at 11:30 pm UTC.",
+        );
+        let draft = parse("g.txt", Path::new("github/2018-10-21-incident.txt"), &ended).unwrap();
+        assert_eq!(draft.stage, Stage::Final);
     }
 
     #[test]
