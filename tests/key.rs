@@ -308,7 +308,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("impact end", 90.0),
         ("stage", 100.0),
         ("primary service", 90.0),
-        ("regions", 95.0),
+        ("regions", 97.5),
         ("repair item count", 80.0),
         ("completed count", 87.5),
     ];
