@@ -309,7 +309,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("stage", 100.0),
         ("primary service", 90.0),
         ("regions", 97.5),
-        ("repair item count", 80.0),
+        ("repair item count", 87.5),
         ("completed count", 87.5),
     ];
     for (fact, floor) in floors {

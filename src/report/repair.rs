@@ -54,7 +54,7 @@ fn is_not_an_item(text: &str) -> bool {
             // review's own work, not a change (Azure's preliminary entries end so).
             r"|(?:\w+ )?(?:engineers|we|teams?) (?:will continue|are continuing) (?:to |their )?investigat",
             // Google Cloud's notices close with it before any review exists.
-            r"|we will conduct an internal investigation of this issue",
+            r"|we (?:will conduct|are conducting|have conducted) (?:a|an) (?:thorough |full |detailed |internal )*investigation",
             r"|.*\bapologi[sz]e\b)",
         ))
         .expect("valid regex")
@@ -421,7 +421,8 @@ fn commits(sentence: &str) -> Option<bool> {
             r"(?i)\b(?:we|google|engineers|team)(?:\s+will|'ll|\s+are\s+going\s+to|\s+plans?\s+to|\s+intends?\s+to)",
             r"(?:\s+(?:also|now|immediately|further|additionally|soon|then|be|quickly|first|next))*",
             r"\s+([a-z]+)",
-            r"|\bwe\b[^.;:]{0,160}?,?\s+and\s+(?:we\s+)?will\s+([a-z]+)",
+            // "We have a fix and will be testing it and deploying it to our clusters".
+            r"|\bwe\b[^.;:]{0,160}?,?\s+and\s+(?:we\s+)?will\s+(?:be\s+)?([a-z]+)",
             r"|\b[a-z]+\s+will\s+be\s+([a-z]+(?:ed|ing))\b",
             r"|\b(?:we(?:\s+are|'re)|(?:engineers|they)\s+are|(?:google|team)\s+is)",
             r"(?:\s+(?:also|now|currently|actively|already))*\s+(?:taking\s+steps\s+to\s+([a-z]+)|([a-z]+ing)\b)",
@@ -447,7 +448,9 @@ fn commits(sentence: &str) -> Option<bool> {
         Regex::new(concat!(
             r"(?i)\b(?:thank you|some of which|the following|as follows|work(?:ing)? hard|we regret",
             r"|would like to|our intention|in this (?:document|post|section)|we understand",
-            r"|a number of (?:changes|steps|improvements)|we are (?:confident|disappointed))\b|:$",
+            r"|a number of (?:changes|steps|improvements)|we are (?:confident|disappointed)",
+            // "We have identified and remediated the issue": this incident's own fix.
+            r"|(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage))\b|:$",
         ))
             .expect("valid regex")
     });
@@ -557,6 +560,8 @@ fn commits(sentence: &str) -> Option<bool> {
         "never",
         "all",
         "a",
+        "an",
+        "hosted",
         "the",
         "to",
         "in",
@@ -601,7 +606,15 @@ fn commits(sentence: &str) -> Option<bool> {
             });
         // The verbs of "… are being reviewed" are changes by their list.
         let passive = c.get(6).is_some();
-        if NOT_A_CHANGE.contains(&verb.as_str()) && !made_changes && !passive {
+        // "The BigQuery engineering team will also be investigating ways to reduce …".
+        let to_find_a_change = verb.starts_with("investigat")
+            && c.get(1).is_some_and(|v| {
+                let rest = sentence[v.end()..].trim_start();
+                ["ways", "how", "options", "approaches"]
+                    .iter()
+                    .any(|w| rest.starts_with(w))
+            });
+        if NOT_A_CHANGE.contains(&verb.as_str()) && !made_changes && !passive && !to_find_a_change {
             continue;
         }
         // "we have" + a past participle: a change made since; anything else is narration.
@@ -889,6 +902,8 @@ mod tests {
             "We are already in the process of making a few changes to reduce the interdependency.",
             "We're actively working with our hosting provider to address this.",
             "Chaos Studio will be expanding its scenarios.",
+            "We have a fix and will be testing it and deploying it to our clusters.",
+            "The BigQuery engineering team will also be investigating ways to reduce the load.",
             "Google engineers are rolling out a fix which curbs the retries that caused this incident.",
         ] {
             assert_eq!(commits(commits_to), Some(false), "{commits_to}");
@@ -903,6 +918,9 @@ mod tests {
         for not_a_change in [
             "We have rolled back the change.",
             "We have made good progress.",
+            "We have identified and remediated the issue.",
+            "Google has an ongoing program of upgrading to storage hardware.",
+            "The webinars will be hosted several times daily.",
             "While customers need to expect that they will encounter throttling, it was too slow.",
             "While we are disappointed, we are confident the fixes will be addressed.",
             "We have invested heavily in making our APIs resilient.",
