@@ -398,6 +398,10 @@ fn says_done(text: &str) -> bool {
                         | "once"
                         | "when"
                         | "until"
+                        // "This incident has validated the need for …": no work done.
+                        | "incident"
+                        | "event"
+                        | "outage"
                 )
             })
     })
@@ -448,7 +452,7 @@ fn commits(sentence: &str) -> Option<bool> {
         Regex::new(concat!(
             r"(?i)\b(?:thank you|some of which|the following|as follows|work(?:ing)? hard|we regret",
             r"|would like to|our intention|in this (?:document|post|section)|we understand",
-            r"|a number of (?:changes|steps|improvements)|we are (?:confident|disappointed)",
+            r"|a number of (?:changes|steps|improvements)|(?:^|while )we are (?:confident|disappointed)",
             // "We have identified and remediated the issue": this incident's own fix.
             r"|(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage))\b|:$",
         ))
@@ -561,6 +565,7 @@ fn commits(sentence: &str) -> Option<bool> {
         "all",
         "a",
         "an",
+        "make",
         "hosted",
         "the",
         "to",
@@ -622,8 +627,9 @@ fn commits(sentence: &str) -> Option<bool> {
             continue;
         }
         // "We have developed a fix for this bug and are in the process of rolling it out."
-        static STILL_GOING: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"\band\s+(?:we\s+)?(?:are|will)\b").expect("valid regex"));
+        static STILL_GOING: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\band\s+(?:we\s+)?(?:are|will|expect|plan)\b").expect("valid regex")
+        });
         let rest = &sentence[c.get(0).expect("group 0").end()..];
         return Some(done && !STILL_GOING.is_match(rest));
     }
@@ -790,6 +796,7 @@ mod tests {
             assert!(says_done(done), "{done}");
         }
         for open in [
+            "This incident has validated the need for more monitoring, so we are accelerating it.",
             "We will have deployed it by May.",
             "Engineers are adding monitoring that will have alerted sooner.",
             "Review how we have handled failovers so far and what failed.",
@@ -923,6 +930,7 @@ mod tests {
             "The webinars will be hosted several times daily.",
             "While customers need to expect that they will encounter throttling, it was too slow.",
             "While we are disappointed, we are confident the fixes will be addressed.",
+            "This is an approach we have begun using and will make us more confident.",
             "We have invested heavily in making our APIs resilient.",
             "We are taking the following steps to prevent the issue from happening again:",
         ] {
