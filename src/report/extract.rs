@@ -30,29 +30,41 @@ pub fn impact_window(
     if let Some(header) = header_window(sections, ctx) {
         return (Some(header.start), header.end);
     }
+    let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
+    let all = all.join("\n");
     let mut found = windows_in(&summary, ctx, warnings);
     if found.is_empty() {
-        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
-        let all = all.join("\n");
         // Elsewhere in the text a "from ... to ..." is not always the impact: take the first that resolves.
         found = windows_in(&all, ctx, &mut Vec::new())
             .into_iter()
             .take(1)
             .collect();
-        if found.is_empty() {
-            // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report;
-            // else the time of the first sentence that says the impact began.
-            let start = first_dated_point(&summary, ctx)
-                .or_else(|| onset(&all, ctx))
-                .or_else(|| first_dated_point(&all, ctx));
-            found.extend(start.map(|start| time::Window { start, end: None }));
-        }
     }
-    let start = found.iter().map(|w| w.start).min();
+    let mut start = found.iter().map(|w| w.start).min();
+    // A window told after the story says the impact began is one part of it ("any customer
+    // whose API access was throttled between 12:06PM PDT and 2:33PM PDT", after "At 10:00AM
+    // PDT Monday, a small number of EBS volumes … began seeing degraded performance"): the
+    // impact starts at that beginning, when it is at most a day before.
+    if let Some(first) = start
+        && let Some((began, said_at)) = onset(&all, ctx)
+        && began < first
+        && first.duration_since(began) <= jiff::SignedDuration::from_hours(24)
+        && time::find_windows(&all)
+            .iter()
+            .find(|w| time::resolve_window(w, &all, ctx).is_ok_and(|w| w.start == first))
+            .is_some_and(|w| said_at < w.offset)
+    {
+        start = Some(began);
+    }
+    if found.is_empty() {
+        // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report;
+        // else the time of the first sentence that says the impact began.
+        start = first_dated_point(&summary, ctx)
+            .or_else(|| onset(&all, ctx).map(|(t, _)| t))
+            .or_else(|| first_dated_point(&all, ctx));
+    }
     let mut end = found.iter().filter_map(|w| w.end).max();
     if let (Some(start), None) = (start, end) {
-        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
-        let all = all.join("\n");
         end = recovery_end(&all, start, ctx).or_else(|| {
             // "GitHub was unavailable for two hours and six minutes."
             stated_length(&all).and_then(|minutes| {
@@ -67,8 +79,7 @@ pub fn impact_window(
     if let (None, None, Some(day)) = (start, end, ctx.reference)
         && let Ok(midnight) = time::to_timestamp(day, (0, 0), ctx.default_zone, ctx)
     {
-        let all: Vec<&str> = sections.iter().map(|s| s.text.as_str()).collect();
-        end = recovery_end(&all.join("\n"), midnight, ctx);
+        end = recovery_end(&all, midnight, ctx);
     }
     if let (Some(s), Some(e)) = (start, end)
         && e < s
@@ -311,7 +322,7 @@ pub fn marked_window(timeline: &[TimelineEntry]) -> (Option<Timestamp>, Option<T
 /// before it when it began "nearly immediately" after that. A time without a date takes the
 /// last date written before it, else the report's. "Our rollout began at 13:20" says no such
 /// thing: a change that began is the trigger, not the impact.
-fn onset(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
+fn onset(text: &str, ctx: &TimeContext) -> Option<(Timestamp, usize)> {
     static ONSET: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?i)\b(?:problems?|errors?|failures?|outages?|disruptions?|impact|issues?|timeouts?|incident)\s+(?:began|started|starts|begins|appeared|manifest\w*)",
@@ -326,13 +337,13 @@ fn onset(text: &str, ctx: &TimeContext) -> Option<Timestamp> {
             .expect("valid regex")
     });
     let dates = time::dates_with_offsets(text);
-    let mut previous: Option<Timestamp> = None;
+    let mut previous: Option<(Timestamp, usize)> = None;
     let mut offset = 0;
     for paragraph in text.split('\n') {
         for sentence in super::text::prose_sentences(paragraph) {
             let at = offset + paragraph.find(sentence).unwrap_or(0);
             let before = dates.iter().rev().find(|(o, _)| *o < at).map(|(_, d)| *d);
-            let t = first_time(sentence, before, ctx);
+            let t = first_time(sentence, before, ctx).map(|t| (t, at));
             if ONSET.is_match(sentence) {
                 if t.is_some() {
                     return t;
@@ -589,7 +600,7 @@ mod tests {
     fn the_impact_starts_at_the_first_sentence_that_says_it_began() {
         let mut ctx = TimeContext::of_text("", Zone::Pacific);
         ctx.reference = Some(jiff::civil::date(2014, 1, 8));
-        let at = |text: &str| onset(text, &ctx).map(|t| t.to_string());
+        let at = |text: &str| onset(text, &ctx).map(|(t, _)| t.to_string());
         // The rollout began first: a change, not the impact.
         assert_eq!(
             at(
@@ -623,7 +634,7 @@ mod tests {
                 "• 23:49:49 A config change is synchronized. At this moment, the incident starts.",
                 &utc
             )
-            .map(|t| t.to_string())
+            .map(|(t, _)| t.to_string())
             .as_deref(),
             Some("2016-06-01T23:49:49Z")
         );
@@ -728,5 +739,32 @@ mod tests {
         let (start, end) = impact_window(&sections, &ctx, &mut Vec::new());
         assert_eq!(start, Some("2015-12-08T06:00:00Z".parse().unwrap()));
         assert_eq!(end, Some("2015-12-08T21:25:00Z".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_window_told_after_the_impact_began_is_a_part_of_it() {
+        let window = |text: &str| {
+            let sections = [Section {
+                kind: SectionKind::WhatHappened,
+                heading: "Summary".into(),
+                text: text.into(),
+            }];
+            let mut ctx = TimeContext::of_text(text, Zone::Pacific);
+            ctx.reference = Some(jiff::civil::date(2012, 10, 22));
+            impact_window(&sections, &ctx, &mut Vec::new())
+        };
+        // The story begins before the window it tells later: the impact starts there.
+        let (start, end) = window(
+            "At 10:00AM PDT Monday, a small number of EBS volumes began seeing degraded \
+             performance. We throttled API access between 12:06PM PDT and 2:33PM PDT.",
+        );
+        assert_eq!(start, Some("2012-10-22T17:00:00Z".parse().unwrap()));
+        assert_eq!(end, Some("2012-10-22T21:33:00Z".parse().unwrap()));
+        // A window stated first is the report's own: a later "were affected" does not move it.
+        let (start, _) = window(
+            "Queries were slow between 14:21 and 14:36 PDT. The edit rate was not highly \
+             affected at 14:20 and editors were affected less.",
+        );
+        assert_eq!(start, Some("2012-10-22T21:21:00Z".parse().unwrap()));
     }
 }
