@@ -146,12 +146,14 @@ fn stated_length(text: &str) -> Option<i64> {
 /// within a week of the start.
 fn recovery_end(text: &str, start: Timestamp, ctx: &TimeContext) -> Option<Timestamp> {
     static RECOVERED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:recovered|resolved|restored|returned (?:the \w+ )?to (?:normal|service|full)|reverted to (?:a )?normal|back to normal|fully mitigated|mitigated|full (?:\w+ )?operation|operating normally|(?:was|were) (?:\w+ )?healthy)\b")
-            .expect("valid regex")
+        super::text::prose_regex(
+            r"(?i)\b(?:recovered|resolved|restored|returned (?:the \w+ )?to (?:normal|service|full)|reverted to (?:a )?normal|back to normal|fully mitigated|mitigated|full (?:\w+ )?operation|operating normally|(?:was|were) (?:\w+ )?healthy)\b",
+        )
     });
     static WHOLE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:all|fully|normal|vast majority|completely|to service)\b")
-            .expect("valid regex")
+        super::text::prose_regex(
+            r"(?i)\b(?:all|fully|normal|vast majority|completely|to service)\b",
+        )
     });
     let mut whole = None;
     let mut last = None;
@@ -324,35 +326,43 @@ pub fn marked_window(timeline: &[TimelineEntry]) -> (Option<Timestamp>, Option<T
 /// thing: a change that began is the trigger, not the impact.
 fn onset(text: &str, ctx: &TimeContext) -> Option<(Timestamp, usize)> {
     static ONSET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
+        super::text::prose_regex(concat!(
             r"(?i)\b(?:problems?|errors?|failures?|outages?|disruptions?|impact|issues?|timeouts?|incident)\s+(?:began|started|starts|begins|appeared|manifest\w*)",
             r"|\b(?:began|started)\s+(?:to\s+)?(?:fail|return|experienc|observ|see|time)\w*",
             r"|\b(?:was|were)\s+(?:\w+\s+)?(?:hit|affected|impacted|unavailable|inaccessible|unreachable|down|degraded)\b",
             r"|\bexperienced (?:an? |\w+ )?(?:outage|disruption|partition|failure)|\bbecame (?:unavailable|inaccessible|unreachable)",
         ))
-        .expect("valid regex")
     });
     static SOON: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:nearly |almost )?(?:immediately|shortly (?:after|afterwards?)|soon after|moments later|within (?:a few )?(?:seconds|minutes))\b|\bat (?:this|that) (?:moment|point|time)\b")
-            .expect("valid regex")
+        super::text::prose_regex(
+            r"(?i)\b(?:nearly |almost )?(?:immediately|shortly (?:after|afterwards?)|soon after|moments later|within (?:a few )?(?:seconds|minutes))\b|\bat (?:this|that) (?:moment|point|time)\b",
+        )
     });
-    let dates = time::dates_with_offsets(text);
-    let mut previous: Option<(Timestamp, usize)> = None;
+    // The dates are read, and a sentence's time, only for the sentences that say the impact
+    // began (and the one before such a sentence): most sentences say nothing of the kind.
+    let mut dates = None;
+    let mut time_of = |sentence: &str, at: usize| {
+        let dates = dates.get_or_insert_with(|| time::dates_with_offsets(text));
+        let before = dates.iter().rev().find(|(o, _)| *o < at).map(|(_, d)| *d);
+        first_time(sentence, before, ctx).map(|t| (t, at))
+    };
+    let mut previous: Option<(&str, usize)> = None;
     let mut offset = 0;
     for paragraph in text.split('\n') {
         for sentence in super::text::prose_sentences(paragraph) {
             let at = offset + paragraph.find(sentence).unwrap_or(0);
-            let before = dates.iter().rev().find(|(o, _)| *o < at).map(|(_, d)| *d);
-            let t = first_time(sentence, before, ctx).map(|t| (t, at));
             if ONSET.is_match(sentence) {
-                if t.is_some() {
-                    return t;
+                if let Some(t) = time_of(sentence, at) {
+                    return Some(t);
                 }
-                if SOON.is_match(sentence) && previous.is_some() {
-                    return previous;
+                if SOON.is_match(sentence)
+                    && let Some((before, before_at)) = previous
+                    && let Some(t) = time_of(before, before_at)
+                {
+                    return Some(t);
                 }
             }
-            previous = t;
+            previous = Some((sentence, at));
         }
         offset += paragraph.len() + 1;
     }

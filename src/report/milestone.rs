@@ -16,7 +16,7 @@ use crate::incident::{
 };
 
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid regex")
+    super::text::prose_regex(pattern)
 }
 
 /// Someone or something noticed: "monitoring detected", "we were alerted", "engineers were

@@ -146,6 +146,18 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
     joined
 }
 
+/// A pattern over English prose, compiled with ASCII word boundaries: the regex crate's fast
+/// engine cannot search for a Unicode `\b` in text that holds any non-ASCII character (a curly
+/// quote, an en dash, which every saved page has) and falls back to a slower one for the whole
+/// search. Reports name their verbs and nouns in ASCII, so the boundaries are the same.
+///
+/// # Panics
+///
+/// When `pattern` is not a valid regex: the patterns are constants, so a test run finds it.
+pub fn prose_regex(pattern: &str) -> Regex {
+    Regex::new(&pattern.replace(r"\b", r"(?-u:\b)")).expect("valid regex")
+}
+
 /// The sentences of a paragraph: a stop, then a space and a capital, ends one, unless the stop
 /// closes an abbreviation ("U.S.", "e.g.", "Inc.") or a single letter.
 pub fn prose_sentences(paragraph: &str) -> Vec<&str> {
@@ -224,6 +236,21 @@ pub fn squash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_patterns_find_the_words_unicode_boundaries_find() {
+        let pattern = r"(?i)\b(?:we will|restored|at)\b";
+        let ascii = prose_regex(pattern);
+        let unicode = Regex::new(pattern).expect("valid regex");
+        for text in [
+            "“We will” restore it – it was restored at 10:00.",
+            "Restored—at last; what’s at stake: we willingly wait.",
+        ] {
+            let found = |r: &Regex| r.find_iter(text).map(|m| m.range()).collect::<Vec<_>>();
+            assert_eq!(found(&ascii), found(&unicode), "{text}");
+            assert!(!found(&ascii).is_empty(), "{text}");
+        }
+    }
 
     #[test]
     fn hard_wrapped_paragraphs_are_read_whole() {

@@ -13,7 +13,7 @@ const WEEKDAY: &str =
     r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+(?:the\s+)?)?";
 
 fn re(pattern: &str) -> Regex {
-    Regex::new(&pattern.replace("MONTH", MONTH).replace("WEEKDAY", WEEKDAY)).expect("valid regex")
+    super::text::prose_regex(&pattern.replace("MONTH", MONTH).replace("WEEKDAY", WEEKDAY))
 }
 
 static DATE_DMY: LazyLock<Regex> = LazyLock::new(|| {
