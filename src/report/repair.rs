@@ -153,6 +153,18 @@ pub fn read_marker(text: &str) -> (String, ReportedStatus, Vec<DueMonth>) {
             Vec::new(),
         );
     }
+    // "Method of Procedure (MoP) detailed review … – in progress": a status after the item.
+    static TRAILING_OPEN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\s+[–-]\s*(?:in progress|on-?going|pending|underway)\.?\s*$")
+            .expect("valid regex")
+    });
+    if let Some(m) = TRAILING_OPEN.find(&text) {
+        return (
+            text[..m.start()].trim().to_string(),
+            ReportedStatus::None,
+            Vec::new(),
+        );
+    }
     // "Continue to expand coverage of the Backup authentication service – July 2022".
     static TRAILING_DUE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\.?\s+[–-]\s*((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|q[1-4]\s*(?:cy)?\s*\d{4})\.?\s*$")
@@ -1004,6 +1016,19 @@ mod tests {
 
     #[test]
     fn statuses_and_due_months_written_after_the_item() {
+        let (t, s, _) = read_marker(
+            "Method of Procedure (MoP) detailed review as related to infrastructure refresh projects – in progress",
+        );
+        assert_eq!(
+            (t.as_str(), s),
+            (
+                "Method of Procedure (MoP) detailed review as related to infrastructure refresh projects",
+                ReportedStatus::None
+            )
+        );
+        // A word of the item is no status.
+        let (t, _, _) = read_marker("Alert on jobs left pending");
+        assert_eq!(t, "Alert on jobs left pending");
         let (t, s, _) =
             read_marker("Add geographic redundancy at the DNS name server level – Complete.");
         assert_eq!(

@@ -81,7 +81,7 @@ fn numbered(t: &str) -> bool {
 /// Join the lines of a hard-wrapped text back into one line per paragraph, so that readers see
 /// whole sentences. A line is joined to the next when it does not end a sentence, the next
 /// continues the paragraph, and the line is wide (a wrap, not a deliberate break: 45 columns or
-/// more) or the next goes on in lower case; a word split at a hyphen ("europe-" / "west1-b") is joined without a space.
+/// more) or the next goes on in lower case (after a semicolon too); a word split at a hyphen ("europe-" / "west1-b") is joined without a space.
 /// GitHub's layout of a blank line and a leading space before every continuation is read the
 /// same way. In a text that is not hard-wrapped a line is joined only to a next that goes on in
 /// lower case, or to a list item it continues (a page that broke its source lines anywhere:
@@ -98,7 +98,7 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
         let mut width = lines[i].chars().count();
         i += 1;
         loop {
-            let ends_sentence = line.ends_with(['.', '!', '?', ':', ';']);
+            let ends_sentence = line.ends_with(['.', '!', '?', ':']);
             if ends_sentence || line.trim().is_empty() {
                 break;
             }
@@ -119,6 +119,11 @@ pub fn unwrap_hard_wrapped(text: &str) -> String {
             // item's first words alone on its line: "• Review all service change" /
             // "management processes and …").
             let mid_sentence = next.trim_start().starts_with(char::is_lowercase);
+            // A clause ends at a semicolon; the sentence goes on where the next line does in
+            // lower case ("… to rapidly roll out globally;" / "instead, such changes will …").
+            if line.ends_with(';') && !mid_sentence {
+                break;
+            }
             // A list item cut after its first word or few ("• Onboard" / "Azure AD …"); a
             // longer item followed by a line of its own (a heading) stays apart.
             let item_cut_short = list_item && line.split_whitespace().count() <= 4;
