@@ -598,6 +598,19 @@ fn commits(sentence: &str) -> Option<bool> {
     if NOT_A_COMMITMENT.is_match(sentence) || is_not_an_item(sentence) {
         return None;
     }
+    // A defect of the system named and fixed: "The issue that prevented the control plane from
+    // restarting has been resolved", "The underlying bug has now been fixed". Not the incident
+    // itself: "The issue with Google Cloud Routers in us-east4 has been resolved".
+    static DEFECT_FIXED: LazyLock<Regex> = LazyLock::new(|| {
+        super::text::prose_regex(concat!(
+            r"(?i)\b(?:(?:bugs?|defects?|flaws?|regressions?)\b[^.;]{0,120}?",
+            r"|(?:issues?|problems?)\s+(?:that|which)\s+(?:prevented|caused|allowed|stopped|blocked|made)\b[^.;]{0,120}?)",
+            r"\b(?:has|have)(?:\s+(?:now|since|also|already))*\s+been\s+(?:fixed|resolved|corrected|patched)\b",
+        ))
+    });
+    if DEFECT_FIXED.is_match(sentence) {
+        return Some(true);
+    }
     // Most sentences commit to nothing: the search for where is faster than the one for what.
     if !PROMISE.is_match(sentence) {
         return None;
@@ -932,11 +945,14 @@ mod tests {
             "We have now rolled out the bug fix to all regions.",
             "We have now identified and fixed the latent bug.",
             "The engineering team has made changes to the routing configuration.",
+            "The issue that prevented the control plane from restarting has been resolved.",
+            "The underlying bug in the storage layer has now been fixed.",
         ] {
             assert_eq!(commits(done), Some(true), "{done}");
         }
         for not_a_change in [
             "We have rolled back the change.",
+            "The issue with Google Cloud Routers in us-east4 has been resolved.",
             "We have made good progress.",
             "We have identified and remediated the issue.",
             "Google has an ongoing program of upgrading to storage hardware.",
