@@ -621,20 +621,28 @@ fn commits(sentence: &str) -> Option<bool> {
         if c.get(11).is_some() {
             continue;
         }
-        let (verb, done) = match (planned, c.get(10)) {
-            (Some(v), _) => (v.as_str(), false),
-            (None, Some(v)) => (v.as_str(), true),
+        let (verb_at, done) = match (planned, c.get(10)) {
+            (Some(v), _) => (v, false),
+            (None, Some(v)) => (v, true),
             _ => continue,
         };
-        let verb = verb.to_ascii_lowercase();
-        // "The engineering team has made changes to the routing configuration".
-        let made_changes = verb == "made"
-            && c.get(10).is_some_and(|v| {
-                let rest = sentence[v.end()..].trim_start();
-                ["changes", "improvements", "fixes", "a change", "a fix"]
-                    .iter()
-                    .any(|w| rest.starts_with(w))
-            });
+        let verb = verb_at.as_str().to_ascii_lowercase();
+        // "The engineering team has made changes to the routing configuration", "We will make
+        // software measures to prevent …"; not "… will make us more confident".
+        let made_changes = (verb == "made" || verb == "make") && {
+            let rest = sentence[verb_at.end()..].trim_start();
+            [
+                "changes",
+                "improvements",
+                "fixes",
+                "a change",
+                "a fix",
+                "software",
+                "measures",
+            ]
+            .iter()
+            .any(|w| rest.starts_with(w))
+        };
         // The verbs of "… are being reviewed" are changes by their list.
         let passive = c.get(6).is_some();
         // "The BigQuery engineering team will also be investigating ways to reduce …".
@@ -938,6 +946,7 @@ mod tests {
             "We have a fix and will be testing it and deploying it to our clusters.",
             "The BigQuery engineering team will also be investigating ways to reduce the load.",
             "Google engineers are rolling out a fix which curbs the retries that caused this incident.",
+            "We will make software measures to prevent any configuration changes that overload it.",
         ] {
             assert_eq!(commits(commits_to), Some(false), "{commits_to}");
         }
