@@ -44,6 +44,7 @@ mod tests {
             ("Contributing factors", SectionKind::RootCause),
             ("Follow-ups", SectionKind::RepairItems),
             ("Timeline", SectionKind::Response),
+            ("Where do we go from here?", SectionKind::RepairItems),
         ];
         for (h, k) in cases {
             assert_eq!(kind_of(h), Some(k), "{h}");

@@ -272,11 +272,26 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
                 raw.extend(promised.into_iter().map(str::to_string));
                 continue;
             }
-            // "… we will be implementing changes … in several ways:" announces the items.
-            if clauses.len() == 1 && line.trim_end().ends_with(':') {
-                continue;
+            // "… we will be implementing changes … in several ways:", "Several opportunities
+            // have been identified to increase resilience, including:" announce the items.
+            // What comes before the announcement is an item where the line numbers it ("1.
+            // Fine-grained fault domain isolation work has been accelerated. … This includes:")
+            // or it commits to a change ("Engineers will review deployment procedures …
+            // This includes:"); else it is the context of the list.
+            let mut sentences = sentences(line);
+            if line.trim_end().ends_with(':') {
+                sentences.pop();
+                static NUMBERED: LazyLock<Regex> =
+                    LazyLock::new(|| Regex::new(r"^\s*\d{1,2}[.)]\s").expect("valid regex"));
+                let item = NUMBERED.is_match(line)
+                    || sentences
+                        .iter()
+                        .any(|s| commits(s).is_some() || is_to_do(s));
+                if !item {
+                    continue;
+                }
             }
-            let kept: Vec<&str> = sentences(line)
+            let kept: Vec<&str> = sentences
                 .into_iter()
                 .filter(|s| !is_not_an_item(s))
                 .collect();
@@ -474,6 +489,8 @@ fn commits(sentence: &str) -> Option<bool> {
         "do",
         "doing",
         "invested",
+        // "Google engineers have conducted a wide-ranging review": the review itself.
+        "conducted",
         "continue",
         "continuing",
         "publish",
@@ -662,7 +679,10 @@ fn commits(sentence: &str) -> Option<bool> {
         }
         // "We have developed a fix for this bug and are in the process of rolling it out."
         static STILL_GOING: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"\band\s+(?:we\s+)?(?:are|will|expect|plan)\b").expect("valid regex")
+            Regex::new(
+                r"\band\s+(?:we\s+)?(?:are\s+(?:in\s+the\s+process|\w+ing\b)|will|expect|plan)\b",
+            )
+            .expect("valid regex")
         });
         let rest = &sentence[c.get(0).expect("group 0").end()..];
         return Some(done && !STILL_GOING.is_match(rest));
@@ -970,10 +990,18 @@ mod tests {
             "While we are disappointed, we are confident the fixes will be addressed.",
             "This is an approach we have begun using and will make us more confident.",
             "We have invested heavily in making our APIs resilient.",
+            "Since the incident began, Google engineers have conducted a wide-ranging review.",
             "We are taking the following steps to prevent the issue from happening again:",
         ] {
             assert_eq!(commits(not_a_change), None, "{not_a_change}");
         }
+        // Made; what the review is sure of is no work still going on.
+        assert_eq!(
+            commits(
+                "We have also trained our teams to remediate this, and we are confident that we could recover."
+            ),
+            Some(true)
+        );
         // Made, but its roll-out is still going on.
         assert_eq!(
             commits(
