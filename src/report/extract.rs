@@ -41,10 +41,12 @@ pub fn impact_window(
             .collect();
     }
     let mut start = found.iter().map(|w| w.start).min();
+    let mut end = found.iter().filter_map(|w| w.end).max();
     // A window told after the story says the impact began is one part of it ("any customer
     // whose API access was throttled between 12:06PM PDT and 2:33PM PDT", after "At 10:00AM
     // PDT Monday, a small number of EBS volumes … began seeing degraded performance"): the
-    // impact starts at that beginning, when it is at most a day before.
+    // impact starts at that beginning, when it is at most a day before, and ends where the
+    // story says recovery was whole, when that is later.
     if let Some(first) = start
         && let Some((began, said_at)) = onset(&all, ctx)
         && began < first
@@ -55,6 +57,9 @@ pub fn impact_window(
             .is_some_and(|w| said_at < w.offset)
     {
         start = Some(began);
+        if let Some(recovered) = recovery_end(&all, began, ctx) {
+            end = end.max(Some(recovered));
+        }
     }
     if found.is_empty() {
         // "On 23rd June 2011 at about 15:35 UTC, ...": the first dated time of the report;
@@ -63,7 +68,6 @@ pub fn impact_window(
             .or_else(|| onset(&all, ctx).map(|(t, _)| t))
             .or_else(|| first_dated_point(&all, ctx));
     }
-    let mut end = found.iter().filter_map(|w| w.end).max();
     if let (Some(start), None) = (start, end) {
         end = recovery_end(&all, start, ctx).or_else(|| {
             // "GitHub was unavailable for two hours and six minutes."
@@ -770,6 +774,13 @@ mod tests {
         );
         assert_eq!(start, Some("2012-10-22T17:00:00Z".parse().unwrap()));
         assert_eq!(end, Some("2012-10-22T21:33:00Z".parse().unwrap()));
+        // … and ends where the story says recovery was whole, when that is later.
+        let (_, end) = window(
+            "At 10:00AM PDT Monday, a small number of EBS volumes began seeing degraded \
+             performance. We throttled API access between 12:06PM PDT and 2:33PM PDT. By \
+             4:15PM PDT, nearly all affected volumes were restored and performing normally.",
+        );
+        assert_eq!(end, Some("2012-10-22T23:15:00Z".parse().unwrap()));
         // A window stated first is the report's own: a later "were affected" does not move it.
         let (start, _) = window(
             "Queries were slow between 14:21 and 14:36 PDT. The edit rate was not highly \
