@@ -268,7 +268,16 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
                 .copied()
                 .filter(|s| commits(s).is_some() || is_to_do(s))
                 .collect();
-            if narrative || promised.len() > 1 {
+            // "We have identified and remediated the issue. As part of the remediation, we
+            // reverted to an earlier rollout …": how this incident was mitigated, told without
+            // clock times, is no item either.
+            static MITIGATION: LazyLock<Regex> = LazyLock::new(|| {
+                super::text::prose_regex(
+                    r"(?i)\b(?:(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage)|we (?:reverted|rolled back)\b)",
+                )
+            });
+            let tells_mitigation = clauses.iter().any(|s| MITIGATION.is_match(s));
+            if narrative || promised.len() > 1 || (tells_mitigation && !promised.is_empty()) {
                 raw.extend(promised.into_iter().map(str::to_string));
                 continue;
             }
@@ -1024,6 +1033,15 @@ mod tests {
                 "To prevent a recurrence, Google engineers are creating safeguards.",
                 "They are also improving availability.",
                 "Implement multiple orthogonal schemes for durability."
+            ]
+        );
+        // Told without clock times too: "remediated the issue", "we reverted".
+        let untimed = "We have identified and remediated the issue. As part of the remediation, we reverted to an earlier rollout. After verifying the issue was resolved, Google is taking steps to improve our testing.";
+        let items: Vec<String> = extract(untimed).into_iter().map(|i| i.text).collect();
+        assert_eq!(
+            items,
+            [
+                "After verifying the issue was resolved, Google is taking steps to improve our testing."
             ]
         );
         // A list of noun phrases without a story stays one item per line.

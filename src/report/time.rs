@@ -264,9 +264,8 @@ pub fn scan_date(s: &str) -> Option<(DateParts, usize)> {
     None
 }
 
-/// A clock time at the start of `s`: "23:20", "4:00PM", "11:05am", "10 PM". A bare number is a
-/// time only with am/pm.
-/// A clock time: (hour, minute), its length and its seconds ("23:49:49").
+/// A clock time at the start of `s`: "23:20", "4:00PM", "11:05am", "10 PM", "23:49:49"; as
+/// (hour, minute), its length and its seconds. A bare number is a time only with am/pm.
 fn scan_time(s: &str) -> Option<((i8, i8), usize, i8)> {
     let c = TIME.captures(s)?;
     let mut hour: i8 = c[1].parse().ok()?;
@@ -525,7 +524,6 @@ pub fn resolve_date(
         .map_err(|_| TimeError::BadDate(format!("{year}-{:02}-{:02}", d.month, d.day)))
 }
 
-/// A point on a known date as a UTC timestamp, in its own zone or the fallback zone.
 /// The instant of a point on `date`: its time (midnight without one) and seconds, in its zone,
 /// else `zone`.
 pub fn point_timestamp(
@@ -543,6 +541,7 @@ pub fn point_timestamp(
     Ok(at + jiff::SignedDuration::from_secs(i64::from(point.second)))
 }
 
+/// A time of day on a known date as a UTC timestamp, in `zone`.
 pub fn to_timestamp(
     date: Date,
     time: (i8, i8),
