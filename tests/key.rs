@@ -309,7 +309,7 @@ fn the_readers_against_the_hand_checked_key() {
         ("stage", 100.0),
         ("primary service", 90.0),
         ("regions", 97.5),
-        ("repair item count", 92.5),
+        ("repair item count", 95.0),
         ("completed count", 100.0),
     ];
     for (fact, floor) in floors {

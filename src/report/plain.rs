@@ -278,13 +278,20 @@ fn is_heading(lines: &[&str], i: usize) -> bool {
     }
     let blank_before = i == 0 || lines[i - 1].trim().is_empty();
     let blank_after = lines.get(i + 1).is_none_or(|n| n.trim().is_empty());
+    // A question that names the repair section heads the list right under it: "Where do we go
+    // from here?" / "• We worked closely with our network vendor …".
+    let heads_a_list = l.ends_with('?')
+        && lines.get(i + 1).is_some_and(|n| bullet(n).is_some())
+        && super::heading::kind_of(l) == Some(SectionKind::RepairItems);
     let words = l.split_whitespace().count();
     let first_upper = l.chars().next().is_some_and(char::is_uppercase);
     blank_before
-        && blank_after
+        && (blank_after || heads_a_list)
         && first_upper
         && words <= 9
-        && !l.ends_with(['.', ',', ';', ':', '!', '?', ')'])
+        && !l.ends_with(['.', ',', ';', ':', '!', ')'])
+        // A question is a heading where it names the repair section: "Where do we go from here?".
+        && (!l.ends_with('?') || super::heading::kind_of(l) == Some(SectionKind::RepairItems))
         && !l.starts_with("Figure ")
         && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
@@ -641,6 +648,23 @@ mod tests {
         );
         let draft = parse("g.txt", Path::new("github/2018-10-21-incident.txt"), &ended).unwrap();
         assert_eq!(draft.stage, Stage::Final);
+    }
+
+    #[test]
+    fn a_question_that_names_the_repair_section_heads_its_list() {
+        let report = "On Saturday the site was down from 12:15 to 14:23 PST.\n\n\
+            Fortunately, we have built our network with redundant switches.\n\n\
+            Where do we go from here?\n\
+            • We worked closely with our network vendor to understand the failure.\n\
+            • We are reviewing all of our high availability configurations.\n\n\
+            We are sorry for the downtime and its impact on our customers.\n";
+        assert_eq!(
+            items(report),
+            [
+                "We worked closely with our network vendor to understand the failure.",
+                "We are reviewing all of our high availability configurations."
+            ]
+        );
     }
 
     #[test]
