@@ -271,12 +271,11 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
             // "We have identified and remediated the issue. As part of the remediation, we
             // reverted to an earlier rollout …": how this incident was mitigated, told without
             // clock times, is no item either.
-            static MITIGATION: LazyLock<Regex> = LazyLock::new(|| {
-                super::text::prose_regex(
-                    r"(?i)\b(?:(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage)|we (?:reverted|rolled back)\b)",
-                )
-            });
-            let tells_mitigation = clauses.iter().any(|s| MITIGATION.is_match(s));
+            static REVERTED: LazyLock<Regex> =
+                LazyLock::new(|| super::text::prose_regex(r"(?i)\bwe (?:reverted|rolled back)\b"));
+            let tells_mitigation = clauses
+                .iter()
+                .any(|s| tells_own_fix(s) || REVERTED.is_match(s));
             if narrative || promised.len() > 1 || (tells_mitigation && !promised.is_empty()) {
                 raw.extend(promised.into_iter().map(str::to_string));
                 continue;
@@ -327,6 +326,17 @@ pub fn extract(section_text: &str) -> Vec<RepairItem> {
         })
         .filter(|i| !i.text.is_empty())
         .collect()
+}
+
+/// Whether a sentence tells this incident's own fix: "We have identified and remediated the
+/// issue", "… resolved the problem". Narration, not a change that prevents a recurrence.
+fn tells_own_fix(sentence: &str) -> bool {
+    static OWN_FIX: LazyLock<Regex> = LazyLock::new(|| {
+        super::text::prose_regex(
+            r"(?i)\b(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage)\b",
+        )
+    });
+    OWN_FIX.is_match(sentence)
 }
 
 /// Whether a sentence is a to-do: it opens with a verb in the imperative ("Implement multiple
@@ -486,9 +496,7 @@ fn commits(sentence: &str) -> Option<bool> {
         super::text::prose_regex(concat!(
             r"(?i)\b(?:thank you|some of which|the following|as follows|work(?:ing)? hard|we regret",
             r"|would like to|our intention|in this (?:document|post|section)|we understand",
-            r"|a number of (?:changes|steps|improvements)|(?:^|while )we are (?:confident|disappointed)",
-            // "We have identified and remediated the issue": this incident's own fix.
-            r"|(?:remediated|resolved|fixed|mitigated) (?:the|this) (?:issue|problem|incident|outage))\b|:$",
+            r"|a number of (?:changes|steps|improvements)|(?:^|while )we are (?:confident|disappointed))\b|:$",
         ))
     });
     // Verbs that narrate, communicate or apologize; and what "we have" done during the event
@@ -621,7 +629,7 @@ fn commits(sentence: &str) -> Option<bool> {
         "based",
         "refer",
     ];
-    if NOT_A_COMMITMENT.is_match(sentence) || is_not_an_item(sentence) {
+    if NOT_A_COMMITMENT.is_match(sentence) || tells_own_fix(sentence) || is_not_an_item(sentence) {
         return None;
     }
     // A defect of the system named and fixed: "The issue that prevented the control plane from
